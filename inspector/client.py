@@ -1,0 +1,364 @@
+"""The only code that speaks HTTP to the upstream Responses API (httpx).
+
+One method per endpoint; each returns schema objects. Failures become::
+
+    APIError                 anything that went wrong talking to the upstream
+    ├── NotConfigured        no OPENAI_API_KEY: says which variable to set
+    ├── APIUnavailable       connection refused, timeout, 5xx (after retries)
+    ├── NotFound             404: unknown id, store=false, or another project's key
+    ├── AuthenticationFailed 401 / 403
+    ├── RateLimited          429 (after retries)
+    ├── RequestRejected      any other 4xx (400, 422 ...), with the upstream's message
+    └── UnexpectedPayload    HTML error pages, malformed JSON, a body of the wrong shape
+
+Retries follow the official SDK (spec/wire-behaviour.md): 408, 409, 429, 5xx and connection
+errors, `x-should-retry` overrides, `retry-after-ms` / `retry-after` honoured up to 60 s,
+otherwise min(0.5 * 2**n, 8) s less up to 25 % jitter.
+"""
+
+import email.utils
+import random
+import re
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+from django.conf import settings
+from pydantic import ValidationError
+
+from .schemas import InputItemsPage, InputTokensRequest, InputTokensResult, Response
+
+USER_AGENT = "responses-inspector/0.1 (self-hosted dashboard; httpx)"
+
+#: Every `include` value of spec §1.1: ask for all of them, so nothing is left out.
+ALL_INCLUDES: tuple[str, ...] = (
+    "file_search_call.results",
+    "web_search_call.results",
+    "web_search_call.action.sources",
+    "message.input_image.image_url",
+    "computer_call_output.output.image_url",
+    "code_interpreter_call.outputs",
+    "reasoning.encrypted_content",
+    "message.output_text.logprobs",
+)
+
+RESPONSE_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+_ID_IN_TEXT_RE = re.compile(r"\b(resp_[A-Za-z0-9_-]{1,123})")
+
+
+def pause(seconds: float) -> None:
+    """Wait between retries (tests replace this)."""
+    time.sleep(seconds)
+
+
+class APIError(Exception):
+    """Base of every upstream failure. `message` is safe to show (templates escape it)."""
+
+    title = "The upstream API failed"
+    http_status = 502
+    advice = ""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        request_id: str | None = None,
+        code: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status_code = status_code
+        self.request_id = request_id
+        self.code = code
+
+
+class NotConfigured(APIError):
+    title = "No API key is configured"
+    http_status = 503
+    advice = "Stored, imported and demo responses stay browsable without a key."
+
+
+class APIUnavailable(APIError):
+    title = "The upstream API is down or too slow"
+    http_status = 504
+    advice = (
+        "The server at OPENAI_BASE_URL did not answer well. Try again later; raise "
+        "OPENAI_READ_TIMEOUT if it is only slow."
+    )
+
+
+class NotFound(APIError):
+    title = "Response not found upstream"
+    http_status = 404
+    advice = (
+        "The upstream has no response with this id for the configured key. Was it created "
+        "with store=false, or with another project's key? Stored responses also expire "
+        "upstream."
+    )
+
+
+class AuthenticationFailed(APIError):
+    title = "The API key was refused"
+    http_status = 502
+    advice = (
+        "Check OPENAI_API_KEY (and OPENAI_ORG_ID / OPENAI_PROJECT_ID) in this server's environment."
+    )
+
+
+class RateLimited(APIError):
+    title = "Rate limited by the upstream API"
+    http_status = 429
+    advice = (
+        "The key's rate limit was hit, even after waiting and retrying. Wait a moment and try"
+        " again."
+    )
+
+
+class RequestRejected(APIError):
+    title = "The upstream API rejected the request"
+    http_status = 400
+    advice = "The upstream refused the request as sent; its message above says why."
+
+
+class UnexpectedPayload(APIError):
+    title = "The upstream API sent something unexpected"
+    http_status = 502
+    advice = (
+        "Often a proxy or gateway error page, or a server that does not speak the Responses "
+        "API at OPENAI_BASE_URL. Its raw text is not shown."
+    )
+
+
+def validate_response_id(response_id: str) -> str:
+    """Raise ValueError unless `response_id` is safe to put in a URL path."""
+    if not RESPONSE_ID_RE.fullmatch(response_id or ""):
+        raise ValueError(
+            "A response id has only letters, digits, '_' and '-' (at most 128), like resp_abc123."
+        )
+    return response_id
+
+
+def extract_response_id(text: str) -> str:
+    """The response id in `text`: a bare id, or a URL (platform logs page) that contains one."""
+    text = (text or "").strip()
+    if match := _ID_IN_TEXT_RE.search(text):
+        return match.group(1)
+    return validate_response_id(text)
+
+
+def retry_delay(response: httpx.Response | None, retries_so_far: int) -> float:
+    if response is not None:
+        headers = response.headers
+        try:
+            if (ms := headers.get("retry-after-ms")) is not None:
+                delay = float(ms) / 1000
+                if 0 <= delay <= 60:
+                    return delay
+            if (after := headers.get("retry-after")) is not None:
+                try:
+                    delay = float(after)
+                except ValueError:
+                    parsed = email.utils.parsedate_to_datetime(after)
+                    delay = parsed.timestamp() - time.time()
+                if 0 <= delay <= 60:
+                    return delay
+        except (TypeError, ValueError):
+            pass
+    base = min(0.5 * 2**retries_so_far, 8.0)
+    return base * (1 - 0.25 * random.random())
+
+
+def should_retry(response: httpx.Response) -> bool:
+    override = response.headers.get("x-should-retry")
+    if override in ("true", "false"):
+        return override == "true"
+    return response.status_code in (408, 409, 429) or response.status_code >= 500
+
+
+def error_from(response: httpx.Response) -> APIError:
+    status = response.status_code
+    request_id = response.headers.get("x-request-id")
+    message, code = "", None
+    try:
+        body = response.json()
+        if isinstance(body, dict) and isinstance(body.get("error"), dict):
+            message = str(body["error"].get("message") or "")
+            code = body["error"].get("code")
+    except ValueError:
+        # An HTML page from a proxy: its text is never shown (it may carry script).
+        pass
+    message = message or f"HTTP {status} with no error message from the upstream."
+    kind: type[APIError]
+    if status == 404:
+        kind = NotFound
+    elif status in (401, 403):
+        kind = AuthenticationFailed
+    elif status == 429:
+        kind = RateLimited
+    elif status >= 500 or status in (408, 409):
+        kind = APIUnavailable
+    else:
+        kind = RequestRejected
+    return kind(message, status_code=status, request_id=request_id, code=code)
+
+
+class Client:
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        base_url: str,
+        org_id: str = "",
+        project_id: str = "",
+        read_timeout: float = 30.0,
+        connect_timeout: float = 5.0,
+        max_retries: int = 2,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] | None = None,
+    ) -> None:
+        if not api_key:
+            raise NotConfigured(
+                "Set OPENAI_API_KEY (and OPENAI_BASE_URL for a server other than "
+                "api.openai.com) in the environment of this server, then restart it."
+            )
+        headers = {
+            "Authorization": f"Bearer {api_key}",
+            "Accept": "application/json",
+            "User-Agent": USER_AGENT,
+        }
+        if org_id:
+            headers["OpenAI-Organization"] = org_id
+        if project_id:
+            headers["OpenAI-Project"] = project_id
+        self.max_retries = max_retries
+        self.sleep = sleep
+        self.requests_sent = 0
+        self._http = httpx.Client(
+            base_url=base_url.rstrip("/") + "/",
+            headers=headers,
+            timeout=httpx.Timeout(read_timeout, connect=connect_timeout),
+            transport=transport,
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+        retries = 0
+        while True:
+            response: httpx.Response | None = None
+            try:
+                self.requests_sent += 1
+                response = self._http.request(method, path, **kwargs)
+            except httpx.TimeoutException as error:
+                failure: APIError = APIUnavailable(
+                    f"The upstream did not answer in time ({type(error).__name__})."
+                )
+            except httpx.TransportError as error:
+                failure = APIUnavailable(
+                    f"Could not connect to the upstream ({type(error).__name__})."
+                )
+            else:
+                if response.is_success:
+                    return self._json(response)
+                failure = error_from(response)
+                if not should_retry(response):
+                    raise failure
+            if retries >= self.max_retries:
+                raise failure
+            (self.sleep or pause)(retry_delay(response, retries))
+            retries += 1
+
+    @staticmethod
+    def _json(response: httpx.Response) -> Any:
+        try:
+            return response.json()
+        except ValueError:
+            kind = response.headers.get("content-type", "unknown type")
+            raise UnexpectedPayload(
+                f"HTTP {response.status_code} with a body that is not JSON ({kind}).",
+                status_code=response.status_code,
+                request_id=response.headers.get("x-request-id"),
+            ) from None
+
+    def retrieve_response(
+        self, response_id: str, include: Sequence[str] = ALL_INCLUDES
+    ) -> Response:
+        validate_response_id(response_id)
+        data = self._request("GET", f"responses/{response_id}", params={"include[]": list(include)})
+        return _parse(Response, data, "a Response")
+
+    def iter_input_items(
+        self,
+        response_id: str,
+        after: str | None = None,
+        include: Sequence[str] = ALL_INCLUDES,
+    ) -> Iterator[InputItemsPage]:
+        """Every page of input items, oldest first, resuming after `after` if given."""
+        validate_response_id(response_id)
+        while True:
+            params: dict[str, Any] = {"limit": 100, "order": "asc", "include[]": list(include)}
+            if after:
+                params["after"] = after
+            data = self._request("GET", f"responses/{response_id}/input_items", params=params)
+            page = _parse(InputItemsPage, data, "a list of input items")
+            yield page
+            if not page.has_more or not page.data:
+                return
+            last = page.wire["data"][-1]
+            after = (last.get("id") if isinstance(last, dict) else None) or page.last_id
+            if not after:
+                raise UnexpectedPayload("A page said has_more but gave no id to continue after.")
+
+    def count_input_tokens(self, request: InputTokensRequest) -> InputTokensResult:
+        body = request.model_dump(mode="json", by_alias=True, exclude_none=True)
+        data = self._request("POST", "responses/input_tokens", json=body)
+        return _parse(InputTokensResult, data, "an input token count")
+
+
+def _parse[T: (Response, InputItemsPage, InputTokensResult)](
+    cls: type[T], data: Any, what: str
+) -> T:
+    try:
+        return cls.from_wire(data)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        raise UnexpectedPayload(f"Expected {what}; {where}: {first['msg']}.") from None
+
+
+_transport_override: httpx.BaseTransport | None = None
+
+
+@contextmanager
+def override_transport(transport: httpx.BaseTransport) -> Iterator[None]:
+    """Tests: route every client built by `get_client` through `transport`."""
+    global _transport_override
+    previous, _transport_override = _transport_override, transport
+    try:
+        yield
+    finally:
+        _transport_override = previous
+
+
+def get_client() -> Client:
+    """The one factory: a client configured from settings."""
+    return Client(
+        api_key=settings.OPENAI_API_KEY,
+        base_url=settings.OPENAI_BASE_URL,
+        org_id=settings.OPENAI_ORG_ID,
+        project_id=settings.OPENAI_PROJECT_ID,
+        read_timeout=settings.OPENAI_READ_TIMEOUT,
+        connect_timeout=settings.OPENAI_CONNECT_TIMEOUT,
+        max_retries=settings.OPENAI_MAX_RETRIES,
+        transport=_transport_override,
+    )

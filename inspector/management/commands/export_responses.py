@@ -1,0 +1,34 @@
+"""Export stored responses as bundle JSONL (one bundle a line), importable again."""
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from inspector import store
+from inspector.models import StoredResponse
+
+
+class Command(BaseCommand):
+    help = "Write every stored response (or the ids given) as bundle JSONL to stdout or --output."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("ids", nargs="*")
+        parser.add_argument("--output", "-o", type=Path, default=None)
+
+    def handle(self, *args: Any, ids: list[str], output: Path | None, **options: Any) -> None:
+        rows = StoredResponse.objects.order_by("created_at", "id")
+        if ids:
+            rows = rows.filter(pk__in=ids)
+        out = output.open("w", encoding="utf-8") if output else sys.stdout
+        count = 0
+        try:
+            for stored in rows.iterator(chunk_size=100):
+                out.write(json.dumps(store.export_bundle(stored), ensure_ascii=False) + "\n")
+                count += 1
+        finally:
+            if output:
+                out.close()
+        self.stderr.write(f"exported {count} response{'s' if count != 1 else ''}")

@@ -1,0 +1,39 @@
+"""Fetch responses (and all their input items) from upstream and keep them."""
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from inspector import client, store
+
+
+class Command(BaseCommand):
+    help = "Fetch each response id (or URL containing one) from OPENAI_BASE_URL and store it."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("ids", nargs="+")
+
+    def handle(self, *args: Any, ids: list[str], **options: Any) -> None:
+        failed = 0
+        for text in ids:
+            try:
+                response_id = client.extract_response_id(text)
+                stored = store.fetch_response(response_id)
+            except ValueError as error:
+                failed += 1
+                self.stderr.write(f"{text}: {error}")
+            except client.APIError as error:
+                failed += 1
+                self.stderr.write(f"{text}: {error.title}: {error.message}")
+            else:
+                note = (
+                    ""
+                    if stored.input_items_complete
+                    else f" (incomplete: {stored.input_items_error})"
+                )
+                self.stdout.write(
+                    f"{stored.id}: {stored.status or 'no status'}, "
+                    f"{stored.input_items_count} input items{note}"
+                )
+        if failed:
+            raise CommandError(f"{failed} of {len(ids)} could not be fetched")

@@ -1,0 +1,29 @@
+"""First-run preparation: migrate, load the demo, and create a first user if none exists."""
+
+import secrets
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = (
+        "Migrate, load the demo responses, and create an admin user (printing its password once)."
+    )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        call_command("migrate", verbosity=0)
+        call_command("load_demo", stdout=self.stdout, stderr=self.stderr)
+        users = get_user_model()
+        if users.objects.exists():
+            return
+        password = secrets.token_urlsafe(12)
+        users.objects.create_superuser("admin", "", password)
+        line = "=" * 60
+        self.stdout.write(
+            f"{line}\nCreated the first user. Log in at http://127.0.0.1:8000/accounts/login/\n"
+            f"  username: admin\n  password: {password}\n"
+            f"This password is shown only once; change it in the admin.\n{line}"
+        )

@@ -1,0 +1,72 @@
+"""Django ORM: stored responses and their input items. Nothing else lives here."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class StoredResponse(models.Model):
+    """One upstream response: its exact body plus indexed columns for listing and filters."""
+
+    class Source(models.TextChoices):
+        API = "api", "fetched from the API"
+        IMPORT = "import", "imported"
+        DEMO = "demo", "demo data"
+
+    id = models.CharField(primary_key=True, max_length=128)
+    body = models.JSONField()
+    model = models.CharField(max_length=200, blank=True, db_index=True)
+    status = models.CharField(max_length=32, blank=True, db_index=True)
+    created_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    previous_response_id = models.CharField(max_length=128, blank=True, db_index=True)
+    conversation_id = models.CharField(max_length=200, blank=True, db_index=True)
+    input_tokens = models.PositiveBigIntegerField(null=True, blank=True)
+    cached_tokens = models.PositiveBigIntegerField(null=True, blank=True)
+    output_tokens = models.PositiveBigIntegerField(null=True, blank=True)
+    reasoning_tokens = models.PositiveBigIntegerField(null=True, blank=True)
+    total_tokens = models.PositiveBigIntegerField(null=True, blank=True, db_index=True)
+    # "\n"-delimited names of the tools the response called, for exact-name filtering.
+    tool_names = models.TextField(blank=True)
+    error_code = models.CharField(max_length=100, blank=True)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.API)
+    fetched_at = models.DateTimeField(default=timezone.now)
+    fetched_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Input items: how many are stored, whether that is all of them, and why not.
+    input_items_count = models.PositiveIntegerField(default=0)
+    input_items_complete = models.BooleanField(default=True)
+    input_items_error = models.TextField(blank=True)
+    # Changes at every (re-)fetch; a page of items is only written by the fetch that owns it.
+    fetch_token = models.CharField(max_length=32, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "id"]
+        indexes = [models.Index(fields=["-created_at", "id"], name="stored_newest_first")]
+
+    def __str__(self) -> str:
+        return self.id
+
+    @property
+    def tool_name_list(self) -> list[str]:
+        return [name for name in self.tool_names.split("\n") if name]
+
+
+class InputItem(models.Model):
+    """One input item of a stored response, at its position (0-based, oldest first)."""
+
+    response = models.ForeignKey(StoredResponse, on_delete=models.CASCADE, related_name="items")
+    position = models.PositiveIntegerField()
+    item_id = models.CharField(max_length=200, blank=True)
+    type = models.CharField(max_length=64, blank=True)
+    body = models.JSONField()
+
+    class Meta:
+        ordering = ["response", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["response", "position"], name="one_item_per_position")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.response_id}#{self.position}"

@@ -1,0 +1,473 @@
+"""Items: one class per `type` of spec §3 (output) and §4 (input); both forms in one class.
+
+Input forms make `id` and `status` optional where output forms require them (spec §4.5), so
+every class here accepts both.
+"""
+
+from typing import Any, Literal
+
+from .base import Schema, Unknown, tagged_union, type_of
+from .content import ContentPart, ReasoningTextPart, SummaryTextPart
+
+
+class UnknownItem(Unknown):
+    id: str | None = None
+
+
+# --- messages ---------------------------------------------------------------------------
+
+
+class MessageItem(Schema):
+    type: Literal["message"] = "message"
+    id: str | None = None
+    role: str = "user"
+    status: str | None = None
+    content: str | list[ContentPart] = []
+
+
+# --- function and custom tools -----------------------------------------------------------
+
+
+class FunctionCallItem(Schema):
+    type: Literal["function_call"]
+    id: str | None = None
+    call_id: str
+    name: str
+    arguments: str = ""
+    status: str | None = None
+
+
+class FunctionCallOutputItem(Schema):
+    type: Literal["function_call_output"]
+    id: str | None = None
+    call_id: str
+    output: str | list[ContentPart] = ""
+    status: str | None = None
+
+
+class CustomToolCallItem(Schema):
+    type: Literal["custom_tool_call"]
+    id: str | None = None
+    call_id: str
+    name: str
+    input: str = ""
+
+
+class CustomToolCallOutputItem(Schema):
+    type: Literal["custom_tool_call_output"]
+    id: str | None = None
+    call_id: str
+    output: str | list[ContentPart] = ""
+
+
+# --- hosted search -------------------------------------------------------------------------
+
+
+class FileSearchResult(Schema):
+    file_id: str | None = None
+    filename: str | None = None
+    score: float | None = None
+    text: str | None = None
+    attributes: dict[str, Any] | None = None
+
+
+class FileSearchCallItem(Schema):
+    type: Literal["file_search_call"]
+    id: str | None = None
+    queries: list[str] = []
+    status: str | None = None
+    results: list[FileSearchResult] | None = None
+
+
+class UnknownWebSearchAction(Unknown):
+    pass
+
+
+class WebSearchSource(Schema):
+    type: str | None = None
+    url: str | None = None
+
+
+class WebSearchSearchAction(Schema):
+    type: Literal["search"]
+    query: str | None = None
+    queries: list[str] | None = None
+    sources: list[WebSearchSource] | None = None
+
+
+class WebSearchOpenPageAction(Schema):
+    type: Literal["open_page"]
+    url: str | None = None
+
+
+class WebSearchFindAction(Schema):
+    # Older SDKs say "find", the Go page and newer docs "find_in_page" (wire-behaviour.md).
+    type: Literal["find_in_page", "find"]
+    pattern: str | None = None
+    url: str | None = None
+
+
+WebSearchAction = tagged_union(
+    [WebSearchSearchAction, WebSearchOpenPageAction, WebSearchFindAction], UnknownWebSearchAction
+)
+
+
+class WebSearchCallItem(Schema):
+    type: Literal["web_search_call"]
+    id: str | None = None
+    status: str | None = None
+    action: WebSearchAction | None = None
+
+
+# --- computer use ------------------------------------------------------------------------
+
+
+class Point(Schema):
+    x: int = 0
+    y: int = 0
+
+
+class UnknownComputerAction(Unknown):
+    pass
+
+
+class ClickAction(Schema):
+    type: Literal["click"]
+    button: str = "left"
+    x: int = 0
+    y: int = 0
+
+
+class DoubleClickAction(Schema):
+    type: Literal["double_click"]
+    x: int = 0
+    y: int = 0
+
+
+class DragAction(Schema):
+    type: Literal["drag"]
+    path: list[Point] = []
+
+
+class KeypressAction(Schema):
+    type: Literal["keypress"]
+    keys: list[str] = []
+
+
+class MoveAction(Schema):
+    type: Literal["move"]
+    x: int = 0
+    y: int = 0
+
+
+class ScreenshotAction(Schema):
+    type: Literal["screenshot"]
+
+
+class ScrollAction(Schema):
+    type: Literal["scroll"]
+    x: int = 0
+    y: int = 0
+    scroll_x: int = 0
+    scroll_y: int = 0
+
+
+class TypeAction(Schema):
+    type: Literal["type"]
+    text: str = ""
+
+
+class WaitAction(Schema):
+    type: Literal["wait"]
+
+
+ComputerAction = tagged_union(
+    [
+        ClickAction,
+        DoubleClickAction,
+        DragAction,
+        KeypressAction,
+        MoveAction,
+        ScreenshotAction,
+        ScrollAction,
+        TypeAction,
+        WaitAction,
+    ],
+    UnknownComputerAction,
+)
+
+
+class SafetyCheck(Schema):
+    id: str = ""
+    code: str | None = None
+    message: str | None = None
+
+
+class ComputerCallItem(Schema):
+    type: Literal["computer_call"]
+    id: str | None = None
+    call_id: str
+    action: ComputerAction | None = None
+    pending_safety_checks: list[SafetyCheck] = []
+    status: str | None = None
+
+
+class ComputerCallOutputItem(Schema):
+    type: Literal["computer_call_output"]
+    id: str | None = None
+    call_id: str
+    output: ContentPart | None = None
+    acknowledged_safety_checks: list[SafetyCheck] | None = None
+    status: str | None = None
+
+
+# --- reasoning and compaction ------------------------------------------------------------
+
+
+class ReasoningItem(Schema):
+    type: Literal["reasoning"]
+    id: str | None = None
+    summary: list[SummaryTextPart] = []
+    content: list[ReasoningTextPart] | None = None
+    encrypted_content: str | None = None
+    status: str | None = None
+
+
+class CompactionItem(Schema):
+    type: Literal["compaction"]
+    id: str | None = None
+    encrypted_content: str = ""
+    created_by: str | None = None
+
+
+# --- hosted tools ------------------------------------------------------------------------
+
+
+class ImageGenerationCallItem(Schema):
+    type: Literal["image_generation_call"]
+    id: str | None = None
+    status: str | None = None
+    result: str | None = None
+
+
+class CodeInterpreterOutput(Schema):
+    type: str = "logs"
+    logs: str | None = None
+    url: str | None = None
+
+
+class CodeInterpreterCallItem(Schema):
+    type: Literal["code_interpreter_call"]
+    id: str | None = None
+    code: str | None = None
+    container_id: str | None = None
+    outputs: list[CodeInterpreterOutput] | None = None
+    status: str | None = None
+
+
+# --- shells and patches ------------------------------------------------------------------
+
+
+class LocalShellExecAction(Schema):
+    type: str = "exec"
+    command: list[str] = []
+    env: dict[str, str] | None = None
+    timeout_ms: int | None = None
+    user: str | None = None
+    working_directory: str | None = None
+
+
+class LocalShellCallItem(Schema):
+    type: Literal["local_shell_call"]
+    id: str | None = None
+    call_id: str | None = None
+    action: LocalShellExecAction | None = None
+    status: str | None = None
+
+
+class LocalShellCallOutputItem(Schema):
+    # No call_id: `id` carries the id of the local shell call it answers (spec §7.10).
+    type: Literal["local_shell_call_output"]
+    id: str | None = None
+    output: str = ""
+    status: str | None = None
+
+
+class ShellAction(Schema):
+    commands: list[str] = []
+    max_output_length: int | None = None
+    timeout_ms: int | None = None
+
+
+class ShellCallItem(Schema):
+    type: Literal["shell_call"]
+    id: str | None = None
+    call_id: str
+    action: ShellAction | None = None
+    status: str | None = None
+    created_by: str | None = None
+
+
+class ShellOutcome(Schema):
+    type: str = "exit"
+    exit_code: int | None = None
+
+
+class ShellOutputChunk(Schema):
+    stdout: str = ""
+    stderr: str = ""
+    outcome: ShellOutcome | None = None
+    created_by: str | None = None
+
+
+class ShellCallOutputItem(Schema):
+    type: Literal["shell_call_output"]
+    id: str | None = None
+    call_id: str
+    output: list[ShellOutputChunk] = []
+    max_output_length: int | None = None
+    status: str | None = None
+    created_by: str | None = None
+
+
+class UnknownPatchOperation(Unknown):
+    pass
+
+
+class CreateFileOperation(Schema):
+    type: Literal["create_file"]
+    path: str = ""
+    diff: str = ""
+
+
+class UpdateFileOperation(Schema):
+    type: Literal["update_file"]
+    path: str = ""
+    diff: str = ""
+
+
+class DeleteFileOperation(Schema):
+    type: Literal["delete_file"]
+    path: str = ""
+
+
+PatchOperation = tagged_union(
+    [CreateFileOperation, UpdateFileOperation, DeleteFileOperation], UnknownPatchOperation
+)
+
+
+class ApplyPatchCallItem(Schema):
+    type: Literal["apply_patch_call"]
+    id: str | None = None
+    call_id: str
+    operation: PatchOperation | None = None
+    status: str | None = None
+    created_by: str | None = None
+
+
+class ApplyPatchCallOutputItem(Schema):
+    type: Literal["apply_patch_call_output"]
+    id: str | None = None
+    call_id: str
+    status: str | None = None
+    output: str | None = None
+    created_by: str | None = None
+
+
+# --- MCP ---------------------------------------------------------------------------------
+
+
+class McpToolInfo(Schema):
+    name: str = ""
+    input_schema: Any = None
+    description: str | None = None
+    annotations: Any = None
+
+
+class McpListToolsItem(Schema):
+    type: Literal["mcp_list_tools"]
+    id: str | None = None
+    server_label: str = ""
+    tools: list[McpToolInfo] = []
+    error: Any = None
+
+
+class McpCallItem(Schema):
+    type: Literal["mcp_call"]
+    id: str | None = None
+    server_label: str = ""
+    name: str = ""
+    arguments: str = ""
+    approval_request_id: str | None = None
+    output: str | None = None
+    # A string in the seeds, an object in newer API versions (wire-behaviour.md).
+    error: Any = None
+    status: str | None = None
+
+
+class McpApprovalRequestItem(Schema):
+    type: Literal["mcp_approval_request"]
+    id: str | None = None
+    server_label: str = ""
+    name: str = ""
+    arguments: str = ""
+
+
+class McpApprovalResponseItem(Schema):
+    type: Literal["mcp_approval_response"]
+    id: str | None = None
+    approval_request_id: str
+    approve: bool
+    reason: str | None = None
+
+
+class ItemReferenceItem(Schema):
+    type: Literal["item_reference"] = "item_reference"
+    id: str
+
+
+ITEM_CLASSES: list[type[Schema]] = [
+    MessageItem,
+    FileSearchCallItem,
+    FunctionCallItem,
+    FunctionCallOutputItem,
+    WebSearchCallItem,
+    ComputerCallItem,
+    ComputerCallOutputItem,
+    ReasoningItem,
+    CompactionItem,
+    ImageGenerationCallItem,
+    CodeInterpreterCallItem,
+    LocalShellCallItem,
+    LocalShellCallOutputItem,
+    ShellCallItem,
+    ShellCallOutputItem,
+    ApplyPatchCallItem,
+    ApplyPatchCallOutputItem,
+    McpCallItem,
+    McpListToolsItem,
+    McpApprovalRequestItem,
+    McpApprovalResponseItem,
+    CustomToolCallItem,
+    CustomToolCallOutputItem,
+    ItemReferenceItem,
+]
+
+#: Every item `type` string this dashboard renders with a template of its own.
+ITEM_TYPES: tuple[str, ...] = tuple(
+    c.model_fields["type"].annotation.__args__[0] for c in ITEM_CLASSES
+)  # type: ignore[union-attr]
+
+
+def item_tag(value: Any) -> Any:
+    """`type`, or what an input item without one is (spec §4.2, §4.1 row 26)."""
+    tag = type_of(value)
+    if tag is None and isinstance(value, dict):
+        if "role" in value:
+            return "message"
+        if set(value) == {"id"}:
+            return "item_reference"
+    return tag
+
+
+Item = tagged_union(ITEM_CLASSES, UnknownItem, tag_of=item_tag)

@@ -1,0 +1,42 @@
+"""The URL contract of DESIGN.md: people bookmark these paths, keep them."""
+
+from django.urls import path, register_converter
+
+from . import views
+
+
+class ResponseIdConverter:
+    regex = r"[A-Za-z0-9_-]{1,128}"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(ResponseIdConverter, "rid")
+
+app_name = "inspector"
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("lookup/", views.lookup, name="lookup"),
+    path("healthz", views.healthz, name="healthz"),
+    path("responses/<rid:response_id>/", views.response_detail, name="response-detail"),
+    path("responses/<rid:response_id>.json", views.response_json, name="response-json"),
+    path(
+        "responses/<rid:response_id>/items/",
+        views.response_input_items,
+        name="response-input-items",
+    ),
+    path(
+        "responses/<rid:response_id>/refresh/",
+        views.response_refresh,
+        name="response-refresh",
+    ),
+    path(
+        "responses/<rid:response_id>/resume/",
+        views.response_resume,
+        name="response-resume",
+    ),
+]

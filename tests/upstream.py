@@ -1,0 +1,143 @@
+"""A stand-in for the Responses API: the same handler behind httpx.MockTransport (unit and view
+tests) and behind a real HTTP server on 127.0.0.1 (end-to-end tests).
+
+Requests it does not know are answered 599 and recorded in `unexpected`, and the fixtures
+fail the test when any were made.
+"""
+
+import json
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+
+FIXTURES = Path(__file__).parent / "fixtures"
+DEMO = Path(__file__).resolve().parent.parent / "inspector" / "demo"
+
+
+def load_bundle(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_text())
+
+
+class FakeUpstream:
+    def __init__(self) -> None:
+        self.responses: dict[str, dict[str, Any]] = {}
+        self.items: dict[str, list[dict[str, Any]]] = {}
+        self.requests: list[httpx.Request] = []
+        self.unexpected: list[str] = []
+        self.input_tokens = 0
+        # A function that may answer a request instead (to inject failures); None to pass.
+        self.override: Callable[[httpx.Request], httpx.Response | None] | None = None
+
+    def add(self, body: dict[str, Any], items: list[dict[str, Any]] | None = None) -> str:
+        self.responses[body["id"]] = body
+        self.items[body["id"]] = list(items or [])
+        return str(body["id"])
+
+    def add_bundle(self, path: Path) -> str:
+        bundle = load_bundle(path)
+        return self.add(bundle["response"], bundle.get("input_items"))
+
+    def paths(self) -> list[str]:
+        return [r.url.path for r in self.requests]
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        if self.override is not None and (answer := self.override(request)) is not None:
+            return answer
+        parts = request.url.path.strip("/").split("/")
+        if parts and parts[0] == "v1":
+            parts = parts[1:]
+        if request.method == "POST" and parts == ["responses", "input_tokens"]:
+            return httpx.Response(
+                200, json={"object": "response.input_tokens", "input_tokens": self.input_tokens}
+            )
+        if request.method == "GET" and len(parts) in (2, 3) and parts[0] == "responses":
+            response_id = parts[1]
+            if response_id not in self.responses:
+                return httpx.Response(
+                    404,
+                    json={
+                        "error": {
+                            "message": f"No response found with id '{response_id}'.",
+                            "type": "invalid_request_error",
+                            "param": None,
+                            "code": None,
+                        }
+                    },
+                    headers={"x-request-id": "req_fake404"},
+                )
+            if len(parts) == 2:
+                return httpx.Response(200, json=self.responses[response_id])
+            if parts[2] == "input_items":
+                return self._items_page(request, response_id)
+        self.unexpected.append(f"{request.method} {request.url}")
+        return httpx.Response(599, json={"error": {"message": "not served by FakeUpstream"}})
+
+    def _items_page(self, request: httpx.Request, response_id: str) -> httpx.Response:
+        query = parse_qs(urlsplit(str(request.url)).query)
+        limit = int(query.get("limit", ["20"])[0])
+        items = self.items[response_id]
+        if query.get("order", ["desc"])[0] == "desc":
+            items = list(reversed(items))
+        start = 0
+        if "after" in query:
+            ids = [item.get("id") for item in items]
+            start = ids.index(query["after"][0]) + 1
+        page = items[start : start + limit]
+        return httpx.Response(
+            200,
+            json={
+                "object": "list",
+                "data": page,
+                "first_id": page[0].get("id") if page else None,
+                "last_id": page[-1].get("id") if page else None,
+                "has_more": start + limit < len(items),
+            },
+        )
+
+    def transport(self) -> httpx.MockTransport:
+        return httpx.MockTransport(self.handle)
+
+
+@contextmanager
+def serve(upstream: FakeUpstream) -> Iterator[str]:
+    """Serve `upstream` over real HTTP on 127.0.0.1; yields the base URL (ending in /v1)."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def _answer(self) -> None:
+            length = int(self.headers.get("content-length") or 0)
+            request = httpx.Request(
+                self.command,
+                f"http://{self.headers.get('host')}{self.path}",
+                headers=dict(self.headers.items()),
+                content=self.rfile.read(length) if length else b"",
+            )
+            response = upstream.handle(request)
+            body = response.read()
+            self.send_response(response.status_code)
+            for key, value in response.headers.items():
+                if key.lower() not in ("content-length", "transfer-encoding", "connection"):
+                    self.send_header(key, value)
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = do_POST = _answer
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    finally:
+        server.shutdown()
+        server.server_close()
