@@ -116,7 +116,8 @@ else:
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
             },
             # A file, not shared-cache memory: concurrent-write tests need real SQLite locking.
-            "TEST": {"NAME": str(DATA_DIR / "test.sqlite3")},
+            # One per process, so test runs side by side do not share it.
+            "TEST": {"NAME": str(DATA_DIR / f"test-{os.getpid()}.sqlite3")},
         }
     }
 if DATABASES["default"]["ENGINE"] not in (

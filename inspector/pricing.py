@@ -1,0 +1,86 @@
+"""Cost from token counts, with genai-prices' bundled price table. Money is Decimal.
+
+Prices can change over time, so a stored response is priced as of its own `created_at`.
+An unknown model gives None ("no price known"), never a guess.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from importlib.metadata import version
+
+from genai_prices import Usage, calc_price
+
+PROVIDER = "openai"
+PRICE_TABLE = f"genai-prices {version('genai-prices')}"
+
+#: The models the playground and the response page compare side by side.
+COMPARE_MODELS = (
+    "gpt-5.1",
+    "gpt-5-mini",
+    "gpt-5-nano",
+    "gpt-4.1",
+    "gpt-4.1-mini",
+    "o4-mini",
+    "gpt-4o",
+)
+
+
+@dataclass(frozen=True)
+class Cost:
+    model: str
+    model_name: str
+    input_uncached: Decimal
+    input_cached: Decimal
+    output: Decimal
+    total: Decimal
+    priced_at: datetime
+    context_window: int | None
+    price_table: str = PRICE_TABLE
+
+
+def _calc(usage: Usage, model: str, when: datetime):  # type: ignore[no-untyped-def]
+    return calc_price(usage, model_ref=model, provider_id=PROVIDER, genai_request_timestamp=when)
+
+
+def price(
+    model: str,
+    *,
+    input_tokens: int,
+    cached_tokens: int = 0,
+    output_tokens: int = 0,
+    cache_write_tokens: int = 0,
+    when: datetime | None = None,
+) -> Cost | None:
+    """The cost of one request's tokens on `model`, or None if no price is known.
+
+    `input_tokens` includes the cached ones (as in the API's usage); reasoning tokens are part
+    of `output_tokens` and billed as output.
+    """
+    when = when or datetime.now(tz=UTC)
+    cached = max(0, min(cached_tokens, input_tokens))
+    try:
+        whole = _calc(
+            Usage(
+                input_tokens=input_tokens,
+                cache_read_tokens=cached,
+                cache_write_tokens=cache_write_tokens or None,
+                output_tokens=output_tokens,
+            ),
+            model,
+            when,
+        )
+        uncached_only = _calc(Usage(input_tokens=input_tokens - cached), model, when)
+    except LookupError:
+        return None
+    input_uncached = Decimal(uncached_only.input_price)
+    return Cost(
+        model=model,
+        model_name=whole.model.name or whole.model.id,
+        input_uncached=input_uncached,
+        input_cached=Decimal(whole.input_price) - input_uncached,
+        output=Decimal(whole.output_price),
+        total=Decimal(whole.total_price),
+        priced_at=when,
+        context_window=whole.model.context_window,
+    )
