@@ -107,7 +107,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": DATA_DIR / "inspector.sqlite3",
+            "NAME": str(DATA_DIR / "inspector.sqlite3"),
             "OPTIONS": {
                 # IMMEDIATE takes the write lock at BEGIN, so two requests storing the same
                 # response queue up instead of failing with "database is locked" mid-way.

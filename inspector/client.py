@@ -154,7 +154,7 @@ def retry_delay(response: httpx.Response | None, retries_so_far: int) -> float:
         headers = response.headers
         try:
             if (ms := headers.get("retry-after-ms")) is not None:
-                delay = float(ms) / 1000
+                delay = float(ms) / 1000.0
                 if 0 <= delay <= 60:
                     return delay
             if (after := headers.get("retry-after")) is not None:
@@ -162,17 +162,17 @@ def retry_delay(response: httpx.Response | None, retries_so_far: int) -> float:
                     delay = float(after)
                 except ValueError:
                     parsed = email.utils.parsedate_to_datetime(after)
-                    delay = parsed.timestamp() - time.time()
+                    delay = float(parsed.timestamp() - time.time())
                 if 0 <= delay <= 60:
                     return delay
         except (TypeError, ValueError):
             pass
-    base = min(0.5 * 2**retries_so_far, 8.0)
+    base = min(0.5 * 2.0**retries_so_far, 8.0)
     return base * (1 - 0.25 * random.random())
 
 
 def should_retry(response: httpx.Response) -> bool:
-    override = response.headers.get("x-should-retry")
+    override = str(response.headers.get("x-should-retry", ""))
     if override in ("true", "false"):
         return override == "true"
     return response.status_code in (408, 409, 429) or response.status_code >= 500

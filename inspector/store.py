@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
 from django.utils import timezone
 from pydantic import ValidationError
@@ -15,13 +16,8 @@ from pydantic import ValidationError
 from . import client as upstream
 from .models import InputItem, StoredResponse
 from .schemas import Response, item_adapter
-from .schemas.items import (
-    CustomToolCallItem,
-    FunctionCallItem,
-    McpCallItem,
-    Unknown,
-    item_tag,
-)
+from .schemas.base import Unknown, type_of
+from .schemas.items import CustomToolCallItem, FunctionCallItem, McpCallItem, item_tag
 
 BUNDLE_KIND = "responses-inspector.bundle"
 DEMO_DIR = Path(__file__).resolve().parent / "demo"
@@ -33,10 +29,11 @@ def called_tool_names(response: Response) -> list[str]:
     for item in response.output:
         if isinstance(item, FunctionCallItem | CustomToolCallItem | McpCallItem):
             name = item.name
-        elif isinstance(item, Unknown) or item.type in ("message", "reasoning", "compaction"):
-            continue
         else:
-            name = str(item.type).removesuffix("_output").removesuffix("_call")
+            kind = type_of(item)
+            if isinstance(item, Unknown) or kind in ("message", "reasoning", "compaction"):
+                continue
+            name = str(kind).removesuffix("_output").removesuffix("_call")
         if name and name not in names:
             names.append(name)
     return names
@@ -75,7 +72,7 @@ def item_row(response_id: str, position: int, raw: Any) -> InputItem:
 
 
 def _begin(
-    response: Response, source: str, user: AbstractBaseUser | None, complete: bool
+    response: Response, source: str, user: AbstractBaseUser | AnonymousUser | None, complete: bool
 ) -> tuple[StoredResponse, str]:
     """Write the body and columns, drop the old items, and take ownership of the item pages.
 
@@ -91,7 +88,7 @@ def _begin(
                 "body": response.wire,
                 "source": source,
                 "fetched_at": timezone.now(),
-                "fetched_by": user if user is not None and user.is_authenticated else None,
+                "fetched_by": user if isinstance(user, get_user_model()) else None,
                 "input_items_count": 0,
                 "input_items_complete": complete,
                 "input_items_error": "",
@@ -142,7 +139,7 @@ def _fetch_items(
 def fetch_response(
     response_id: str,
     *,
-    user: AbstractBaseUser | None = None,
+    user: AbstractBaseUser | AnonymousUser | None = None,
     api: upstream.Client | None = None,
 ) -> StoredResponse:
     """Fetch a response and all of its input items from upstream and keep them.
@@ -195,7 +192,7 @@ def save_bundle(
     input_items: list[Any] | None,
     *,
     source: str,
-    user: AbstractBaseUser | None = None,
+    user: AbstractBaseUser | AnonymousUser | None = None,
     complete: bool = True,
 ) -> str:
     """Keep one response (and its input items). Returns 'imported', 'updated' or 'skipped'."""
@@ -292,7 +289,7 @@ def _jsonl(lines: Iterator[bytes | str], start: int) -> Iterator[tuple[int, Any]
 def import_lines(
     lines: Iterable[bytes | str],
     *,
-    user: AbstractBaseUser | None = None,
+    user: AbstractBaseUser | AnonymousUser | None = None,
     source: str = StoredResponse.Source.IMPORT,
     progress: Any = None,
 ) -> ImportReport:

@@ -1,6 +1,6 @@
 """Content parts and annotations (spec §3.2, §4.3)."""
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from .base import Schema, Unknown, tagged_union
 
@@ -39,9 +39,12 @@ class FilePath(Schema):
     index: int | None = None
 
 
-Annotation = tagged_union(
-    [FileCitation, UrlCitation, ContainerFileCitation, FilePath], UnknownAnnotation
-)
+if TYPE_CHECKING:
+    Annotation = Schema
+else:
+    Annotation = tagged_union(
+        [FileCitation, UrlCitation, ContainerFileCitation, FilePath], UnknownAnnotation
+    )
 
 
 class TopLogprob(Schema):
@@ -119,4 +122,7 @@ PART_CLASSES: list[type[Schema]] = [
     ReasoningTextPart,
     ComputerScreenshotPart,
 ]
-ContentPart = tagged_union(PART_CLASSES, UnknownPart)
+if TYPE_CHECKING:
+    ContentPart = Schema
+else:
+    ContentPart = tagged_union(PART_CLASSES, UnknownPart)

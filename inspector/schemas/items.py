@@ -4,9 +4,9 @@ Input forms make `id` and `status` optional where output forms require them (spe
 every class here accepts both.
 """
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from .base import Schema, Unknown, tagged_union, type_of
+from .base import Schema, Unknown, literal_values, tagged_union, type_of
 from .content import ContentPart, ReasoningTextPart, SummaryTextPart
 
 
@@ -107,9 +107,13 @@ class WebSearchFindAction(Schema):
     url: str | None = None
 
 
-WebSearchAction = tagged_union(
-    [WebSearchSearchAction, WebSearchOpenPageAction, WebSearchFindAction], UnknownWebSearchAction
-)
+if TYPE_CHECKING:
+    WebSearchAction = Schema
+else:
+    WebSearchAction = tagged_union(
+        [WebSearchSearchAction, WebSearchOpenPageAction, WebSearchFindAction],
+        UnknownWebSearchAction,
+    )
 
 
 class WebSearchCallItem(Schema):
@@ -181,20 +185,23 @@ class WaitAction(Schema):
     type: Literal["wait"]
 
 
-ComputerAction = tagged_union(
-    [
-        ClickAction,
-        DoubleClickAction,
-        DragAction,
-        KeypressAction,
-        MoveAction,
-        ScreenshotAction,
-        ScrollAction,
-        TypeAction,
-        WaitAction,
-    ],
-    UnknownComputerAction,
-)
+if TYPE_CHECKING:
+    ComputerAction = Schema
+else:
+    ComputerAction = tagged_union(
+        [
+            ClickAction,
+            DoubleClickAction,
+            DragAction,
+            KeypressAction,
+            MoveAction,
+            ScreenshotAction,
+            ScrollAction,
+            TypeAction,
+            WaitAction,
+        ],
+        UnknownComputerAction,
+    )
 
 
 class SafetyCheck(Schema):
@@ -351,9 +358,12 @@ class DeleteFileOperation(Schema):
     path: str = ""
 
 
-PatchOperation = tagged_union(
-    [CreateFileOperation, UpdateFileOperation, DeleteFileOperation], UnknownPatchOperation
-)
+if TYPE_CHECKING:
+    PatchOperation = Schema
+else:
+    PatchOperation = tagged_union(
+        [CreateFileOperation, UpdateFileOperation, DeleteFileOperation], UnknownPatchOperation
+    )
 
 
 class ApplyPatchCallItem(Schema):
@@ -454,9 +464,7 @@ ITEM_CLASSES: list[type[Schema]] = [
 ]
 
 #: Every item `type` string this dashboard renders with a template of its own.
-ITEM_TYPES: tuple[str, ...] = tuple(
-    c.model_fields["type"].annotation.__args__[0] for c in ITEM_CLASSES
-)  # type: ignore[union-attr]
+ITEM_TYPES: tuple[str, ...] = tuple(literal_values(c)[0] for c in ITEM_CLASSES)
 
 
 def item_tag(value: Any) -> Any:
@@ -470,4 +478,7 @@ def item_tag(value: Any) -> Any:
     return tag
 
 
-Item = tagged_union(ITEM_CLASSES, UnknownItem, tag_of=item_tag)
+if TYPE_CHECKING:
+    Item = Schema
+else:
+    Item = tagged_union(ITEM_CLASSES, UnknownItem, tag_of=item_tag)

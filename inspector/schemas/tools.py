@@ -1,6 +1,6 @@
 """Tool definitions (spec §5.1, §5.2). tool_choice stays a string or a loose object (§5.3)."""
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field
 
@@ -127,7 +127,10 @@ TOOL_CLASSES: list[type[Schema]] = [
     CustomTool,
     ApplyPatchTool,
 ]
-Tool = tagged_union(TOOL_CLASSES, UnknownTool)
+if TYPE_CHECKING:
+    Tool = Schema
+else:
+    Tool = tagged_union(TOOL_CLASSES, UnknownTool)
 
 
 class TextFormat(Schema):
