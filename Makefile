@@ -15,3 +15,13 @@ lint:
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 	.venv/bin/mypy .
+
+# Production-style serving on 127.0.0.1:8000: gunicorn + WhiteNoise with hashed, compressed
+# static files. Put a TLS proxy in front and set HTTPS=true, SECRET_KEY, ALLOWED_HOSTS.
+serve: export HASHED_STATIC = 1
+serve:
+	scripts/setup.sh
+	.venv/bin/python manage.py collectstatic --noinput -v0
+	.venv/bin/python manage.py prepare --no-demo
+	.venv/bin/gunicorn dashboard.wsgi --bind $${BIND:-127.0.0.1:8000} --workers $${WORKERS:-3} \
+		--timeout 60 --access-logfile -

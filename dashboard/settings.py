@@ -147,18 +147,19 @@ STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or BASE_DIR / "staticfiles")
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
-# Hashed, compressed files once `collectstatic` has run (production); plain files until then
-# (runserver, tests), served by WhiteNoise from the app folders.
-COLLECTED = (STATIC_ROOT / "staticfiles.json").exists()
+# HASHED_STATIC=true (production, set by `make serve` for collectstatic and gunicorn): hashed,
+# compressed files from STATIC_ROOT. Otherwise (runserver, tests) plain files from static/,
+# served by WhiteNoise.
+HASHED_STATIC = env_bool("HASHED_STATIC", False)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        if COLLECTED
+        if HASHED_STATIC
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
-WHITENOISE_USE_FINDERS = True
+WHITENOISE_USE_FINDERS = not HASHED_STATIC
 
 # Strict CSP: no inline script or style, no eval; images may be data: URLs (screenshots,
 # generated images) and https (remote input images, loaded only on click).
@@ -177,10 +178,20 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
-SECURE_PROXY_SSL_HEADER = (
-    ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None
-)
-SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
+# HTTPS=true: the site is served only over TLS (directly, or behind a proxy that sets
+# X-Forwarded-Proto). Then: redirect to https, HSTS, secure cookies (`check --deploy` clean).
+HTTPS = env_bool("HTTPS", False)
+if HTTPS:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    SECURE_HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS") or 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("HSTS_INCLUDE_SUBDOMAINS", False)
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    # HSTS for subdomains and the preload list bind other hosts of the operator's domain:
+    # their call (HSTS_INCLUDE_SUBDOMAINS), so those two checks do not apply by default.
+    SILENCED_SYSTEM_CHECKS = ["security.W021"]
+    if not SECURE_HSTS_INCLUDE_SUBDOMAINS:
+        SILENCED_SYSTEM_CHECKS.append("security.W005")
 
 LOGGING = {
     "version": 1,

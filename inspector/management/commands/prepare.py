@@ -5,7 +5,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 
 class Command(BaseCommand):
@@ -13,9 +13,13 @@ class Command(BaseCommand):
         "Migrate, load the demo responses, and create an admin user (printing its password once)."
     )
 
-    def handle(self, *args: Any, **options: Any) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--no-demo", action="store_true", help="do not load the demo")
+
+    def handle(self, *args: Any, no_demo: bool = False, **options: Any) -> None:
         call_command("migrate", verbosity=0)
-        call_command("load_demo", stdout=self.stdout, stderr=self.stderr)
+        if not no_demo:
+            call_command("load_demo", stdout=self.stdout, stderr=self.stderr)
         users = get_user_model()
         if users.objects.exists():
             return
@@ -23,7 +27,7 @@ class Command(BaseCommand):
         users.objects.create_superuser("admin", "", password)
         line = "=" * 60
         self.stdout.write(
-            f"{line}\nCreated the first user. Log in at http://127.0.0.1:8000/accounts/login/\n"
+            f"{line}\nCreated the first user. Log in at /accounts/login/\n"
             f"  username: admin\n  password: {password}\n"
             f"This password is shown only once; change it in the admin.\n{line}"
         )
