@@ -1,8 +1,51 @@
 """Django ORM: stored responses and their input items. Nothing else lives here."""
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models.sql.compiler import SQLCompiler
 from django.utils import timezone
+
+
+class ExactJSONField(models.JSONField):
+    """JSON kept as written: key order and numbers exactly as the upstream sent them.
+
+    SQLite keeps the text anyway. On PostgreSQL this is the `json` type, not Django's `jsonb`
+    (which reorders keys): the page's raw JSON and the exports must be the upstream's body.
+    The price: no jsonb lookups (`has_key`, `contains`) on this column; filter on the indexed
+    columns instead.
+    """
+
+    def db_type(self, connection: BaseDatabaseWrapper) -> str | None:
+        if connection.vendor == "postgresql":
+            return "json"
+        return super().db_type(connection)
+
+    def get_db_prep_value(
+        self, value: Any, connection: BaseDatabaseWrapper, prepared: bool = False
+    ) -> Any:
+        if connection.vendor != "postgresql":
+            return super().get_db_prep_value(value, connection, prepared)
+        if not prepared:
+            value = self.get_prep_value(value)
+        # Imported here: psycopg is only installed with the postgres extra.
+        from django.db.backends.postgresql.operations import get_json_dumps
+        from psycopg.types.json import Json
+
+        return Json(value, dumps=get_json_dumps(self.encoder))
+
+    def select_format(self, compiler: SQLCompiler, sql: str, params: Any) -> tuple[str, Any]:
+        # Read the text and decode it here, in order (psycopg would decode `json` itself).
+        if compiler.connection.vendor == "postgresql":
+            return f"({sql})::text", params
+        return sql, params
+
+    def from_db_value(self, value: Any, expression: Any, connection: BaseDatabaseWrapper) -> Any:
+        if value is not None and not isinstance(value, str):
+            return value
+        return super().from_db_value(value, expression, connection)
 
 
 class StoredResponse(models.Model):
@@ -14,7 +57,7 @@ class StoredResponse(models.Model):
         DEMO = "demo", "demo data"
 
     id = models.CharField(primary_key=True, max_length=128)
-    body = models.JSONField()
+    body = ExactJSONField()
     model = models.CharField(max_length=200, blank=True, db_index=True)
     status = models.CharField(max_length=32, blank=True, db_index=True)
     created_at = models.DateTimeField(null=True, blank=True, db_index=True)
