@@ -17,17 +17,20 @@ otherwise min(0.5 * 2**n, 8) s less up to 25 % jitter.
 """
 
 import email.utils
+import json
 import random
 import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import UTC
 from typing import Any
 
 import httpx
 from django.conf import settings
 from pydantic import ValidationError
 
+from .events import iter_events
 from .schemas import InputItemsPage, InputTokensRequest, InputTokensResult, Response
 
 USER_AGENT = "responses-inspector/0.1 (self-hosted dashboard; httpx)"
@@ -45,7 +48,10 @@ ALL_INCLUDES: tuple[str, ...] = (
 )
 
 RESPONSE_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
-_ID_IN_TEXT_RE = re.compile(r"\b(resp_[A-Za-z0-9_-]{1,123})")
+# Unbounded on purpose: an over-long id must be refused, not silently cut short.
+_ID_IN_TEXT_RE = re.compile(r"\b(resp_[A-Za-z0-9_-]+)")
+#: Longest upstream error message kept (a gateway may send a whole page as "message").
+MAX_MESSAGE = 1000
 
 
 def pause(seconds: float) -> None:
@@ -145,8 +151,18 @@ def extract_response_id(text: str) -> str:
     """The response id in `text`: a bare id, or a URL (platform logs page) that contains one."""
     text = (text or "").strip()
     if match := _ID_IN_TEXT_RE.search(text):
-        return match.group(1)
+        return validate_response_id(match.group(1))
     return validate_response_id(text)
+
+
+def _reject_constant(name: str) -> Any:
+    # NaN / Infinity are not JSON (RFC 8259), and no database column would store them.
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def parse_json(content: bytes | str) -> Any:
+    """Strict JSON: what json.loads accepts, less NaN and Infinity. Raises ValueError."""
+    return json.loads(content, parse_constant=_reject_constant)
 
 
 def retry_delay(response: httpx.Response | None, retries_so_far: int) -> float:
@@ -162,6 +178,8 @@ def retry_delay(response: httpx.Response | None, retries_so_far: int) -> float:
                     delay = float(after)
                 except ValueError:
                     parsed = email.utils.parsedate_to_datetime(after)
+                    if parsed.tzinfo is None:  # "-0000": UTC, with no zone given
+                        parsed = parsed.replace(tzinfo=UTC)
                     delay = float(parsed.timestamp() - time.time())
                 if 0 <= delay <= 60:
                     return delay
@@ -178,19 +196,23 @@ def should_retry(response: httpx.Response) -> bool:
     return response.status_code in (408, 409, 429) or response.status_code >= 500
 
 
-def error_from(response: httpx.Response) -> APIError:
+def error_from(response: httpx.Response, secret: str = "") -> APIError:
+    """The exception for an unsuccessful response; `secret` (the key) is masked in it."""
     status = response.status_code
     request_id = response.headers.get("x-request-id")
     message, code = "", None
     try:
-        body = response.json()
+        body = parse_json(response.content)
         if isinstance(body, dict) and isinstance(body.get("error"), dict):
-            message = str(body["error"].get("message") or "")
-            code = body["error"].get("code")
+            message = str(body["error"].get("message") or "")[:MAX_MESSAGE]
+            code = str(body["error"]["code"]) if body["error"].get("code") else None
     except ValueError:
         # An HTML page from a proxy: its text is never shown (it may carry script).
         pass
     message = message or f"HTTP {status} with no error message from the upstream."
+    if secret:
+        # A gateway may echo the key it was sent; it must never reach a page or a log.
+        message = message.replace(secret, "[OPENAI_API_KEY]")
     kind: type[APIError]
     if status == 404:
         kind = NotFound
@@ -233,6 +255,7 @@ class Client:
             headers["OpenAI-Organization"] = org_id
         if project_id:
             headers["OpenAI-Project"] = project_id
+        self._api_key = api_key
         self.max_retries = max_retries
         self.sleep = sleep
         self.requests_sent = 0
@@ -267,10 +290,16 @@ class Client:
                 failure = APIUnavailable(
                     f"Could not connect to the upstream ({type(error).__name__})."
                 )
+            except httpx.RequestError as error:
+                # The upstream answered but its body could not be read (bad gzip), or it
+                # redirected too often: retried like a transport error.
+                failure = APIUnavailable(
+                    f"The upstream's answer could not be read ({type(error).__name__})."
+                )
             else:
                 if response.is_success:
                     return self._json(response)
-                failure = error_from(response)
+                failure = error_from(response, self._api_key)
                 if not should_retry(response):
                     raise failure
             if retries >= self.max_retries:
@@ -281,9 +310,9 @@ class Client:
     @staticmethod
     def _json(response: httpx.Response) -> Any:
         try:
-            return response.json()
+            return parse_json(response.content)
         except ValueError:
-            kind = response.headers.get("content-type", "unknown type")
+            kind = response.headers.get("content-type", "unknown type")[:100]
             raise UnexpectedPayload(
                 f"HTTP {response.status_code} with a body that is not JSON ({kind}).",
                 status_code=response.status_code,
@@ -295,7 +324,14 @@ class Client:
     ) -> Response:
         validate_response_id(response_id)
         data = self._request("GET", f"responses/{response_id}", params={"include[]": list(include)})
-        return _parse(Response, data, "a Response")
+        response = _parse(Response, data, "a Response")
+        if response.id != response_id:
+            # Kept under the id it claims, it would be stored elsewhere than asked, and an
+            # unsafe id would break every link to it.
+            raise UnexpectedPayload(
+                f"Asked for {response_id}, but the upstream answered with another response id."
+            )
+        return response
 
     def iter_input_items(
         self,
@@ -311,18 +347,104 @@ class Client:
                 params["after"] = after
             data = self._request("GET", f"responses/{response_id}/input_items", params=params)
             page = _parse(InputItemsPage, data, "a list of input items")
+            if page.has_more and not page.data:
+                # Asking again would loop forever; stopping would claim everything was fetched.
+                raise UnexpectedPayload("A page of input items said has_more but was empty.")
             yield page
-            if not page.has_more or not page.data:
+            if not page.has_more:
                 return
             last = page.wire["data"][-1]
-            after = (last.get("id") if isinstance(last, dict) else None) or page.last_id
-            if not after:
+            cursor = (last.get("id") if isinstance(last, dict) else None) or page.last_id
+            if not cursor or not isinstance(cursor, str):
                 raise UnexpectedPayload("A page said has_more but gave no id to continue after.")
+            if cursor == after:
+                raise UnexpectedPayload("The input-items cursor did not advance.")
+            after = cursor
 
     def count_input_tokens(self, request: InputTokensRequest) -> InputTokensResult:
         body = request.model_dump(mode="json", by_alias=True, exclude_none=True)
         data = self._request("POST", "responses/input_tokens", json=body)
         return _parse(InputTokensResult, data, "an input token count")
+
+    def stream_events(
+        self,
+        response_id: str,
+        starting_after: int | None = None,
+        *,
+        include: Sequence[str] = ALL_INCLUDES,
+        max_seconds: float | None = None,
+    ) -> Iterator[Any]:
+        """Replay a background response's server-sent events (spec §1.1, §6), typed.
+
+        Not retried: the caller resumes with `starting_after`, the last sequence number it
+        kept. The read timeout applies per chunk. With `max_seconds` the read ends quietly
+        once that long has passed, or when no chunk came in that long, so every connection
+        is bounded in time. A drop mid-stream raises APIUnavailable after the events before it.
+        """
+        validate_response_id(response_id)
+        # include_obfuscation=false: the padding only costs bandwidth and storage here.
+        params: dict[str, Any] = {
+            "stream": "true",
+            "include[]": list(include),
+            "include_obfuscation": "false",
+        }
+        if starting_after is not None:
+            params["starting_after"] = starting_after
+        timeout = self._http.timeout
+        deadline = None
+        if max_seconds is not None:
+            deadline = time.monotonic() + max_seconds
+            timeout = httpx.Timeout(
+                min(timeout.read or max_seconds, max_seconds), connect=timeout.connect
+            )
+        self.requests_sent += 1
+        try:
+            with self._http.stream(
+                "GET", f"responses/{response_id}", params=params, timeout=timeout
+            ) as response:
+                if not response.is_success:
+                    response.read()
+                    raise error_from(response)
+                kind = response.headers.get("content-type", "")
+                if "event-stream" not in kind:
+                    raise UnexpectedPayload(
+                        "Expected a stream of events (text/event-stream), got "
+                        f"{kind[:100] or 'no content type'}.",
+                        status_code=response.status_code,
+                        request_id=response.headers.get("x-request-id"),
+                    )
+                yield from iter_events(_chunks(response, deadline))
+        except httpx.TimeoutException as error:
+            raise APIUnavailable(
+                f"The upstream did not answer in time ({type(error).__name__})."
+            ) from None
+        except httpx.RequestError as error:
+            raise APIUnavailable(
+                f"Could not connect to the upstream ({type(error).__name__})."
+            ) from None
+
+
+def _chunks(response: httpx.Response, deadline: float | None) -> Iterator[bytes]:
+    """The body's chunks as they arrive; stops quietly at `deadline` (a bounded read)."""
+    iterator = response.iter_bytes()
+    while True:
+        try:
+            chunk = next(iterator)
+        except StopIteration:
+            return
+        except httpx.TimeoutException:
+            if deadline is not None:
+                return
+            raise APIUnavailable(
+                "The upstream stopped sending events mid-stream (read timeout)."
+            ) from None
+        except httpx.RequestError as error:
+            raise APIUnavailable(
+                f"The connection dropped mid-stream ({type(error).__name__})."
+            ) from None
+        yield chunk
+        if deadline is not None and time.monotonic() >= deadline:
+            return
 
 
 def _parse[T: (Response, InputItemsPage, InputTokensResult)](
