@@ -1,6 +1,5 @@
 """Fetch-and-keep, import and export: the bridge between client, schemas and the ORM."""
 
-import json
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -9,7 +8,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 from pydantic import ValidationError
 
@@ -39,6 +38,11 @@ def called_tool_names(response: Response) -> list[str]:
     return names
 
 
+def _count(value: int | None) -> int | None:
+    """A token count fit for a PositiveBigIntegerField, else None (the body keeps the value)."""
+    return value if value is not None and 0 <= value < 2**63 else None
+
+
 def columns(response: Response) -> dict[str, Any]:
     """The indexed columns of a stored response, read from its body."""
     usage = response.usage
@@ -49,11 +53,13 @@ def columns(response: Response) -> dict[str, Any]:
         "completed_at": response.completed,
         "previous_response_id": (response.previous_response_id or "")[:128],
         "conversation_id": (response.conversation.id if response.conversation else "")[:200],
-        "input_tokens": usage.input_tokens if usage else None,
-        "cached_tokens": usage.input_tokens_details.cached_tokens if usage else None,
-        "output_tokens": usage.output_tokens if usage else None,
-        "reasoning_tokens": usage.output_tokens_details.reasoning_tokens if usage else None,
-        "total_tokens": usage.total_tokens if usage else None,
+        "input_tokens": _count(usage.input_tokens) if usage else None,
+        "cached_tokens": _count(usage.input_tokens_details.cached_tokens) if usage else None,
+        "output_tokens": _count(usage.output_tokens) if usage else None,
+        "reasoning_tokens": (
+            _count(usage.output_tokens_details.reasoning_tokens) if usage else None
+        ),
+        "total_tokens": _count(usage.total_tokens) if usage else None,
         "tool_names": "\n" + "\n".join(n[:200] for n in called_tool_names(response)) + "\n",
         "error_code": str(response.error.code or "")[:100] if response.error else "",
     }
@@ -163,12 +169,27 @@ def fetch_response(
 def resume_input_items(
     stored: StoredResponse, *, api: upstream.Client | None = None
 ) -> StoredResponse:
-    """Continue an incomplete input-items fetch after the last item kept."""
-    last = stored.items.order_by("-position").values_list("item_id", flat=True).first()
+    """Continue an incomplete input-items fetch after the last item kept.
+
+    The resume takes the fetch over with a new token, so two resumes at once (or a resume
+    racing a refresh) never both append the same page: the later one wins.
+    """
     own = api is None
     api = api or upstream.get_client()
     try:
-        return _fetch_items(stored, stored.fetch_token, api, after=last or None)
+        token = uuid.uuid4().hex
+        with transaction.atomic():
+            row = StoredResponse.objects.select_for_update().get(pk=stored.pk)
+            if row.input_items_complete:
+                return row
+            last = row.items.order_by("-position").values_list("item_id", flat=True).first()
+            if row.input_items_count and not last:
+                # The last item kept has no id to continue after: fetch the items again.
+                row.items.all().delete()
+                row.input_items_count = 0
+            row.fetch_token = token
+            row.save(update_fields=["fetch_token", "input_items_count"])
+        return _fetch_items(row, token, api, after=last or None)
     finally:
         if own:
             api.close()
@@ -199,14 +220,18 @@ def save_bundle(
     response = Response.from_wire(body)
     upstream.validate_response_id(response.id)
     items = list(input_items or [])
-    existing = StoredResponse.objects.filter(pk=response.id).first()
-    if existing is not None and existing.body == body:
-        stored_items = list(existing.items.order_by("position").values_list("body", flat=True))
-        if stored_items == items or not items:
-            return "skipped"
-    stored, token = _begin(response, source, user, complete=complete)
-    for start in range(0, len(items), 500):
-        _append_items(stored, token, items[start : start + 500])
+    # One transaction: a bundle is kept whole or not at all.
+    with transaction.atomic():
+        existing = StoredResponse.objects.filter(pk=response.id).first()
+        if existing is not None and existing.body == body:
+            if not items:
+                return "skipped"
+            kept = list(existing.items.order_by("position").values_list("body", flat=True))
+            if kept == items and existing.input_items_complete == complete:
+                return "skipped"
+        stored, token = _begin(response, source, user, complete=complete)
+        for start in range(0, len(items), 500):
+            _append_items(stored, token, items[start : start + 500])
     return "updated" if existing is not None else "imported"
 
 
@@ -236,38 +261,44 @@ def _unpack(obj: Any) -> tuple[Any, list[Any] | None, bool]:
         items = obj.get("input_items")
         if items is not None and not isinstance(items, list):
             raise ValueError("input_items must be a list")
+        for index, item in enumerate(items or []):
+            if not isinstance(item, dict):
+                raise ValueError(f"input_items[{index}] is not a JSON object")
         return obj.get("response"), items, bool(obj.get("input_items_complete", True))
     if obj.get("object") == "response" or str(obj.get("id", "")).startswith("resp_"):
         return obj, None, True
     raise ValueError("neither a Response object nor a responses-inspector bundle")
 
 
+def _text(raw: bytes | str) -> str:
+    """A line as text; strict UTF-8 (a mangled byte would silently change the body)."""
+    text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+    return text.removeprefix("\ufeff")  # a byte-order mark some editors write
+
+
 def _entries(lines: Iterable[bytes | str]) -> Iterator[tuple[int, Any]]:
     """(line number, parsed object or the exception) for JSON, a JSON array, or JSONL."""
     iterator = iter(lines)
-    first: list[str] = []
+    first: list[bytes | str] = []
+    head = ""
     for raw in iterator:
-        text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
-        first.append(text)
-        if text.strip():
+        first.append(raw)
+        line = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
+        if head := line.strip().removeprefix("\ufeff"):
             break
-    head = "".join(first).strip()
     if not head:
         return
     if head.startswith("{") and head.endswith("}"):
         # JSONL (or a one-line JSON object): one object a line, each on its own, so a bad
         # line costs only itself.
-        yield from _jsonl(iter([head]), start=len(first))
+        yield from _jsonl(iter(first[-1:]), start=len(first))
         yield from _jsonl(iterator, start=len(first) + 1)
         return
     # A whole JSON document spread over lines: an object or an array of objects.
-    rest = "".join(
-        r.decode("utf-8", errors="replace") if isinstance(r, bytes) else r for r in iterator
-    )
     try:
-        doc = json.loads("".join(first) + rest)
+        doc = upstream.parse_json("".join(_text(r) for r in [*first, *iterator]))
     except ValueError as error:
-        yield 1, ValueError(f"not valid JSON or JSONL: {error}")
+        yield getattr(error, "lineno", 1), ValueError(f"not valid JSON or JSONL: {error}")
         return
     if isinstance(doc, list):
         yield from enumerate(doc, start=1)
@@ -277,13 +308,18 @@ def _entries(lines: Iterable[bytes | str]) -> Iterator[tuple[int, Any]]:
 
 def _jsonl(lines: Iterator[bytes | str], start: int) -> Iterator[tuple[int, Any]]:
     for number, raw in enumerate(lines, start=start):
-        text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
+        try:
+            text = _text(raw)
+        except ValueError:
+            yield number, ValueError("not UTF-8 text")
+            continue
         if not text.strip():
             continue
         try:
-            yield number, json.loads(text)
+            obj = upstream.parse_json(text)
         except ValueError as error:
-            yield number, ValueError(f"invalid JSON: {error}")
+            obj = ValueError(f"invalid JSON: {error}")
+        yield number, obj
 
 
 def import_lines(
@@ -310,6 +346,10 @@ def import_lines(
             report.failures.append((number, f"not a valid response: {where}: {first['msg']}"))
         except ValueError as error:
             report.failures.append((number, str(error)))
+        except DatabaseError as error:
+            # e.g. a NUL character, which PostgreSQL's JSON types refuse: the entry was
+            # rolled back whole; the others go on.
+            report.failures.append((number, f"could not be stored: {error}".strip()))
         else:
             setattr(report, outcome, getattr(report, outcome) + 1)
         if progress is not None:
