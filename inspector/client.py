@@ -30,6 +30,7 @@ import httpx
 from django.conf import settings
 from pydantic import ValidationError
 
+from .events import iter_events
 from .schemas import InputItemsPage, InputTokensRequest, InputTokensResult, Response
 
 USER_AGENT = "responses-inspector/0.1 (self-hosted dashboard; httpx)"
@@ -364,6 +365,86 @@ class Client:
         body = request.model_dump(mode="json", by_alias=True, exclude_none=True)
         data = self._request("POST", "responses/input_tokens", json=body)
         return _parse(InputTokensResult, data, "an input token count")
+
+    def stream_events(
+        self,
+        response_id: str,
+        starting_after: int | None = None,
+        *,
+        include: Sequence[str] = ALL_INCLUDES,
+        max_seconds: float | None = None,
+    ) -> Iterator[Any]:
+        """Replay a background response's server-sent events (spec §1.1, §6), typed.
+
+        Not retried: the caller resumes with `starting_after`, the last sequence number it
+        kept. The read timeout applies per chunk. With `max_seconds` the read ends quietly
+        once that long has passed, or when no chunk came in that long, so every connection
+        is bounded in time. A drop mid-stream raises APIUnavailable after the events before it.
+        """
+        validate_response_id(response_id)
+        # include_obfuscation=false: the padding only costs bandwidth and storage here.
+        params: dict[str, Any] = {
+            "stream": "true",
+            "include[]": list(include),
+            "include_obfuscation": "false",
+        }
+        if starting_after is not None:
+            params["starting_after"] = starting_after
+        timeout = self._http.timeout
+        deadline = None
+        if max_seconds is not None:
+            deadline = time.monotonic() + max_seconds
+            timeout = httpx.Timeout(
+                min(timeout.read or max_seconds, max_seconds), connect=timeout.connect
+            )
+        self.requests_sent += 1
+        try:
+            with self._http.stream(
+                "GET", f"responses/{response_id}", params=params, timeout=timeout
+            ) as response:
+                if not response.is_success:
+                    response.read()
+                    raise error_from(response)
+                kind = response.headers.get("content-type", "")
+                if "event-stream" not in kind:
+                    raise UnexpectedPayload(
+                        "Expected a stream of events (text/event-stream), got "
+                        f"{kind[:100] or 'no content type'}.",
+                        status_code=response.status_code,
+                        request_id=response.headers.get("x-request-id"),
+                    )
+                yield from iter_events(_chunks(response, deadline))
+        except httpx.TimeoutException as error:
+            raise APIUnavailable(
+                f"The upstream did not answer in time ({type(error).__name__})."
+            ) from None
+        except httpx.RequestError as error:
+            raise APIUnavailable(
+                f"Could not connect to the upstream ({type(error).__name__})."
+            ) from None
+
+
+def _chunks(response: httpx.Response, deadline: float | None) -> Iterator[bytes]:
+    """The body's chunks as they arrive; stops quietly at `deadline` (a bounded read)."""
+    iterator = response.iter_bytes()
+    while True:
+        try:
+            chunk = next(iterator)
+        except StopIteration:
+            return
+        except httpx.TimeoutException:
+            if deadline is not None:
+                return
+            raise APIUnavailable(
+                "The upstream stopped sending events mid-stream (read timeout)."
+            ) from None
+        except httpx.RequestError as error:
+            raise APIUnavailable(
+                f"The connection dropped mid-stream ({type(error).__name__})."
+            ) from None
+        yield chunk
+        if deadline is not None and time.monotonic() >= deadline:
+            return
 
 
 def _parse[T: (Response, InputItemsPage, InputTokensResult)](
