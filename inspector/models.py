@@ -113,3 +113,38 @@ class InputItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.response_id}#{self.position}"
+
+
+class PlaygroundSession(models.Model):
+    """A saved playground state under a name, opened by its permalink /playground/<slug>/."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=80, unique=True)
+    # The form's fields as typed (strings), so the session reopens exactly as it was saved.
+    state = models.JSONField()
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TokenCountSample(models.Model):
+    """One (local estimate, API count) pair, kept per model to show how far estimates run."""
+
+    model = models.CharField(max_length=200, db_index=True)
+    local_count = models.PositiveIntegerField()
+    api_count = models.PositiveIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.model}: {self.local_count} local, {self.api_count} API"
