@@ -1,11 +1,10 @@
 """Export stored responses as bundle JSONL (one bundle a line), importable again."""
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from inspector import store
 from inspector.models import StoredResponse
@@ -22,7 +21,11 @@ class Command(BaseCommand):
         rows = StoredResponse.objects.order_by("created_at", "id")
         if ids:
             rows = rows.filter(pk__in=ids)
-        out = output.open("w", encoding="utf-8") if output else sys.stdout
+            missing = sorted(set(ids) - set(rows.values_list("pk", flat=True)))
+            if missing:
+                raise CommandError(f"not stored: {', '.join(missing)}")
+        # self.stdout (not sys.stdout), so call_command(stdout=...) captures the export.
+        out = output.open("w", encoding="utf-8", newline="\n") if output else self.stdout
         count = 0
         try:
             for stored in rows.iterator(chunk_size=100):

@@ -14,17 +14,17 @@ class Command(BaseCommand):
         parser.add_argument("ids", nargs="+")
 
     def handle(self, *args: Any, ids: list[str], **options: Any) -> None:
-        failed = 0
+        failures: list[str] = []
         for text in ids:
             try:
                 response_id = client.extract_response_id(text)
                 stored = store.fetch_response(response_id)
             except ValueError as error:
-                failed += 1
-                self.stderr.write(f"{text}: {error}")
+                failures.append(f"{text}: {error}")
+                self.stderr.write(failures[-1])
             except client.APIError as error:
-                failed += 1
-                self.stderr.write(f"{text}: {error.title}: {error.message}")
+                failures.append(f"{text}: {error.title}: {error.message}")
+                self.stderr.write(failures[-1])
             else:
                 note = (
                     ""
@@ -35,5 +35,8 @@ class Command(BaseCommand):
                     f"{stored.id}: {stored.status or 'no status'}, "
                     f"{stored.input_items_count} input items{note}"
                 )
-        if failed:
-            raise CommandError(f"{failed} of {len(ids)} could not be fetched")
+        if failures:
+            # The reasons again in the error itself, so a caller that only sees it knows why.
+            raise CommandError(
+                f"{len(failures)} of {len(ids)} could not be fetched:\n" + "\n".join(failures)
+            )

@@ -15,10 +15,12 @@ class Command(BaseCommand):
         parser.add_argument("files", nargs="+", type=Path)
 
     def handle(self, *args: Any, files: list[Path], **options: Any) -> None:
+        # Every file is checked before any is imported, so a typo does not import half.
+        missing = [str(path) for path in files if not path.is_file()]
+        if missing:
+            raise CommandError(f"no such file: {', '.join(missing)}")
         total_failed = 0
         for path in files:
-            if not path.is_file():
-                raise CommandError(f"{path}: no such file")
 
             def progress(line: int, report: store.ImportReport, path: Path = path) -> None:
                 done = report.imported + report.updated + report.skipped + report.failed
