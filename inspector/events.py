@@ -590,6 +590,10 @@ class Timeline:
     def missing(self) -> int:
         return sum(g.count for g in self.gaps)
 
+    @property
+    def duration_seconds(self) -> float:
+        return (self.duration_ms or 0) / 1000
+
 
 def build_timeline(
     records: Sequence[Record],

@@ -5,15 +5,18 @@ scenario per file, and are checked against the official openai package's event t
 """
 
 import json
+import time
 import typing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import openai.types.responses as openai_responses
 import pytest
 
 from inspector import events
+from inspector.client import APIUnavailable, Client, RequestRejected, UnexpectedPayload
 from inspector.events import Follow, Gap, SSEMessage, SSEParser
 from inspector.schemas.events import (
     EVENT_CLASSES,
@@ -26,6 +29,7 @@ from inspector.schemas.events import (
     event_adapter,
 )
 from inspector.schemas.response import Response
+from tests.upstream import FakeUpstream, serve
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = sorted((ROOT / "tests" / "fixtures" / "events").glob("*.json"))
@@ -679,3 +683,79 @@ def test_following_ends_when_the_terminal_event_arrives():
         status="completed",
     )
     assert (state.active, state.shown) == (False, 33)
+
+
+# --- the client against the stand-in upstream ----------------------------------------------
+
+
+def story_upstream() -> tuple[FakeUpstream, str, list[dict[str, Any]]]:
+    stream = load("background_reasoning_answer_and_function_call.json")
+    fake = FakeUpstream()
+    body = next(e["response"] for e in stream if e["type"] == "response.in_progress")
+    return fake, fake.add_stream(dict(body), stream), stream
+
+
+def mock_client(fake: FakeUpstream) -> Client:
+    return Client(
+        api_key="sk-test", base_url="https://upstream.test/v1", transport=fake.transport()
+    )
+
+
+def test_stream_events_yields_typed_events_after_starting_after():
+    fake, response_id, _ = story_upstream()
+    got = list(mock_client(fake).stream_events(response_id, starting_after=30))
+    assert [e.sequence_number for e in got] == [31, 32, 33]
+    assert isinstance(got[-1], LifecycleEvent)
+    assert fake.requests[-1].url.params["starting_after"] == "30"
+
+
+def test_a_drop_mid_stream_raises_api_unavailable_after_the_events_before_it():
+    fake, response_id, _ = story_upstream()
+    fake.stream_drops = [5]
+    got: list[int] = []
+    with pytest.raises(APIUnavailable, match="dropped mid-stream"):
+        for event in mock_client(fake).stream_events(response_id):
+            got.append(event.sequence_number)
+    assert got == [0, 1, 2, 3, 4]
+
+
+def test_a_response_that_is_not_background_is_rejected_with_the_upstreams_words():
+    fake, response_id, _ = story_upstream()
+    fake.responses[response_id]["background"] = False
+    with pytest.raises(RequestRejected) as caught:
+        list(mock_client(fake).stream_events(response_id))
+    assert caught.value.status_code == 400
+    assert "not created with background=true" in caught.value.message
+
+
+def test_a_json_answer_to_a_stream_request_is_an_unexpected_payload():
+    fake, response_id, _ = story_upstream()
+    fake.override = lambda request: httpx.Response(200, json={"id": response_id})
+    with pytest.raises(UnexpectedPayload, match="text/event-stream"):
+        list(mock_client(fake).stream_events(response_id))
+
+
+def test_over_real_http_a_drop_closes_the_socket_mid_stream():
+    fake, response_id, _ = story_upstream()
+    fake.stream_drops = [7]
+    with serve(fake) as url:
+        api = Client(api_key="sk-test", base_url=url)
+        got: list[int] = []
+        with pytest.raises(APIUnavailable, match="RemoteProtocolError"):
+            for event in api.stream_events(response_id):
+                got.append(event.sequence_number)
+        assert got == list(range(7))
+        assert [e.sequence_number for e in api.stream_events(response_id, 6)] == list(range(7, 34))
+
+
+def test_a_bounded_read_of_a_slow_stream_ends_quietly_at_its_time_bound():
+    fake, response_id, _ = story_upstream()
+    fake.stream_delay = 0.05
+    with serve(fake) as url:
+        api = Client(api_key="sk-test", base_url=url)
+        started = time.monotonic()
+        got = [e.sequence_number for e in api.stream_events(response_id, max_seconds=0.3)]
+        elapsed = time.monotonic() - started
+    assert 2 <= len(got) < 34
+    assert got == list(range(len(got)))
+    assert elapsed < 1.0

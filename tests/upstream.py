@@ -7,6 +7,7 @@ fail the test when any were made.
 
 import json
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -33,11 +34,26 @@ class FakeUpstream:
         self.input_tokens = 0
         # A function that may answer a request instead (to inject failures); None to pass.
         self.override: Callable[[httpx.Request], httpx.Response | None] | None = None
+        # Stream replay (GET /responses/{id}?stream=true): the events of each response id,
+        # served as text/event-stream after `starting_after`; `stream_delay` seconds before
+        # each event; `stream_drops` drops the next connections mid-event after that many
+        # events each (one entry per connection, used in order); `stream_keepalive` sends a
+        # comment line before each event.
+        self.streams: dict[str, list[dict[str, Any]]] = {}
+        self.stream_delay = 0.0
+        self.stream_drops: list[int] = []
+        self.stream_keepalive = False
 
     def add(self, body: dict[str, Any], items: list[dict[str, Any]] | None = None) -> str:
         self.responses[body["id"]] = body
         self.items[body["id"]] = list(items or [])
         return str(body["id"])
+
+    def add_stream(self, body: dict[str, Any], stream: list[dict[str, Any]]) -> str:
+        """A response and the events its stream replays (a terminal event's response becomes
+        what a later retrieve answers, as upstream)."""
+        self.streams[body["id"]] = list(stream)
+        return self.add(body)
 
     def add_bundle(self, path: Path) -> str:
         bundle = load_bundle(path)
@@ -72,6 +88,8 @@ class FakeUpstream:
                     },
                     headers={"x-request-id": "req_fake404"},
                 )
+            if len(parts) == 2 and request.url.params.get("stream") == "true":
+                return self._stream(request, response_id)
             if len(parts) == 2:
                 return httpx.Response(200, json=self.responses[response_id])
             if parts[2] == "input_items":
@@ -101,6 +119,51 @@ class FakeUpstream:
             },
         )
 
+    def _stream(self, request: httpx.Request, response_id: str) -> httpx.Response:
+        if self.responses[response_id].get("background") is not True:
+            return httpx.Response(
+                400,
+                json={
+                    "error": {
+                        "message": "This response cannot be streamed because it was not "
+                        "created with background=true.",
+                        "type": "invalid_request_error",
+                        "param": "stream",
+                        "code": None,
+                    }
+                },
+                headers={"x-request-id": "req_fake400"},
+            )
+        after = request.url.params.get("starting_after")
+        chosen = [
+            event
+            for event in self.streams.get(response_id, [])
+            if after is None or event["sequence_number"] > int(after)
+        ]
+        drop = self.stream_drops.pop(0) if self.stream_drops else None
+        return httpx.Response(
+            200,
+            headers={"content-type": "text/event-stream; charset=utf-8"},
+            content=self._event_chunks(response_id, chosen, drop),
+        )
+
+    def _event_chunks(
+        self, response_id: str, chosen: list[dict[str, Any]], drop: int | None
+    ) -> Iterator[bytes]:
+        for number, event in enumerate(chosen):
+            if self.stream_delay:
+                time.sleep(self.stream_delay)
+            data = f"event: {event['type']}\ndata: {json.dumps(event)}\n\n".encode()
+            if number == drop:
+                # Half an event, then the connection is gone.
+                yield data[: len(data) // 2]
+                raise httpx.RemoteProtocolError("FakeUpstream dropped the connection mid-stream")
+            if self.stream_keepalive:
+                yield b": keep-alive\n\n"
+            if event["type"] in ("response.completed", "response.failed", "response.incomplete"):
+                self.responses[response_id] = event["response"]
+            yield data
+
     def transport(self) -> httpx.MockTransport:
         return httpx.MockTransport(self.handle)
 
@@ -119,6 +182,9 @@ def serve(upstream: FakeUpstream) -> Iterator[str]:
                 content=self.rfile.read(length) if length else b"",
             )
             response = upstream.handle(request)
+            if response.headers.get("content-type", "").startswith("text/event-stream"):
+                self._answer_stream(response)
+                return
             body = response.read()
             self.send_response(response.status_code)
             for key, value in response.headers.items():
@@ -127,6 +193,27 @@ def serve(upstream: FakeUpstream) -> Iterator[str]:
             self.send_header("content-length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
+
+        def _answer_stream(self, response: httpx.Response) -> None:
+            """Chunk by chunk as produced; a drop closes the socket without the last chunk."""
+            self.protocol_version = "HTTP/1.1"  # chunked framing makes a drop detectable
+            self.close_connection = True
+            self.send_response(response.status_code)
+            for key, value in response.headers.items():
+                if key.lower() not in ("content-length", "transfer-encoding", "connection"):
+                    self.send_header(key, value)
+            self.send_header("transfer-encoding", "chunked")
+            self.send_header("connection", "close")
+            self.end_headers()
+            try:
+                for chunk in response.iter_bytes():
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                    self.wfile.flush()
+                self.wfile.write(b"0\r\n\r\n")
+            except httpx.RemoteProtocolError:
+                pass  # the drop: return without the terminating chunk, and close
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client went away (a bounded read ended)
 
         do_GET = do_POST = _answer
 
