@@ -19,6 +19,8 @@ def _configured(settings: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     settings.OPENAI_API_KEY = TEST_KEY  # type: ignore[attr-defined]
     settings.OPENAI_BASE_URL = "https://upstream.test/v1"  # type: ignore[attr-defined]
     settings.OPENAI_MAX_RETRIES = 2  # type: ignore[attr-defined]
+    # A fast hasher: the default one costs ~0.5 s a password, once per test that logs in.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # type: ignore[attr-defined]
 
 
 @pytest.fixture
