@@ -39,4 +39,10 @@ urlpatterns = [
         views.response_resume,
         name="response-resume",
     ),
+    path("playground/", views.playground, name="playground"),
+    path("playground/count/", views.playground_count, name="playground-count"),
+    path("playground/api-count/", views.playground_api_count, name="playground-api-count"),
+    path("playground/attribute/", views.playground_attribute, name="playground-attribute"),
+    path("playground/save/", views.playground_save, name="playground-save"),
+    path("playground/<slug:slug>/", views.playground_session, name="playground-session"),
 ]

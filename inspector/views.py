@@ -1,15 +1,20 @@
 """Views: validate input, call the store, pick a template. No HTTP, parsing or HTML here."""
 
+from typing import Any
+
 from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from . import client, store
+from . import playground as pg
 from .forms import LookupForm
-from .models import StoredResponse
+from .models import PlaygroundSession, StoredResponse
+from .playground import PlaygroundForm
 from .rendering import response_page
 
 
@@ -90,3 +95,82 @@ def response_resume(request: HttpRequest, response_id: str) -> HttpResponse:
     except client.APIError as error:
         return upstream_error(request, error, response_id)
     return HttpResponseRedirect(reverse("inspector:response-detail", args=[response_id]))
+
+
+# --- the token-count playground (issue 4) ---------------------------------------------------
+
+PLAYGROUND = "inspector/playground.html"
+
+
+def _playground(
+    request: HttpRequest, form: PlaygroundForm, fragment: str, status: int = 200, **extra: Any
+) -> HttpResponse:
+    """The whole page, or (htmx) one of its fragments, with the form as it was sent."""
+    context = pg.page(
+        form,
+        api_for=request.POST.get("api_for", ""),
+        attribution_state=request.POST.get("attribution", ""),
+        **extra,
+    )
+    template = f"{PLAYGROUND}#{fragment}" if request.htmx else PLAYGROUND
+    return render(request, template, context, status=status)
+
+
+@require_GET
+def playground(request: HttpRequest) -> HttpResponse:
+    source = request.GET.get("from", "")
+    stored = StoredResponse.objects.filter(pk=source).first() if source else None
+    state, notes = pg.state_from_response(stored) if stored else (pg.EMPTY_STATE, [])
+    if source and stored is None:
+        notes = [f"{source} is not stored here: open it as a response first, then come back."]
+    form = PlaygroundForm(state)
+    form.is_valid()
+    status = 404 if source and stored is None else 200
+    return render(request, PLAYGROUND, pg.page(form, notes=notes), status=status)
+
+
+@require_GET
+def playground_session(request: HttpRequest, slug: str) -> HttpResponse:
+    session = get_object_or_404(PlaygroundSession.objects.select_related("author"), slug=slug)
+    form = PlaygroundForm(session.state)
+    form.is_valid()
+    return render(request, PLAYGROUND, pg.page(form, session=session))
+
+
+@require_POST
+def playground_count(request: HttpRequest) -> HttpResponse:
+    form = PlaygroundForm(request.POST)
+    status = 200 if form.is_valid() else 400
+    return _playground(request, form, "results", status)
+
+
+@require_POST
+def playground_api_count(request: HttpRequest) -> HttpResponse:
+    form = PlaygroundForm(request.POST)
+    if not form.is_valid():
+        return _playground(request, form, "api-result", 400)
+    result = pg.api_count(form)
+    status = result.error.http_status if result.error else 200
+    return _playground(request, form, "api-result", status, api=result)
+
+
+@require_POST
+def playground_attribute(request: HttpRequest) -> HttpResponse:
+    form = PlaygroundForm(request.POST)
+    if not form.is_valid():
+        return _playground(request, form, "attribution", 400)
+    run = request.POST.get("confirm") == "1"
+    result = pg.attribution(form, request.POST.get("attribution", ""), run=run)
+    status = result.error.http_status if result.error else 200
+    return _playground(request, form, "attribution", status, attributed=result)
+
+
+@require_POST
+def playground_save(request: HttpRequest) -> HttpResponse:
+    form, save = PlaygroundForm(request.POST), pg.SaveForm(request.POST)
+    form.is_valid()  # a session keeps what was typed, even half-finished JSON
+    if not save.is_valid():
+        return _playground(request, form, "save", 400, save_form=save)
+    session = pg.save_session(save.cleaned_data["name"], form, request.user)
+    url = reverse("inspector:playground-session", args=[session.slug])
+    return HttpResponseClientRedirect(url) if request.htmx else HttpResponseRedirect(url)

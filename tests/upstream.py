@@ -31,7 +31,9 @@ class FakeUpstream:
         self.items: dict[str, list[dict[str, Any]]] = {}
         self.requests: list[httpx.Request] = []
         self.unexpected: list[str] = []
-        self.input_tokens = 0
+        # The count POST /responses/input_tokens answers: a number, or a function of the
+        # request's JSON body (to make the count depend on what was sent).
+        self.input_tokens: int | Callable[[dict[str, Any]], int] = 0
         # A function that may answer a request instead (to inject failures); None to pass.
         self.override: Callable[[httpx.Request], httpx.Response | None] | None = None
         # Stream replay (GET /responses/{id}?stream=true): the events of each response id,
@@ -70,8 +72,11 @@ class FakeUpstream:
         if parts and parts[0] == "v1":
             parts = parts[1:]
         if request.method == "POST" and parts == ["responses", "input_tokens"]:
+            count = self.input_tokens
+            if callable(count):
+                count = count(json.loads(request.content or b"{}"))
             return httpx.Response(
-                200, json={"object": "response.input_tokens", "input_tokens": self.input_tokens}
+                200, json={"object": "response.input_tokens", "input_tokens": count}
             )
         if request.method == "GET" and len(parts) in (2, 3) and parts[0] == "responses":
             response_id = parts[1]

@@ -1,0 +1,733 @@
+"""The playground: its pure helpers (tables of cases) and every endpoint through the client."""
+
+import html
+import json
+import re
+from decimal import Decimal
+
+import httpx
+import pytest
+
+from inspector import playground, store, tokens
+from inspector.models import PlaygroundSession, TokenCountSample
+from inspector.schemas import InputTokensRequest
+from tests.conftest import TEST_KEY
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _encodings_installed() -> None:
+    tokens.install_encoding_files()  # from the bpe-openai wheel, verified; never downloads
+
+
+WEATHER_TOOL = {
+    "type": "function",
+    "name": "get_weather",
+    "description": "Weather for a city.",
+    "parameters": {
+        "type": "object",
+        "properties": {"city": {"type": "string", "description": "The city"}},
+        "required": ["city"],
+    },
+}
+MESSAGES = [
+    {"role": "user", "content": "What's the weather in Paris?"},
+    {"role": "assistant", "content": "Let me check."},
+]
+
+
+def form_data(**overrides: str) -> dict[str, str]:
+    data = {
+        "model": "gpt-5.1",
+        "instructions": "You are terse.",
+        "input_kind": "items",
+        "input_items": json.dumps(MESSAGES, indent=2),
+        "input_text": "",
+        "tools": json.dumps([WEATHER_TOOL]),
+        "tool_choice": "",
+        "reasoning_effort": "",
+        "reasoning_summary": "",
+        "text_format": "",
+        "verbosity": "",
+        "truncation": "",
+        "parallel_tool_calls": "",
+        "previous_response_id": "",
+        "conversation": "",
+        "from_id": "",
+        "cached_share": "25",
+        "output_tokens": "300",
+        "reasoning_tokens": "1000",
+        "requests_per_day": "2000",
+    }
+    return {**data, **overrides}
+
+
+def local_total(data: dict[str, str]) -> int:
+    form = playground.PlaygroundForm(data)
+    assert form.is_valid(), form.errors
+    assert form.request is not None
+    return tokens.count_request(form.request).total
+
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+# --- pure helpers -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "field", "message"),
+    [
+        (
+            '[{"role": "user", "content": "hi"},\n  {"role": "user" "content": "x"}]',
+            "input_items",
+            "Invalid JSON in input at line 2, column 19: Expecting ',' delimiter.",
+        ),
+        (
+            '[\n  {"role": "user", "content": "hi"},\n  {"type": "function_call", "name": "f"}\n]',
+            "input_items",
+            "input[1] (line 3), function_call: call_id: Field required.",
+        ),
+        (
+            '[\n  {"content": "no role"}\n]',
+            "input_items",
+            'input[0] (line 2): no "type" (and no "role", so it is not a message).',
+        ),
+        ("[1]", "input_items", "input[0] (line 1): an item is a JSON object, not 1."),
+        ('{"role": "user"}', "input_items", "input must be a JSON list [ … ], not a dict."),
+        ('[{"type": "function"}]', "tools", None),
+        ('[{"type": "mcp", "server_label": 7}]', "tools", "tools[0] (line 1), mcp: server_label:"),
+        ("{bad", "tools", "Invalid JSON in tools at line 1, column 2"),
+    ],
+)
+def test_json_fields_name_the_line_column_or_item_that_is_wrong(text, field, message):
+    form = playground.PlaygroundForm(form_data(**{field: text}))
+    if message is None:
+        assert form.is_valid()
+    else:
+        assert not form.is_valid()
+        assert message in " ".join(form.errors[field])
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "message"),
+    [
+        ({"tool_choice": "sometimes"}, "tool_choice", 'tool_choice is "none", "auto", "required"'),
+        ({"tool_choice": '{"name": "x"}'}, "tool_choice", 'A tool_choice object needs a "type".'),
+        ({"text_format": '"json"'}, "text_format", 'a JSON object with a "type"'),
+        ({"previous_response_id": "resp/../x"}, "previous_response_id", "letters, digits"),
+        ({"previous_response_id": "resp_1", "conversation": "conv_1"}, "__all__", "cannot be used"),
+        ({"cached_share": "120"}, "cached_share", "less than or equal to 100"),
+    ],
+)
+def test_other_fields_say_what_is_wrong(overrides, field, message):
+    form = playground.PlaygroundForm(form_data(**overrides))
+    assert not form.is_valid()
+    assert message in " ".join(form.errors[field])
+
+
+def test_an_unknown_item_type_is_a_warning_and_still_sent():
+    form = playground.PlaygroundForm(
+        form_data(input_items='[{"type": "hologram_call", "id": "h1", "depth": 3}]')
+    )
+    assert form.is_valid()
+    assert "hologram_call" in form.warnings[0]
+    assert playground.request_body(form.request)["input"] == [
+        {"type": "hologram_call", "id": "h1", "depth": 3}
+    ]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        (
+            {},
+            {
+                "model": "gpt-5.1",
+                "instructions": "You are terse.",
+                "input": MESSAGES,
+                "tools": [WEATHER_TOOL],
+            },
+        ),
+        (
+            {"input_kind": "text", "input_text": "Just this.", "tools": "", "instructions": ""},
+            {"model": "gpt-5.1", "input": "Just this."},
+        ),
+        (
+            {
+                "tool_choice": "required",
+                "reasoning_effort": "low",
+                "reasoning_summary": "auto",
+                "verbosity": "high",
+                "truncation": "auto",
+                "parallel_tool_calls": "false",
+                "previous_response_id": "resp_prev",
+                "tools": "",
+                "instructions": "",
+            },
+            {
+                "model": "gpt-5.1",
+                "input": MESSAGES,
+                "tool_choice": "required",
+                "reasoning": {"effort": "low", "summary": "auto"},
+                "text": {"verbosity": "high"},
+                "truncation": "auto",
+                "parallel_tool_calls": False,
+                "previous_response_id": "resp_prev",
+            },
+        ),
+        (
+            {
+                "tool_choice": '{"type": "function", "name": "get_weather"}',
+                "text_format": '{"type": "json_object"}',
+                "conversation": "conv_9",
+            },
+            {
+                "model": "gpt-5.1",
+                "instructions": "You are terse.",
+                "input": MESSAGES,
+                "tools": [WEATHER_TOOL],
+                "tool_choice": {"type": "function", "name": "get_weather"},
+                "text": {"format": {"type": "json_object"}},
+                "conversation": "conv_9",
+            },
+        ),
+    ],
+)
+def test_the_form_builds_exactly_the_request_it_shows(overrides, expected):
+    form = playground.PlaygroundForm(form_data(**overrides))
+    assert form.is_valid(), form.errors
+    body = playground.request_body(form.request)
+    # Messages gain their wire "type"; nothing else is added or dropped.
+    for item in body.get("input", []) if isinstance(body.get("input"), list) else []:
+        assert item.pop("type") == "message"
+    assert body == expected
+
+
+@pytest.mark.parametrize(
+    ("model", "expected"),
+    [
+        ("gpt-5.1", True),
+        ("gpt-5-mini", True),
+        ("o4-mini", True),
+        ("o3", True),
+        ("gpt-5-chat-latest", False),
+        ("gpt-4.1", False),
+        ("gpt-4o", False),
+        ("acme", False),
+    ],
+)
+def test_reasoning_tokens_apply_only_to_reasoning_models(model, expected):
+    assert playground.is_reasoning_model(model) is expected
+
+
+@pytest.mark.parametrize(
+    ("amount", "expected"),
+    [
+        (Decimal("0.000675"), "$0.000675"),
+        (Decimal("0.0123456"), "$0.0123"),
+        (Decimal("12.5"), "$12.5000"),
+        (Decimal("1234.567"), "$1,234.57"),
+        (None, ""),
+    ],
+)
+def test_money_is_rounded_only_for_display(amount, expected):
+    assert playground.money(amount) == expected
+
+
+@pytest.mark.parametrize(
+    ("pairs", "samples", "mean", "percent", "worst"),
+    [
+        ([(100, 110)], 1, Decimal(10), Decimal("100") / 11, 10),
+        (
+            [(100, 110), (200, 190)],
+            2,
+            Decimal(0),
+            (Decimal(1000) / 110 + Decimal(1000) / 190) / 2,
+            10,
+        ),
+        ([(50, 50), (50, 50), (40, 50)], 3, Decimal(10) / 3, Decimal(20) / 3, 10),
+    ],
+)
+def test_history_summarizes_how_far_local_estimates_ran(pairs, samples, mean, percent, worst):
+    summary = playground.summarize("gpt-5.1", pairs)
+    assert summary is not None
+    assert summary.samples == samples
+    assert summary.mean_difference == mean
+    assert abs(summary.mean_abs_percent - percent) < Decimal("1e-20")
+    assert summary.max_abs_difference == worst
+
+
+def test_no_samples_means_no_history():
+    assert playground.summarize("gpt-5.1", []) is None
+
+
+def breakdown(**body):  # type: ignore[no-untyped-def]
+    return tokens.count_request(InputTokensRequest.model_validate(body))
+
+
+@pytest.mark.parametrize(
+    ("body", "api_delta", "expected"),
+    [
+        ({"model": "gpt-4o", "input": "hi"}, 0, "The local count matches the API's exactly."),
+        (
+            {"model": "gpt-4o", "input": "hi"},
+            7,
+            "The API counted 7 more: framing and tool overhead the local rules do not capture.",
+        ),
+        (
+            {"model": "gpt-4o", "input": "hi", "tools": [{"type": "web_search"}]},
+            900,
+            "The API counted 900 more: 1 part only the API can count (web_search); framing and "
+            "tool overhead the local rules do not capture.",
+        ),
+        (
+            {"model": "gpt-4o", "input": "hi"},
+            -2,
+            "The API counted 2 fewer: the local framing and tool estimates (cookbook constants, "
+            "image formulas) run high for this model.",
+        ),
+    ],
+)
+def test_the_difference_with_the_api_is_named(body, api_delta, expected):
+    local = breakdown(**body)
+    assert playground.explain_difference(local, local.total + api_delta) == expected
+
+
+def test_units_are_the_instructions_each_item_and_each_tool():
+    request = InputTokensRequest.model_validate(
+        {"instructions": "x", "input": MESSAGES, "tools": [WEATHER_TOOL, {"type": "web_search"}]}
+    )
+    assert [u.key for u in playground.units(request)] == [
+        "instructions",
+        "input.0",
+        "input.1",
+        "tools.0",
+        "tools.1",
+    ]
+    left = playground.without(request, "input.0")
+    assert [m.content for m in left.input] == ["Let me check."]
+    assert [t.type for t in playground.without(request, "tools.1").tools] == ["function"]
+    assert playground.without(request, "instructions").instructions is None
+    assert request.input[0].content == "What's the weather in Paris?"  # not changed in place
+
+
+def test_curl_and_python_never_hold_the_key_and_send_the_same_body(settings):
+    body = {
+        "model": "gpt-5.1",
+        "input": [{"role": "user", "content": 'it\'s "quoted" ü'}],
+        "parallel_tool_calls": True,
+        "tool_choice": None,
+    }
+    curl = playground.curl_command(body, "https://api.openai.com/v1")
+    python = playground.python_snippet(body, "https://gateway.example/v1")
+    assert TEST_KEY not in curl + python
+    assert '-H "Authorization: Bearer $OPENAI_API_KEY"' in curl
+    assert json.loads(curl.split("<<'JSON'\n", 1)[1].rsplit("\nJSON", 1)[0]) == body
+    assert "OpenAI(base_url='https://gateway.example/v1')" in python
+    assert "parallel_tool_calls=True" in python
+    assert "tool_choice=None" in python
+    namespace: dict[str, object] = {}
+    arguments = python.split("count(\n", 1)[1].rsplit("\n)", 1)[0]
+    exec(f"def collect(**kw): return kw\nresult = collect(\n{arguments}\n)", namespace)  # noqa: S102
+    assert namespace["result"] == body
+
+
+# --- the page ---------------------------------------------------------------------------------
+
+
+def test_the_playground_requires_login(client):
+    assert client.get("/playground/").status_code == 302
+
+
+def test_the_playground_opens_with_a_count_a_price_table_and_the_rules(logged_in):
+    page = logged_in.get("/playground/")
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert 'id="local-total"' in text
+    assert "gpt-5-mini" in text and "cheapest" in text
+    assert "How to count tokens with tiktoken" in text
+    assert "Images and vision" in text
+    assert 'href="/playground/"' in text  # the nav link
+
+
+def test_typing_gets_the_count_fragment_with_the_exact_local_total(logged_in):
+    data = form_data()
+    answer = logged_in.post("/playground/count/", data, **HTMX)
+    text = answer.content.decode()
+    assert answer.status_code == 200
+    assert f'<span id="local-total">{local_total(data):,}</span>' in text
+    assert '<section id="prices" class="card" hx-swap-oob="true"' in text
+    assert '<section id="breakdown" class="card" hx-swap-oob="true"' in text
+    assert "<html" not in text
+
+
+def test_without_javascript_the_count_is_a_whole_page(logged_in):
+    answer = logged_in.post("/playground/count/", form_data())
+    assert answer.status_code == 200
+    assert "<html" in answer.content.decode()
+
+
+def test_invalid_json_is_shown_beside_its_field_and_nothing_typed_is_lost(logged_in):
+    typed = '[\n  {"role": "user", "content": "keep <me>"}\n  {"role": "user"}\n]'
+    answer = logged_in.post("/playground/count/", form_data(input_items=typed))
+    text = answer.content.decode()
+    assert answer.status_code == 400
+    assert "Invalid JSON in input at line 3, column 3" in text
+    assert html.escape(typed) in text
+
+
+def test_invalid_json_in_a_fragment_swaps_the_errors_out_of_band(logged_in):
+    answer = logged_in.post("/playground/count/", form_data(tools="[{]"), **HTMX)
+    text = answer.content.decode()
+    assert answer.status_code == 400
+    assert re.search(
+        r'id="errors-tools"[^>]*hx-swap-oob="true"><p class="error">Invalid JSON', text
+    )
+    assert 'id="prices"' not in text  # the last good price table stays
+
+
+def test_whitespace_can_be_shown_in_the_token_view(logged_in):
+    data = form_data(input_kind="text", input_text="a b\tc", tools="", instructions="")
+    plain = logged_in.post("/playground/count/", data, **HTMX).content.decode()
+    shown = logged_in.post(
+        "/playground/count/", {**data, "show_whitespace": "on"}, **HTMX
+    ).content.decode()
+    assert "show-ws" not in plain
+    assert "·" in shown and "→" in shown
+
+
+def test_the_breakdown_labels_estimates_with_their_rule(logged_in):
+    text = logged_in.post("/playground/count/", form_data(), **HTMX).content.decode()
+    assert "3 per message + the role “user”" in text
+    assert 'href="#rule-functions"' in text
+    assert "exact (o200k_base)" in text
+
+
+def test_an_unknown_model_is_counted_with_o200k_and_the_page_says_so(logged_in):
+    text = logged_in.post("/playground/count/", form_data(model="acme-7b"), **HTMX).content.decode()
+    assert "tiktoken does not know the model “acme-7b”, so it is counted with o200k_base" in text
+    assert "no price known" in text
+
+
+def test_local_count_unavailable_when_the_encoding_file_is_missing(
+    logged_in, settings, tmp_path, monkeypatch
+):
+    settings.TIKTOKEN_CACHE_DIR = tmp_path
+    monkeypatch.setattr(tokens, "_encodings", {})
+    page = logged_in.get("/playground/")
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert "Local count unavailable." in text
+    assert "install_tokenizers" in text
+    assert "Count with the API" in text
+    assert "snippet-curl" in text  # copy-as still works
+
+
+# --- from a stored response ---------------------------------------------------------------------
+
+STORED = {
+    "id": "resp_from1",
+    "object": "response",
+    "created_at": 1767225600,
+    "model": "gpt-4.1",
+    "status": "completed",
+    "instructions": "You help with orders.",
+    "output": [],
+    "tools": [
+        WEATHER_TOOL,
+        {
+            "type": "mcp",
+            "server_label": "crm",
+            "server_url": "https://crm.example/mcp",
+            "authorization": "SECRET-OAUTH-TOKEN",
+            "headers": {"X-Key": "SECRET-HEADER"},
+        },
+    ],
+    "tool_choice": {"type": "function", "name": "get_weather"},
+    "parallel_tool_calls": True,
+    "reasoning": {"effort": "low", "summary": "auto"},
+    "text": {"format": {"type": "json_schema", "name": "answer", "schema": {"type": "object"}}},
+    "previous_response_id": "resp_before",
+    "usage": {
+        "input_tokens": 812,
+        "input_tokens_details": {"cached_tokens": 203},
+        "output_tokens": 150,
+        "output_tokens_details": {"reasoning_tokens": 50},
+        "total_tokens": 962,
+    },
+}
+STORED_ITEMS = [
+    {
+        "id": "msg_1",
+        "type": "message",
+        "role": "user",
+        "content": [{"type": "input_text", "text": "Where is order 7?"}],
+    },
+]
+
+
+def test_from_a_stored_response_the_form_is_rebuilt_and_its_usage_shown(logged_in):
+    store.save_bundle(STORED, STORED_ITEMS, source="demo")
+    page = logged_in.get("/playground/?from=resp_from1")
+    state = page.context["form"].state()
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert state["model"] == "gpt-4.1"
+    assert state["instructions"] == "You help with orders."
+    assert json.loads(state["input_items"]) == STORED_ITEMS
+    assert json.loads(state["tools"])[0] == WEATHER_TOOL
+    assert json.loads(state["tool_choice"]) == {"type": "function", "name": "get_weather"}
+    assert (state["reasoning_effort"], state["reasoning_summary"]) == ("low", "auto")
+    assert json.loads(state["text_format"])["name"] == "answer"
+    assert state["previous_response_id"] == "resp_before"
+    assert (state["output_tokens"], state["reasoning_tokens"], state["cached_share"]) == (
+        "100",
+        "50",
+        "25",
+    )
+    assert '<strong id="origin-tokens">812</strong>' in text
+    assert "SECRET" not in text
+    assert "MCP authorization and headers were left out" in text
+
+
+def test_the_response_page_links_to_the_playground(logged_in):
+    store.save_bundle(STORED, STORED_ITEMS, source="demo")
+    text = logged_in.get("/responses/resp_from1/").content.decode()
+    assert 'href="/playground/?from=resp_from1"' in text
+
+
+def test_from_an_unknown_response_the_page_says_it_is_not_stored(logged_in):
+    page = logged_in.get("/playground/?from=resp_nowhere")
+    assert page.status_code == 404
+    assert "resp_nowhere is not stored here" in page.content.decode()
+
+
+# --- the API's count ----------------------------------------------------------------------------
+
+
+def test_the_api_count_sends_exactly_the_forms_request_and_names_the_difference(
+    logged_in, upstream
+):
+    data = form_data()
+    local = local_total(data)
+    upstream.input_tokens = local + 42
+    answer = logged_in.post("/playground/api-count/", data, **HTMX)
+    text = answer.content.decode()
+    sent = json.loads(upstream.requests[-1].content)
+    form = playground.PlaygroundForm(data)
+    assert form.is_valid()
+    assert answer.status_code == 200
+    assert upstream.paths() == ["/v1/responses/input_tokens"]
+    assert sent == playground.request_body(form.request)
+    assert f'<dd id="api-total">{local + 42:,}</dd>' in text
+    assert '<dd id="api-difference">+42</dd>' in text
+    assert "The API counted 42 more: framing and tool overhead" in text
+    sample = TokenCountSample.objects.get()
+    assert (sample.model, sample.local_count, sample.api_count) == ("gpt-5.1", local, local + 42)
+
+
+def test_the_api_count_shows_how_far_estimates_have_been_for_that_model(logged_in, upstream):
+    TokenCountSample.objects.create(model="gpt-5.1", local_count=100, api_count=120)
+    TokenCountSample.objects.create(model="gpt-4o", local_count=100, api_count=500)
+    data = form_data()
+    upstream.input_tokens = local_total(data)
+    text = logged_in.post("/playground/api-count/", data, **HTMX).content.decode()
+    assert "For <code>gpt-5.1</code> so far (2 counts)" in text
+    assert "10.0 tokens more than the local estimate on average" in text
+
+
+def test_without_a_key_the_api_button_explains_what_to_set(logged_in, settings, upstream):
+    settings.OPENAI_API_KEY = ""
+    answer = logged_in.post("/playground/api-count/", form_data(), **HTMX)
+    text = answer.content.decode()
+    assert answer.status_code == 503
+    assert "No API key is configured" in text
+    assert "OPENAI_API_KEY" in text
+    assert upstream.requests == []
+
+
+@pytest.mark.parametrize(
+    ("status", "title"),
+    [
+        (401, "The API key was refused"),
+        (400, "The upstream API rejected the request"),
+        (500, "The upstream API is down or too slow"),
+    ],
+)
+def test_upstream_errors_are_shown_in_words(logged_in, upstream, status, title):
+    upstream.override = lambda request: httpx.Response(
+        status, json={"error": {"message": "Model <b>nope</b> does not exist."}}
+    )
+    text = logged_in.post("/playground/api-count/", form_data(), **HTMX).content.decode()
+    assert title in text
+    assert "Model &lt;b&gt;nope&lt;/b&gt; does not exist." in text
+    assert TokenCountSample.objects.count() == 0
+
+
+def test_an_api_count_goes_stale_when_the_request_changes(logged_in, upstream):
+    data = form_data()
+    upstream.input_tokens = 5
+    api = logged_in.post("/playground/api-count/", data, **HTMX).content.decode()
+    counted_for = html.unescape(
+        re.search(r'name="api_for" form="playground-form" value="([^"]*)"', api)[1]
+    )
+    same = logged_in.post("/playground/count/", {**data, "api_for": counted_for}, **HTMX)
+    changed = logged_in.post(
+        "/playground/count/", {**data, "model": "gpt-4.1", "api_for": counted_for}, **HTMX
+    )
+    assert 'id="api-result" hx-swap-oob' not in same.content.decode()
+    assert "The request changed since the API count" in changed.content.decode()
+
+
+# --- attribution --------------------------------------------------------------------------------
+
+
+def priced_by_parts(body: dict) -> int:  # type: ignore[type-arg]
+    """A stand-in count: 1000, +10 for instructions, +100 an item, +50 a tool."""
+    items = body.get("input") or []
+    return (
+        1000
+        + (10 if body.get("instructions") else 0)
+        + 100 * (len(items) if isinstance(items, list) else 1)
+        + 50 * len(body.get("tools") or [])
+    )
+
+
+def progress_of(text: str) -> str | None:
+    found = re.search(r'name="attribution" form="playground-form" value="([^"]*)"', text)
+    return html.unescape(found[1]) if found else None
+
+
+def test_attribution_first_says_how_many_calls_it_will_make(logged_in, upstream):
+    text = logged_in.post("/playground/attribute/", form_data(), **HTMX).content.decode()
+    assert '<strong id="attribution-calls">5 times</strong>' in text  # 1 + instructions, 2, 1
+    assert 'name="confirm" value="1"' in text
+    assert upstream.requests == []
+
+
+def test_attribution_gives_each_items_exact_marginal_tokens_beside_its_estimate(
+    logged_in, upstream
+):
+    upstream.input_tokens = priced_by_parts
+    data = form_data()
+    text = logged_in.post("/playground/attribute/", {**data, "confirm": "1"}, **HTMX)
+    text = text.content.decode()
+    steps = 1
+    while 'hx-trigger="load' in text:
+        steps += 1
+        text = logged_in.post(
+            "/playground/attribute/",
+            {**data, "confirm": "1", "attribution": progress_of(text)},
+            **HTMX,
+        ).content.decode()
+    form = playground.PlaygroundForm(data)
+    assert form.is_valid()
+    local = tokens.count_request(form.request)
+    assert steps == 2  # 5 calls, 4 a step
+    assert len(upstream.requests) == 5
+    assert '<strong id="attribution-base">1,260</strong>' in text
+    for key, exact in (("instructions", 10), ("input-0", 100), ("input-1", 100), ("tools-0", 50)):
+        row = re.search(rf'<tr id="marginal-{key}">(.*?)</tr>', text, re.S)[1]
+        estimate = local.entry(key.replace("-", ".")).tokens
+        assert f"<strong>{exact}</strong>" in row
+        assert f">{estimate:,}<" in row
+
+
+def test_attribution_shows_when_leaving_one_out_makes_the_request_invalid(logged_in, upstream):
+    def refuse_orphans(request: httpx.Request) -> httpx.Response | None:
+        body = json.loads(request.content)
+        if "input" in body and len(body["input"]) == 1:
+            message = "No tool call found for function call output with call_id c1."
+            return httpx.Response(400, json={"error": {"message": message}})
+        return None
+
+    upstream.override = refuse_orphans
+    upstream.input_tokens = priced_by_parts
+    data = form_data(
+        tools="",
+        instructions="",
+        input_items=json.dumps(
+            [
+                {"type": "function_call", "call_id": "c1", "name": "f", "arguments": "{}"},
+                {"type": "function_call_output", "call_id": "c1", "output": "ok"},
+            ]
+        ),
+    )
+    text = logged_in.post("/playground/attribute/", {**data, "confirm": "1"}, **HTMX)
+    text = text.content.decode()
+    assert "No tool call found for function call output" in text
+    assert "The upstream API rejected the request" in text
+
+
+def test_attribution_refuses_a_request_that_needs_too_many_calls(logged_in, upstream):
+    many = [{"role": "user", "content": f"m{i}"} for i in range(playground.ATTRIBUTION_MAX_CALLS)]
+    data = form_data(input_items=json.dumps(many))
+    text = logged_in.post("/playground/attribute/", {**data, "confirm": "1"}, **HTMX).content
+    assert b"it makes at most 100" in text
+    assert upstream.requests == []
+
+
+def test_attribution_starts_again_when_the_request_changed_between_steps(logged_in, upstream):
+    upstream.input_tokens = priced_by_parts
+    data = form_data()
+    first = logged_in.post("/playground/attribute/", {**data, "confirm": "1"}, **HTMX)
+    changed = {
+        **data,
+        "instructions": "Something else.",
+        "confirm": "1",
+        "attribution": progress_of(first.content.decode()),
+    }
+    text = logged_in.post("/playground/attribute/", changed, **HTMX).content.decode()
+    assert "attribution started again" in text
+
+
+def test_attribution_without_a_key_explains_what_to_set(logged_in, settings, upstream):
+    settings.OPENAI_API_KEY = ""
+    answer = logged_in.post("/playground/attribute/", {**form_data(), "confirm": "1"}, **HTMX)
+    assert answer.status_code == 503
+    assert "OPENAI_API_KEY" in answer.content.decode()
+
+
+# --- saved sessions -----------------------------------------------------------------------------
+
+
+def test_a_saved_session_reopens_identical_at_its_permalink(logged_in, user):
+    data = form_data(
+        instructions='Hostile? <script>alert("x")</script> & ünïcode\n\n  indented',
+        tool_choice="required",
+        reasoning_effort="high",
+        show_whitespace="on",
+        input_items='[\n  {"role": "user", "content": "half-finished',  # invalid: kept as typed
+    )
+    answer = logged_in.post("/playground/save/", {**data, "name": "Support agent, 10 turns"})
+    session = PlaygroundSession.objects.get()
+    assert answer.status_code == 302
+    assert answer["Location"] == f"/playground/{session.slug}/"
+    assert session.slug.startswith("support-agent-10-turns-")
+    assert session.author == user
+    page = logged_in.get(answer["Location"])
+    text = page.content.decode()
+    assert page.context["form"].state() == {**data, "show_whitespace": "on"}
+    assert "<script>alert" not in text
+    assert 'id="session-title">Support agent, 10 turns<' in text
+    listed = logged_in.get("/playground/").content.decode()
+    assert f'href="/playground/{session.slug}/">Support agent, 10 turns</a>' in listed
+    assert "alice" in listed
+
+
+def test_saving_through_htmx_redirects_the_browser(logged_in):
+    answer = logged_in.post("/playground/save/", {**form_data(), "name": "x"}, **HTMX)
+    assert answer["HX-Redirect"] == f"/playground/{PlaygroundSession.objects.get().slug}/"
+
+
+def test_a_session_needs_a_name(logged_in):
+    answer = logged_in.post("/playground/save/", {**form_data(), "name": "  "}, **HTMX)
+    assert answer.status_code == 400
+    assert "This field is required." in answer.content.decode()
+    assert PlaygroundSession.objects.count() == 0
+
+
+def test_an_unknown_session_is_not_found(logged_in):
+    assert logged_in.get("/playground/no-such-session-abc123/").status_code == 404
