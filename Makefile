@@ -1,4 +1,4 @@
-.PHONY: run test lint serve
+.PHONY: run test test-postgres lint serve
 
 # Set up, prepare the database with demo data and a first user, and serve on 127.0.0.1:8000.
 run:
@@ -9,6 +9,15 @@ run:
 # Set up and run the whole test suite.
 test:
 	scripts/setup.sh
+	.venv/bin/python -m pytest
+
+# The same suite on a throwaway PostgreSQL (scripts/postgres.sh: 127.0.0.1, a free port, a temp
+# dir, removed afterwards), as CI runs it. Needs the PostgreSQL server binaries (apt: postgresql).
+test-postgres:
+	scripts/setup.sh
+	@env="$$(scripts/postgres.sh start)" || exit 1; eval "$$env"; \
+	trap 'scripts/postgres.sh stop "$$PG_TEMP_DIR"' EXIT; \
+	echo "DATABASE_URL=$$DATABASE_URL"; \
 	.venv/bin/python -m pytest
 
 lint:
