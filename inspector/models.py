@@ -83,6 +83,29 @@ class StoredResponse(models.Model):
     input_items_error = models.TextField(blank=True)
     # Changes at every (re-)fetch; a page of items is only written by the fetch that owns it.
     fetch_token = models.CharField(max_length=32, blank=True)
+    # For the list on /, filled at store time (inspector/listing.py): lowercased, capped text
+    # of instructions, messages and tool arguments; cost as of created_at; metadata.
+    search_text = models.TextField(blank=True, default="")
+    cost = models.DecimalField(
+        max_digits=20, decimal_places=10, null=True, blank=True, db_index=True
+    )
+    metadata = models.JSONField(default=dict, blank=True)
+
+    class Review(models.TextChoices):
+        UNREVIEWED = "unreviewed", "unreviewed"
+        APPROVED = "approved", "approved"
+        FLAGGED = "flagged", "flagged"
+
+    # Review status: a re-fetch updates this row in place and never touches these.
+    review_status = models.CharField(
+        max_length=16, choices=Review.choices, default=Review.UNREVIEWED, db_index=True
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The name as it was when set, so imported reviews keep theirs without a local user.
+    reviewed_by_name = models.CharField(max_length=150, blank=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "id"]
@@ -148,3 +171,26 @@ class TokenCountSample(models.Model):
 
     def __str__(self) -> str:
         return f"{self.model}: {self.local_count} local, {self.api_count} API"
+
+
+class Note(models.Model):
+    """A user's note on a stored response, or on one item of it (`anchor`, "" = the response).
+
+    It hangs on the response row, which a re-fetch updates in place, so notes survive it.
+    """
+
+    response = models.ForeignKey(StoredResponse, on_delete=models.CASCADE, related_name="notes")
+    anchor = models.CharField(max_length=220, blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The name as it was when written; imported notes keep theirs without a local user.
+    author_name = models.CharField(max_length=150)
+    text = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.response_id}#{self.anchor or 'response'} by {self.author_name}"

@@ -13,6 +13,7 @@ from django.utils import timezone
 from pydantic import ValidationError
 
 from . import client as upstream
+from . import listing, notes
 from .models import InputItem, StoredResponse
 from .schemas import Response, item_adapter
 from .schemas.base import Unknown, type_of
@@ -62,6 +63,7 @@ def columns(response: Response) -> dict[str, Any]:
         "total_tokens": _count(usage.total_tokens) if usage else None,
         "tool_names": "\n" + "\n".join(n[:200] for n in called_tool_names(response)) + "\n",
         "error_code": str(response.error.code or "")[:100] if response.error else "",
+        **listing.list_columns(response),
     }
 
 
@@ -116,7 +118,8 @@ def _append_items(stored: StoredResponse, token: str, raws: list[Any]) -> bool:
             [item_row(row.id, start + i, raw) for i, raw in enumerate(raws)]
         )
         row.input_items_count = start + len(raws)
-        row.save(update_fields=["input_items_count"])
+        row.search_text = listing.extend_search_text(row.search_text, raws)
+        row.save(update_fields=["input_items_count", "search_text"])
     stored.input_items_count = row.input_items_count
     return True
 
@@ -205,6 +208,7 @@ def export_bundle(stored: StoredResponse) -> dict[str, Any]:
         "response": stored.body,
         "input_items": list(stored.items.order_by("position").values_list("body", flat=True)),
         "input_items_complete": stored.input_items_complete,
+        **notes.export(stored),
     }
 
 
@@ -241,6 +245,7 @@ class ImportReport:
     updated: int = 0
     skipped: int = 0
     failures: list[tuple[int, str]] = field(default_factory=list)
+    notes_added: int = 0
 
     @property
     def failed(self) -> int:
@@ -339,7 +344,9 @@ def import_lines(
             if isinstance(obj, Exception):
                 raise obj
             body, items, complete = _unpack(obj)
+            annotations = notes.parse_bundle(obj)
             outcome = save_bundle(body, items, source=source, user=user, complete=complete)
+            report.notes_added += notes.restore(body["id"], *annotations)
         except ValidationError as error:
             first = error.errors()[0]
             where = ".".join(str(p) for p in first["loc"]) or "(top level)"

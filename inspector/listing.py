@@ -1,0 +1,231 @@
+"""The list on `/`: the columns it filters and sorts on, and the query behind its filters.
+
+The store fills `search_text`, `cost` and `metadata` when it writes a response (pure functions
+over schemas, below), so listing 100,000 responses never reads a body. Filters run on indexed
+or small columns, and every filter is DB-portable (SQLite and PostgreSQL).
+"""
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Coalesce, StrIndex
+from django.utils import timezone
+
+from . import pricing
+from .models import Note, StoredResponse
+from .schemas import Response, item_adapter
+from .schemas.content import InputTextPart, OutputTextPart, RefusalPart
+from .schemas.items import (
+    CodeInterpreterCallItem,
+    CustomToolCallItem,
+    FileSearchCallItem,
+    FunctionCallItem,
+    LocalShellCallItem,
+    McpApprovalRequestItem,
+    McpCallItem,
+    MessageItem,
+    ShellCallItem,
+)
+
+#: The search column holds at most this many characters per response (instructions first).
+SEARCH_TEXT_MAX = 10_000
+
+#: Metadata keys the filter accepts (the API's keys are short identifiers, spec §2).
+METADATA_KEY = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+
+
+# --- what the store writes ----------------------------------------------------------------
+
+
+def item_texts(item: Any) -> list[str]:
+    """The searchable text of one item: message text, and a tool call's arguments."""
+    if isinstance(item, MessageItem):
+        if isinstance(item.content, str):
+            return [item.content]
+        texts = []
+        for part in item.content:
+            if isinstance(part, InputTextPart | OutputTextPart):
+                texts.append(part.text)
+            elif isinstance(part, RefusalPart):
+                texts.append(part.refusal)
+        return texts
+    if isinstance(item, FunctionCallItem | McpCallItem | McpApprovalRequestItem):
+        return [item.name, item.arguments]
+    if isinstance(item, CustomToolCallItem):
+        return [item.name, item.input]
+    if isinstance(item, ShellCallItem):
+        return list(item.action.commands) if item.action else []
+    if isinstance(item, LocalShellCallItem):
+        return [" ".join(item.action.command)] if item.action else []
+    if isinstance(item, CodeInterpreterCallItem):
+        return [item.code or ""]
+    if isinstance(item, FileSearchCallItem):
+        return list(item.queries)
+    return []
+
+
+def _join(texts: Iterable[str], limit: int) -> str:
+    out: list[str] = []
+    size = 0
+    for text in texts:
+        text = text.strip().lower()
+        if not text or size >= limit:
+            continue
+        out.append(text[: limit - size])
+        size += len(out[-1]) + 1
+    return "\n".join(out)[:limit]
+
+
+def response_search_text(response: Response) -> str:
+    """Instructions and output items, lowercased and capped; input items are added later."""
+    instructions = response.instructions
+    if isinstance(instructions, str):
+        texts = [instructions]
+    else:
+        texts = [text for item in instructions or [] for text in item_texts(item)]
+    texts += [text for item in response.output for text in item_texts(item)]
+    return _join(texts, SEARCH_TEXT_MAX)
+
+
+def extend_search_text(current: str, raw_items: Iterable[Any]) -> str:
+    """`current` plus the text of a page of raw input items, within the cap."""
+    room = SEARCH_TEXT_MAX - len(current) - 1
+    if room <= 0:
+        return current
+    more = _join(
+        (text for raw in raw_items for text in item_texts(item_adapter.validate_python(raw))),
+        room,
+    )
+    return f"{current}\n{more}" if current and more else current or more
+
+
+def response_cost(response: Response) -> Decimal | None:
+    """What the response cost as of its creation time; None without usage or a known price."""
+    usage = response.usage
+    if usage is None or not response.model:
+        return None
+    counts = {
+        "input_tokens": usage.input_tokens,
+        "cached_tokens": usage.input_tokens_details.cached_tokens,
+        "cache_write_tokens": usage.input_tokens_details.cache_write_tokens or 0,
+        "output_tokens": usage.output_tokens,
+    }
+    if not all(0 <= n < 2**53 for n in counts.values()):
+        return None  # a hostile or broken usage block prices as "unknown", never crashes
+    try:
+        cost = pricing.price(response.model, when=response.created, **counts)
+    except (ValueError, ArithmeticError):
+        return None
+    if cost is None or not cost.total.is_finite() or abs(cost.total) >= 10**10:
+        return None  # does not fit the column (max_digits=20, decimal_places=10)
+    return cost.total
+
+
+def list_columns(response: Response) -> dict[str, Any]:
+    """The list's own columns of a stored response (the store adds them to its columns)."""
+    metadata = response.metadata if isinstance(response.metadata, dict) else {}
+    return {
+        "search_text": response_search_text(response),
+        "cost": response_cost(response),
+        "metadata": {str(k)[:64]: str(v)[:512] for k, v in metadata.items()},
+    }
+
+
+# --- what the list reads ------------------------------------------------------------------
+
+#: sort choice -> (label, ordering). Nulls (no usage, no price) go last either way.
+SORTS: dict[str, tuple[str, list[Any]]] = {
+    # Exactly the index `stored_newest_first`, forwards and backwards.
+    "-created": ("newest first", ["-created_at", "id"]),
+    "created": ("oldest first", ["created_at", "-id"]),
+    "-tokens": ("most tokens", [F("total_tokens").desc(nulls_last=True), "id"]),
+    "tokens": ("fewest tokens", [F("total_tokens").asc(nulls_last=True), "id"]),
+    "-cost": ("most expensive", [F("cost").desc(nulls_last=True), "id"]),
+    "cost": ("cheapest", [F("cost").asc(nulls_last=True), "id"]),
+}
+DEFAULT_SORT = "-created"
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the list form validated; empty values filter nothing."""
+
+    model: str = ""
+    status: str = ""
+    tool: str = ""
+    has_error: bool | None = None
+    review: str = ""
+    created_from: date | None = None
+    created_to: date | None = None
+    meta_key: str = ""
+    meta_value: str = ""
+    q: str = ""
+    sort: str = DEFAULT_SORT
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def error_q() -> Q:
+    """A response "has an error": it failed, or carries an error code."""
+    return Q(status="failed") | ~Q(error_code="")
+
+
+def filtered(filters: Filters) -> QuerySet[StoredResponse]:
+    """Stored responses matching `filters`, sorted, with their note counts; bodies deferred.
+
+    Exact matches inside the "\\n"-delimited tool names use StrIndex (INSTR / STRPOS), which
+    is case-sensitive on both databases, where LIKE is not on SQLite.
+    """
+    rows = StoredResponse.objects.defer("body", "search_text", "metadata")
+    if filters.model:
+        rows = rows.filter(model=filters.model)
+    if filters.status:
+        rows = rows.filter(status=filters.status)
+    if filters.tool:
+        token = f"\n{filters.tool}\n"
+        rows = rows.alias(tool_at=StrIndex("tool_names", Value(token))).filter(tool_at__gt=0)
+    if filters.has_error is True:
+        rows = rows.filter(error_q())
+    elif filters.has_error is False:
+        rows = rows.exclude(error_q())
+    if filters.review:
+        rows = rows.filter(review_status=filters.review)
+    if filters.created_from:
+        rows = rows.filter(created_at__gte=_day_start(filters.created_from))
+    if filters.created_to:
+        rows = rows.filter(created_at__lt=_day_start(filters.created_to + timedelta(days=1)))
+    if filters.meta_key:
+        value = KeyTextTransform(filters.meta_key, "metadata")
+        rows = rows.alias(meta_value=value).filter(meta_value=filters.meta_value)
+    if filters.q:
+        rows = rows.filter(search_text__contains=filters.q.strip().lower())
+    notes = (
+        Note.objects.filter(response=OuterRef("pk"))
+        .order_by()
+        .values("response")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    rows = rows.annotate(
+        note_count=Coalesce(Subquery(notes, output_field=IntegerField()), Value(0))
+    )
+    _, ordering = SORTS.get(filters.sort, SORTS[DEFAULT_SORT])
+    return rows.order_by(*ordering)
+
+
+def distinct_values(column: str) -> list[str]:
+    """The values a column takes across the store (for the filter's choices); one query."""
+    return list(
+        StoredResponse.objects.exclude(**{column: ""})
+        .order_by(column)
+        .values_list(column, flat=True)
+        .distinct()
+    )

@@ -1,0 +1,192 @@
+"""Notes and review status: who said what about a response or one of its items, and when.
+
+An anchor names what a note is about: "" the response as a whole, else the item's anchor on
+the response page (`rendering.Row.anchor`): `item-<id>` for an item with an id, and
+`item-input-<n>` / `item-output-<n>` / `item-instructions-<n>` (0-based position) without.
+Both hang on the StoredResponse row, which a re-fetch updates in place, so they survive it.
+Bundles carry them as `notes` and `review` (see `export` / `restore`).
+"""
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from .models import Note, StoredResponse
+
+#: "" or an item's anchor as the response page writes it (rendering.Row.anchor).
+ANCHOR = re.compile(r"^(item-[A-Za-z0-9_-]{1,210})?$")
+NOTE_MAX = 10_000
+# The store's bundle kind (store imports this module, so it is spelled here too).
+BUNDLE_KIND = "responses-inspector.bundle"
+NAME_MAX = 150
+Review = StoredResponse.Review
+
+
+def valid_anchor(anchor: str) -> bool:
+    return bool(ANCHOR.fullmatch(anchor))
+
+
+def _name(user: AbstractBaseUser | AnonymousUser | None) -> str:
+    return str(user.get_username())[:NAME_MAX] if user and user.is_authenticated else ""
+
+
+def _user(user: AbstractBaseUser | AnonymousUser | None) -> AbstractBaseUser | None:
+    return user if isinstance(user, AbstractBaseUser) and user.is_authenticated else None
+
+
+def add_note(
+    stored: StoredResponse, anchor: str, text: str, user: AbstractBaseUser | AnonymousUser
+) -> Note:
+    if not valid_anchor(anchor):
+        raise ValueError(f"not an item anchor: {anchor[:40]!r}")
+    return Note.objects.create(
+        response=stored, anchor=anchor, text=text, author=_user(user), author_name=_name(user)
+    )
+
+
+def set_review(stored: StoredResponse, status: str, user: AbstractBaseUser | AnonymousUser) -> None:
+    stored.review_status = Review(status)
+    stored.reviewed_by = _user(user)
+    stored.reviewed_by_name = _name(user)
+    stored.reviewed_at = timezone.now()
+    stored.save(update_fields=["review_status", "reviewed_by", "reviewed_by_name", "reviewed_at"])
+
+
+def notes_of(response_id: str, memo: dict[str, list[Note]] | None = None) -> list[Note]:
+    """Every note of a response, oldest first; with a memo (one per request), a page that
+    asks for each item's notes costs one query per response, not one per item."""
+    if memo is None:
+        return list(Note.objects.filter(response_id=response_id))
+    if response_id not in memo:
+        memo[response_id] = list(Note.objects.filter(response_id=response_id))
+    return memo[response_id]
+
+
+def notes_at(
+    response_id: str, anchor: str, memo: dict[str, list[Note]] | None = None
+) -> list[Note]:
+    """The notes on one anchor ("" = the response itself), oldest first."""
+    return [note for note in notes_of(response_id, memo) if note.anchor == anchor]
+
+
+# --- in bundles ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NoteIn:
+    anchor: str
+    author_name: str
+    text: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class ReviewIn:
+    status: str
+    by: str
+    at: datetime | None
+
+
+def export(stored: StoredResponse) -> dict[str, Any]:
+    """A response's `notes` and `review`, as a bundle carries them."""
+    return {
+        "notes": [
+            {
+                "anchor": note.anchor,
+                "author": note.author_name,
+                "text": note.text,
+                "created_at": note.created_at.isoformat(),
+            }
+            for note in stored.notes.all()
+        ],
+        "review": {
+            "status": stored.review_status,
+            "by": stored.reviewed_by_name or None,
+            "at": stored.reviewed_at.isoformat() if stored.reviewed_at else None,
+        },
+    }
+
+
+def _when(value: Any, where: str) -> datetime:
+    if not isinstance(value, str):
+        raise ValueError(f"{where}: expected an ISO 8601 time")
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{where}: not an ISO 8601 time: {value[:40]!r}") from None
+    return when if timezone.is_aware(when) else timezone.make_aware(when, timezone.UTC)
+
+
+def parse(notes: Any, review: Any) -> tuple[list[NoteIn], ReviewIn | None]:
+    """Validate a bundle's `notes` and `review`; raises ValueError saying what is wrong."""
+    parsed: list[NoteIn] = []
+    if notes is not None and not isinstance(notes, list):
+        raise ValueError("notes must be a list")
+    for n, note in enumerate(notes or []):
+        where = f"notes[{n}]"
+        if not isinstance(note, dict):
+            raise ValueError(f"{where}: expected an object")
+        anchor, author, text = note.get("anchor", ""), note.get("author"), note.get("text")
+        if not isinstance(anchor, str) or not valid_anchor(anchor):
+            raise ValueError(f"{where}: not an item anchor")
+        if not isinstance(author, str) or not author or len(author) > NAME_MAX:
+            raise ValueError(f"{where}: author must be a user name")
+        if not isinstance(text, str) or not text.strip() or len(text) > NOTE_MAX:
+            raise ValueError(f"{where}: text must be 1 to {NOTE_MAX} characters")
+        parsed.append(NoteIn(anchor, author, text, _when(note.get("created_at"), where)))
+    if review is None:
+        return parsed, None
+    if not isinstance(review, dict) or review.get("status") not in Review.values:
+        raise ValueError(f"review: status must be one of {', '.join(Review.values)}")
+    by = review.get("by") or ""
+    if not isinstance(by, str) or len(by) > NAME_MAX:
+        raise ValueError("review: by must be a user name")
+    at = None if review.get("at") is None else _when(review["at"], "review.at")
+    return parsed, ReviewIn(review["status"], by, at)
+
+
+def parse_bundle(obj: Any) -> tuple[list[NoteIn], ReviewIn | None]:
+    """The notes and review of a bundle (none for a bare Response); ValueError if bad."""
+    if not isinstance(obj, dict) or obj.get("kind") != BUNDLE_KIND:
+        return [], None
+    return parse(obj.get("notes"), obj.get("review"))
+
+
+def restore(response_id: str, notes: list[NoteIn], review: ReviewIn | None) -> int:
+    """Add the notes not already there and take the review if it is newer; notes added.
+
+    A note is already there when anchor, author, text and time all match, so importing the
+    same bundle twice adds nothing.
+    """
+    if not notes and review is None:
+        return 0
+    with transaction.atomic():
+        stored = StoredResponse.objects.select_for_update().get(pk=response_id)
+        have = set(stored.notes.values_list("anchor", "author_name", "text", "created_at"))
+        new = [
+            Note(
+                response=stored,
+                anchor=n.anchor,
+                author_name=n.author_name,
+                text=n.text,
+                created_at=n.created_at,
+            )
+            for n in dict.fromkeys(notes)
+            if (n.anchor, n.author_name, n.text, n.created_at) not in have
+        ]
+        Note.objects.bulk_create(new)
+        if review is not None and review.at is not None:
+            older = Q(reviewed_at__isnull=True) | Q(reviewed_at__lt=review.at)
+            StoredResponse.objects.filter(older, pk=stored.pk).update(
+                review_status=review.status,
+                reviewed_by=None,
+                reviewed_by_name=review.by,
+                reviewed_at=review.at,
+            )
+    return len(new)
