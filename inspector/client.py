@@ -331,6 +331,11 @@ class Client:
             raise UnexpectedPayload(
                 f"Asked for {response_id}, but the upstream answered with another response id."
             )
+        if response.previous_response_id and not RESPONSE_ID_RE.fullmatch(
+            response.previous_response_id
+        ):
+            # It becomes a link to /responses/<id>/: an unsafe one would break the page.
+            raise UnexpectedPayload("The previous_response_id is not a usable response id.")
         return response
 
     def iter_input_items(

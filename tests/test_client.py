@@ -558,3 +558,11 @@ def test_backoff_jitter_takes_up_to_a_quarter_off(monkeypatch, draw, factor):
     monkeypatch.setattr(random, "random", lambda: draw)
     assert retry_delay(None, 1) == pytest.approx(1.0 * factor, abs=1e-5)
     assert retry_delay(None, 10) == pytest.approx(8.0 * factor, abs=1e-5)
+
+
+@pytest.mark.parametrize("previous", ["../x", "resp_a/b", "resp_" + "a" * 124])
+def test_a_previous_response_id_that_is_not_a_usable_id_is_unexpected_payload(previous):
+    handler = Recorder(httpx.Response(200, json=body(previous_response_id=previous)))
+    api, _ = make_client(handler)
+    with pytest.raises(UnexpectedPayload, match="previous_response_id"):
+        api.retrieve_response("resp_abc")

@@ -476,3 +476,16 @@ def test_export_then_import_into_an_empty_database_gives_identical_bodies_and_it
     assert {k: v[:2] for k, v in after.items()} == {k: v[:2] for k, v in before.items()}
     assert not StoredResponse.objects.get(pk="resp_partial").input_items_complete
     assert StoredResponse.objects.get(pk="resp_long").input_items_count == 250
+
+
+def test_import_refuses_a_previous_response_id_that_could_not_be_linked():
+    text = "\n".join(
+        [
+            json.dumps(served("resp_prev_ok", previous_response_id="resp_store")),
+            json.dumps(served("resp_prev_bad", previous_response_id="../../admin")),
+        ]
+    )
+    report = store.import_lines(lines(text))
+    assert report.imported == 1
+    assert [n for n, _ in report.failures] == [2]
+    assert report.failures[0][1].startswith("previous_response_id: A response id has only")
