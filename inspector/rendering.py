@@ -1,27 +1,266 @@
-"""Presentation helpers used by views and template tags: labels, dispatch, formatting."""
+"""Presentation helpers used by views and template tags: labels, dispatch, formatting.
+
+Mostly pure functions over schema objects (each tested with a table of cases). The few
+functions at the end assemble a page's context from the store: `response_page`,
+`input_items_context`, `item_context`, `poll_context` and `patterns_page`.
+"""
 
 import json
+import math
+import re
+import shlex
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from operator import attrgetter
 from typing import Any
 
 from django.conf import settings
+from django.contrib.humanize.templatetags.humanize import intcomma
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from pydantic import TypeAdapter
 
-from . import store
+from . import client, pricing, store, trace
+from .markdown import highlight, render_markdown
 from .models import StoredResponse
-from .schemas import Response
+from .schemas import ITEM_TYPES, Response, Unknown
+from .schemas.base import literal_values
+from .schemas.content import ContentPart
+from .schemas.tools import ImageGenerationTool
+
+#: Characters of one text shown before a "show all" link (the rest loads on request).
+LONG_TEXT = 20_000
+#: Longer texts are shown as plain text even in full: rendering them as Markdown costs seconds.
+MARKDOWN_MAX = 200_000
+#: Tokens of a logprobs view shown before "show all".
+LOGPROB_TOKENS = 2_000
+#: Characters of a data: image URL inlined before "show all" (about 6 MB of image).
+INLINE_IMAGE_MAX = 8_000_000
+#: A response in one of these states will not change any more; the others are polled.
+TERMINAL_STATUSES = frozenset({"completed", "failed", "incomplete", "cancelled"})
+POLL_SECONDS = 5
+MASK = "•••• masked"
+
+SECTIONS = ("input", "output", "instructions")
+_ANCHOR_ID = re.compile(r"^[A-Za-z0-9_-]{1,200}$")
+_IMAGE_DATA_URL = re.compile(r"^data:image/(png|jpeg|jpg|gif|webp);base64,", re.IGNORECASE)
+_DATA_URL = re.compile(r"^data:([\w.+-]+/[\w.+-]+)?(;[^,]*)?,", re.IGNORECASE)
+_part_adapter: TypeAdapter[Any] = TypeAdapter(ContentPart)
+
+
+# --- dispatch ---------------------------------------------------------------------------
+
+
+def _candidates(folder: str, kind: Any, known: Iterable[str]) -> list[str]:
+    names = []
+    if isinstance(kind, str) and kind in known:
+        names.append(f"inspector/{folder}/{kind}.html")
+    names.append(f"inspector/{folder}/_unknown.html")
+    return names
 
 
 def item_templates(item: Any) -> list[str]:
     """Candidate templates for an item: its own type's, then the unknown-type card."""
-    kind = getattr(item, "type", None)
-    names = []
-    if (
-        isinstance(kind, str)
-        and kind.replace("_", "").isalnum()
-        and not getattr(item, "invalid_reason", None)
-    ):
-        names.append(f"inspector/items/{kind}.html")
-    names.append("inspector/items/_unknown.html")
-    return names
+    kind = None if isinstance(item, Unknown) else getattr(item, "type", None)
+    return _candidates("items", kind, ITEM_TYPES)
+
+
+def _canonical_type(value: Any) -> str | None:
+    """The first `type` literal of a schema's class (web_search_2025_08_26 -> web_search)."""
+    if isinstance(value, Unknown) or "type" not in getattr(type(value), "model_fields", {}):
+        return None
+    values = literal_values(type(value))
+    return values[0] if values else None
+
+
+PART_TYPES = (
+    "input_text",
+    "input_image",
+    "input_file",
+    "output_text",
+    "refusal",
+    "summary_text",
+    "reasoning_text",
+    "computer_screenshot",
+)
+ANNOTATION_TYPES = ("file_citation", "url_citation", "container_file_citation", "file_path")
+TOOL_TYPES = (
+    "function",
+    "file_search",
+    "computer_use_preview",
+    "web_search",
+    "web_search_preview",
+    "mcp",
+    "code_interpreter",
+    "image_generation",
+    "local_shell",
+    "shell",
+    "custom",
+    "apply_patch",
+)
+
+
+def part_templates(part: Any) -> list[str]:
+    return _candidates("content", _canonical_type(part), PART_TYPES)
+
+
+def annotation_templates(annotation: Any) -> list[str]:
+    return _candidates("annotations", _canonical_type(annotation), ANNOTATION_TYPES)
+
+
+def tool_templates(tool: Any) -> list[str]:
+    return _candidates("tools", _canonical_type(tool), TOOL_TYPES)
+
+
+# --- numbers, sizes, times --------------------------------------------------------------
+
+
+def money(amount: Decimal | None) -> str:
+    """US dollars for people: cents for large sums, up to six decimals for tiny ones."""
+    if amount is None:
+        return "—"
+    if amount == 0:
+        return "$0"
+    sign = "-" if amount < 0 else ""
+    amount = abs(amount)
+    if amount >= 1:
+        places = Decimal("0.01")
+    elif amount >= Decimal("0.01"):
+        places = Decimal("0.0001")
+    else:
+        places = Decimal("0.000001")
+    shown = amount.quantize(places)
+    if shown == 0:
+        return f"{sign}<$0.000001"
+    text = format(shown, "f")
+    if amount < 1:
+        whole, _, fraction = text.partition(".")
+        text = f"{whole}.{fraction.rstrip('0').ljust(2, '0')}"
+    return f"{sign}${text}"
+
+
+def size_words(count: int) -> str:
+    """A byte count for people: 512 B, 1.5 KB, 3.2 MB (powers of 1024)."""
+    value = float(count)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{int(value)} B" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{count} B"  # pragma: no cover - the loop always returns
+
+
+def duration_words(seconds: float | None) -> str:
+    if seconds is None or not math.isfinite(seconds) or seconds < 0:
+        return ""
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, rest = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min {rest:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+def percent(part: float | int | Decimal | None, whole: float | int | Decimal | None) -> str:
+    """`part` as a share of `whole`, or "" when there is no whole to divide by."""
+    if part is None or not whole:
+        return ""
+    share = float(part) / float(whole) * 100
+    if share == 0:
+        return "0 %"
+    if share < 0.1:
+        return "<0.1 %"
+    return f"{share:.1f} %" if share < 10 else f"{share:.0f} %"
+
+
+def probability_words(logprob: float) -> str:
+    p = math.exp(min(0.0, logprob)) * 100
+    if p >= 99.995:
+        return "100 %"
+    if p < 0.01:
+        return "<0.01 %"
+    return f"{p:.2f} %" if p < 10 else f"{p:.1f} %"
+
+
+# --- long texts -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Clip:
+    """The part of a text shown now, and how many characters wait behind "show all"."""
+
+    shown: str
+    hidden: int
+
+    @property
+    def cut(self) -> bool:
+        return self.hidden > 0
+
+
+def clip(text: Any, full: bool = False, limit: int = LONG_TEXT) -> Clip:
+    text = "" if text is None else str(text)
+    if full or len(text) <= limit:
+        return Clip(text, 0)
+    return Clip(text[:limit], len(text) - limit)
+
+
+def show_all_link(hidden: int, url: str | None, what: str = "characters") -> SafeString:
+    """The "show all" link: an htmx swap of the whole item, a plain link without JS."""
+    if url is None:
+        return format_html(
+            '<p class="clipped muted">… {} more {} not shown.</p>', intcomma(hidden), what
+        )
+    return format_html(
+        '<p class="clipped"><a class="show-all" href="{}" hx-get="{}" hx-target="closest .item"'
+        ' hx-swap="outerHTML">Show all ({} more {})</a></p>',
+        url,
+        url,
+        intcomma(hidden),
+        what,
+    )
+
+
+def text_block(text: Any, full: bool, url: str | None, css: str = "text") -> SafeString:
+    part = clip(text, full)
+    block = format_html('<pre class="{}">{}</pre>', css, part.shown)
+    if part.cut:
+        return format_html("{}{}", block, show_all_link(part.hidden, url))
+    return block
+
+
+def code_block(text: Any, language: str, full: bool, url: str | None) -> SafeString:
+    part = clip(text, full)
+    block = format_html(
+        '<pre class="highlight code"><code>{}</code></pre>', highlight(part.shown, language)
+    )
+    if part.cut:
+        return format_html("{}{}", block, show_all_link(part.hidden, url))
+    return block
+
+
+def renders_as_markdown(text: Any, full: bool) -> bool:
+    """Whether a text is rendered as Markdown (a full view of a huge text is plain)."""
+    return not (full and len(str(text or "")) > MARKDOWN_MAX)
+
+
+def markdown_block(text: Any, full: bool, url: str | None) -> SafeString:
+    part = clip(text, full)
+    if not renders_as_markdown(part.shown, full):
+        note = format_html(
+            '<p class="muted">{} characters: too long to render as Markdown, shown as text.</p>',
+            intcomma(len(part.shown)),
+        )
+        return format_html("{}{}", note, text_block(part.shown, True, None))
+    block = format_html('<div class="markdown">{}</div>', render_markdown(part.shown))
+    if part.cut:
+        return format_html("{}{}", block, show_all_link(part.hidden, url))
+    return block
+
+
+# --- JSON -------------------------------------------------------------------------------
 
 
 def pretty_json(value: Any) -> str:
@@ -30,12 +269,1036 @@ def pretty_json(value: Any) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False, default=str)
 
 
+@dataclass(frozen=True)
+class JsonText:
+    """A string that should hold JSON: pretty-printed if it does, the reason if it does not."""
+
+    valid: bool
+    text: str
+    error: str = ""
+
+
+def json_text(raw: Any) -> JsonText:
+    """Arguments are a JSON *string* (spec §7.1); in-progress ones can be cut off."""
+    if not isinstance(raw, str):
+        return JsonText(True, pretty_json(raw))
+    if not raw.strip():
+        return JsonText(True, "")
+    try:
+        return JsonText(True, pretty_json(json.loads(raw)))
+    except ValueError as error:
+        return JsonText(False, raw, str(error))
+
+
+def json_block(value: Any, full: bool, url: str | None) -> SafeString:
+    return code_block(pretty_json(value), "json", full, url)
+
+
+def mask_secrets(body: Any) -> Any:
+    """A copy of a response body with MCP `authorization` and `headers` values masked (§7.15)."""
+    if not isinstance(body, dict) or not isinstance(body.get("tools"), list):
+        return body
+    tools = []
+    for tool in body["tools"]:
+        if isinstance(tool, dict) and tool.get("type") == "mcp":
+            tool = dict(tool)
+            if tool.get("authorization"):
+                tool["authorization"] = MASK
+            if isinstance(tool.get("headers"), dict):
+                tool["headers"] = {name: MASK for name in tool["headers"]}
+        tools.append(tool)
+    return {**body, "tools": tools}
+
+
+def masked_tool(tool: Any) -> Any:
+    return mask_secrets({"tools": [tool.wire if hasattr(tool, "wire") else tool]})["tools"][0]
+
+
+# --- parameters -------------------------------------------------------------------------
+
+
+def tool_choice_words(choice: Any) -> str:
+    """tool_choice in words (spec §5.3)."""
+    if choice is None:
+        return "not set"
+    if isinstance(choice, str):
+        return {
+            "none": "none: the model may not call tools",
+            "auto": "auto: the model decides",
+            "required": "required: at least one tool call",
+        }.get(choice, choice)
+    if not isinstance(choice, dict):
+        return str(choice)
+    kind = choice.get("type")
+    if kind == "allowed_tools":
+        names = [
+            str(t.get("name") or t.get("server_label") or t.get("type"))
+            for t in choice.get("tools") or []
+            if isinstance(t, dict)
+        ]
+        mode = choice.get("mode") or "auto"
+        return f"only {', '.join(names) or 'no tools'} ({mode})"
+    if kind in ("function", "custom"):
+        return f"must call the {kind} tool {choice.get('name') or '(unnamed)'}"
+    if kind == "mcp":
+        name = choice.get("name")
+        server = choice.get("server_label") or "(unnamed server)"
+        return f"must call {name} on MCP server {server}" if name else f"must use MCP {server}"
+    return f"must use {kind}" if kind else json.dumps(choice)
+
+
+_OPERATORS = {
+    "eq": "=",
+    "ne": "≠",
+    "gt": ">",
+    "gte": "≥",
+    "lt": "<",
+    "lte": "≤",
+    "in": "in",
+    "nin": "not in",
+}
+
+
+def filter_words(spec: Any) -> str:
+    """A file_search filter in words: `region in [DE, EU] and doc_year ≥ 2025` (spec §5.2)."""
+    if not isinstance(spec, dict):
+        return "" if spec is None else json.dumps(spec, ensure_ascii=False)
+    kind = spec.get("type")
+    if kind in ("and", "or"):
+        parts = [filter_words(f) for f in spec.get("filters") or []]
+        inner = f" {kind} ".join(f"({p})" if " and " in p or " or " in p else p for p in parts)
+        return inner
+    value = spec.get("value")
+    if isinstance(value, list):
+        shown = "[" + ", ".join(str(v) for v in value) + "]"
+    else:
+        shown = (
+            json.dumps(value, ensure_ascii=False) if isinstance(value, str | bool) else str(value)
+        )
+    return f"{spec.get('key')} {_OPERATORS.get(str(kind), str(kind))} {shown}"
+
+
+def text_format_words(fmt: Any) -> str:
+    kind = getattr(fmt, "type", None) or "text"
+    if kind == "json_schema":
+        strict = " (strict)" if getattr(fmt, "strict", None) else ""
+        return f"JSON schema “{getattr(fmt, 'name', None) or 'unnamed'}”{strict}"
+    if kind == "json_object":
+        return "JSON object (JSON mode, no schema)"
+    if kind == "text":
+        return "plain text"
+    return str(kind)
+
+
+def image_format(response: Response | None, item: Any = None) -> str:
+    """The image_generation output format: the item's own field, the tool's, else png (§7.5)."""
+    candidates = [getattr(item, "output_format", None)]
+    for tool in getattr(response, "tools", None) or []:
+        if isinstance(tool, ImageGenerationTool):
+            candidates.append(tool.output_format)
+    for value in candidates:
+        if isinstance(value, str) and value.lower() in ("png", "jpeg", "jpg", "webp", "gif"):
+            return "jpeg" if value.lower() == "jpg" else value.lower()
+    return "png"
+
+
+@dataclass(frozen=True)
+class Variable:
+    name: str
+    text: str | None
+    part: Any = None
+
+
+def prompt_variables(prompt: Any) -> list[Variable]:
+    """Prompt template variables: strings, or content parts shown like message parts (§2.5)."""
+    out = []
+    for name, value in (getattr(prompt, "variables", None) or {}).items():
+        if isinstance(value, dict):
+            out.append(Variable(str(name), None, _part_adapter.validate_python(value)))
+        else:
+            out.append(Variable(str(name), value if isinstance(value, str) else json.dumps(value)))
+    return out
+
+
+# --- items in words ----------------------------------------------------------------------
+
+
+def _point(x: Any, y: Any) -> str:
+    return f"({x}, {y})"
+
+
+def computer_action_words(action: Any) -> str:
+    """A computer_call action as a person would say it (spec §3.6)."""
+    if action is None:
+        return "no action"
+    kind = getattr(action, "type", None)
+    if isinstance(action, Unknown):
+        return f"unknown action {kind or '(no type)'}"
+    if kind == "click":
+        return f"click {action.button} at {_point(action.x, action.y)}"
+    if kind == "double_click":
+        return f"double-click at {_point(action.x, action.y)}"
+    if kind == "drag":
+        path = " → ".join(_point(p.x, p.y) for p in action.path)
+        return f"drag along {path}" if path else "drag (no path)"
+    if kind == "keypress":
+        return "press " + " + ".join(action.keys) if action.keys else "press (no keys)"
+    if kind == "move":
+        return f"move the pointer to {_point(action.x, action.y)}"
+    if kind == "screenshot":
+        return "take a screenshot"
+    if kind == "scroll":
+        return (
+            f"scroll by {_point(action.scroll_x, action.scroll_y)} at {_point(action.x, action.y)}"
+        )
+    if kind == "type":
+        return f"type “{action.text}”"
+    if kind == "wait":
+        return "wait"
+    return str(kind)
+
+
+def web_search_action_words(action: Any) -> str:
+    if action is None:
+        return "searched (the action was not included)"
+    kind = getattr(action, "type", None)
+    if isinstance(action, Unknown):
+        return f"unknown action {kind or '(no type)'}"
+    if kind == "search":
+        queries = list(action.queries or ([action.query] if action.query else []))
+        if not queries:
+            return "searched"
+        return "searched for " + ", ".join(f"“{q}”" for q in queries)
+    if kind == "open_page":
+        return "opened a page" if action.url else "opened a page (URL not given)"
+    return f"looked for “{action.pattern or ''}” in a page"
+
+
+def patch_operation_words(operation: Any) -> str:
+    kind = getattr(operation, "type", None)
+    verb = {"create_file": "create", "update_file": "update", "delete_file": "delete"}.get(
+        str(kind)
+    )
+    if verb is None:
+        return f"unknown operation {kind or '(no type)'}"
+    return f"{verb} {getattr(operation, 'path', '') or '(no path)'}"
+
+
+def shell_outcome_words(outcome: Any) -> str:
+    kind = getattr(outcome, "type", None)
+    if outcome is None:
+        return "no outcome given"
+    if kind == "timeout":
+        return "timed out"
+    if kind == "exit":
+        code = getattr(outcome, "exit_code", None)
+        return "exited" if code is None else f"exit code {code}"
+    return str(kind)
+
+
+def timeout_words(ms: int | None) -> str:
+    if ms is None:
+        return ""
+    return duration_words(ms / 1000) if ms >= 1000 else f"{ms} ms"
+
+
+@dataclass(frozen=True)
+class ShellResult:
+    """local_shell_call_output.output: a JSON string, usually {"output", "metadata"} (§7.2)."""
+
+    text: str
+    exit_code: Any = None
+    duration: Any = None
+    parsed: bool = False
+
+
+def local_shell_result(output: Any) -> ShellResult:
+    text = "" if output is None else str(output)
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return ShellResult(text)
+    if not isinstance(data, dict) or not isinstance(data.get("output"), str):
+        return ShellResult(text)
+    meta = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
+    return ShellResult(
+        data["output"], meta.get("exit_code"), meta.get("duration_seconds"), parsed=True
+    )
+
+
+def error_text(error: Any) -> str:
+    """An error that is a string or an object (MCP errors grew from one to the other)."""
+    if error is None or error == "":
+        return ""
+    if isinstance(error, str):
+        return error
+    if isinstance(error, dict):
+        texts = [
+            str(part.get("text"))
+            for part in error.get("content") or []
+            if isinstance(part, dict) and part.get("text")
+        ]
+        message = error.get("message")
+        head = " ".join(filter(None, [str(error.get("type") or ""), str(message or "")])).strip()
+        if texts:
+            return (head + ": " if head else "") + " ".join(texts)
+        if head:
+            return head
+    return json.dumps(error, ensure_ascii=False, default=str)
+
+
+def item_failure(item: Any) -> str | None:
+    """Why an item failed, in words, or None if it did not."""
+    message = error_text(getattr(item, "error", None))
+    if getattr(item, "status", None) == "failed":
+        detail = message or (
+            getattr(item, "output", None) if isinstance(getattr(item, "output", None), str) else ""
+        )
+        return f"failed: {detail}" if detail else "failed"
+    if message:
+        return f"error: {message}"
+    return None
+
+
+def item_name(item: Any) -> str:
+    """A short name for an item in links and headings: the tool's name, else its type."""
+    for attribute in ("name", "server_label"):
+        value = getattr(item, attribute, None)
+        if isinstance(value, str) and value:
+            return value
+    return str(getattr(item, "type", None) or "item")
+
+
+def answer_templates(item: Any) -> list[str]:
+    """The body of an answer item (function_call_output …), shown beside its call too."""
+    kind = getattr(item, "type", None)
+    if isinstance(kind, str) and kind in trace.ANSWER_TYPES and not isinstance(item, Unknown):
+        return [f"inspector/items/_answer_{kind}.html"]
+    return ["inspector/items/_answer_unknown.html"]
+
+
+def message_parts(item: Any) -> list[Any]:
+    """A message's content as parts: a bare string (EasyInputMessage, §4.2) is one text part."""
+    content = getattr(item, "content", None)
+    if isinstance(content, str):
+        kind = "output_text" if getattr(item, "role", None) == "assistant" else "input_text"
+        return [_part_adapter.validate_python({"type": kind, "text": content})]
+    return list(content or [])
+
+
+def output_parts(output: Any) -> list[Any] | None:
+    """A tool output that is a list of content parts, else None (it is a string)."""
+    return list(output) if isinstance(output, list) else None
+
+
+@dataclass(frozen=True)
+class ShellStep:
+    command: str
+    chunk: Any = None
+
+
+def shell_steps(call: Any, answer: Any = None) -> list[ShellStep]:
+    """A shell_call's commands, each with the output chunk at the same index (§3.12).
+
+    Outputs beyond the commands (or a single combined chunk) are kept, with no command.
+    """
+    if isinstance(answer, Row):
+        answer = answer.item
+    action = getattr(call, "action", None)
+    commands = list(getattr(action, "commands", None) or [])
+    chunks = list(getattr(answer, "output", None) or []) if answer is not None else []
+    steps = [ShellStep(c, chunks[i] if i < len(chunks) else None) for i, c in enumerate(commands)]
+    steps += [ShellStep("", chunk) for chunk in chunks[len(commands) :]]
+    return steps
+
+
+def command_line(command: Any) -> str:
+    """local_shell_call argv as one shell line, quoted where needed."""
+    if isinstance(command, list):
+        return shlex.join(str(c) for c in command)
+    return "" if command is None else str(command)
+
+
+def _selector_words(value: Any) -> str:
+    if not isinstance(value, dict):
+        return str(value)
+    parts = []
+    if value.get("read_only"):
+        parts.append("read-only tools")
+    names = value.get("tool_names")
+    if names:
+        parts.append(", ".join(str(n) for n in names))
+    return " and ".join(parts) or "no tools"
+
+
+def approval_words(value: Any) -> str:
+    """An MCP tool's require_approval in words (spec §5.2)."""
+    if value is None:
+        return "not set (the API asks for approval by default)"
+    if isinstance(value, str):
+        return {
+            "always": "always: every call needs approval",
+            "never": "never: calls run without approval",
+        }.get(value, value)
+    if isinstance(value, dict):
+        parts = [
+            f"{when} for {_selector_words(value[when])}"
+            for when in ("always", "never")
+            if value.get(when) is not None
+        ]
+        return "; ".join(parts) or json.dumps(value)
+    return str(value)
+
+
+def allowed_tools_words(value: Any) -> str:
+    if value is None:
+        return "all tools of the server"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value) or "none"
+    return _selector_words(value)
+
+
+def outcome_failed(outcome: Any) -> bool:
+    """A shell command that timed out or exited non-zero."""
+    kind = getattr(outcome, "type", None)
+    if kind == "timeout":
+        return True
+    code = getattr(outcome, "exit_code", None)
+    return kind == "exit" and isinstance(code, int) and code != 0
+
+
+@dataclass(frozen=True)
+class SchemaField:
+    name: str
+    kind: str
+    required: bool
+    description: str
+
+
+def schema_fields(schema: Any) -> list[SchemaField]:
+    """The top-level properties of a JSON schema, for a one-line view of a tool's parameters."""
+    if not isinstance(schema, dict) or not isinstance(schema.get("properties"), dict):
+        return []
+    required = (
+        set(schema.get("required") or []) if isinstance(schema.get("required"), list) else set()
+    )
+    out = []
+    for name, spec in schema["properties"].items():
+        spec = spec if isinstance(spec, dict) else {}
+        kind = spec.get("type") or ("enum" if "enum" in spec else "any")
+        if isinstance(kind, list):
+            kind = " | ".join(str(k) for k in kind)
+        if spec.get("enum"):
+            kind = f"{kind}: " + " | ".join(json.dumps(v, ensure_ascii=False) for v in spec["enum"])
+        description = spec.get("description")
+        out.append(SchemaField(str(name), str(kind), name in required, str(description or "")))
+    return out
+
+
+def extra_fields(item: Any, exclude: str = "") -> dict[str, Any]:
+    """Fields the API sent that the schema does not name (kept by extra="allow")."""
+    skip = {name.strip() for name in exclude.split(",") if name.strip()} | {"invalid_reason"}
+    extra = getattr(item, "model_extra", None) or {}
+    return {k: v for k, v in extra.items() if k not in skip}
+
+
+# --- content parts ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImageRef:
+    """How to show an image URL: inline (data: image), on click (https), or only as text.
+
+    kind: "inline" (a data:image/* URL), "remote" (https: loaded on click), "link" (http:,
+    shown as a link only), "too_big" (a data: image over the inline cap), "unsafe" (any other
+    scheme: shown as text, never as a link or an image).
+    """
+
+    kind: str
+    url: str
+    media_type: str = ""
+    size: int = 0
+
+    @property
+    def host(self) -> str:
+        match = re.match(r"^https?://([^/?#]+)", self.url, re.IGNORECASE)
+        return match.group(1) if match else ""
+
+
+def image_ref(url: Any, full: bool = False) -> ImageRef | None:
+    if not isinstance(url, str) or not url:
+        return None
+    if match := _IMAGE_DATA_URL.match(url):
+        kind = "inline" if full or len(url) <= INLINE_IMAGE_MAX else "too_big"
+        return ImageRef(kind, url, f"image/{match.group(1).lower()}", _decoded_size(url))
+    lowered = url[:8].lower()
+    if lowered.startswith("https://"):
+        return ImageRef("remote", url)
+    if lowered.startswith("http://"):
+        return ImageRef("link", url)
+    return ImageRef("unsafe", url[:200] + ("…" if len(url) > 200 else ""))
+
+
+def generated_image(item: Any, response: Response | None, full: bool = False) -> ImageRef | None:
+    """image_generation_call.result is bare base64: make a data: URL of the tool's format."""
+    result = getattr(item, "result", None)
+    if not isinstance(result, str) or not result:
+        return None
+    if not re.fullmatch(r"[A-Za-z0-9+/=\s]+", result[:4096]):
+        return ImageRef("unsafe", "(the result is not base64)")
+    return image_ref(f"data:image/{image_format(response, item)};base64,{result}", full)
+
+
+def _decoded_size(data_url: str) -> int:
+    head, _, payload = data_url.partition(",")
+    if ";base64" in head.lower():
+        payload = payload.strip()
+        return max(0, len(payload) * 3 // 4 - payload[-2:].count("="))
+    return len(payload.encode())
+
+
+@dataclass(frozen=True)
+class InlineFile:
+    media_type: str
+    size: int
+    characters: int
+
+
+def inline_file(file_data: Any) -> InlineFile | None:
+    """input_file.file_data: a data: URL or bare base64 (spec §4.3); its decoded size."""
+    if not isinstance(file_data, str) or not file_data:
+        return None
+    if match := _DATA_URL.match(file_data):
+        return InlineFile(match.group(1) or "", _decoded_size(file_data), len(file_data))
+    if re.fullmatch(r"[A-Za-z0-9+/=\s]*", file_data[:4096]):
+        size = _decoded_size("data:;base64," + file_data)
+    else:
+        size = len(file_data.encode())
+    return InlineFile("", size, len(file_data))
+
+
+@dataclass(frozen=True)
+class Cited:
+    """One annotation with the text it points at (url/container citations carry spans)."""
+
+    annotation: Any
+    number: int
+    quote: str = ""
+
+
+def citations(part: Any) -> list[Cited]:
+    """The annotations of an output_text part, numbered, with their cited spans (§7.7).
+
+    file_citation and file_path carry an `index`, not a span: no quote for those.
+    """
+    text = getattr(part, "text", "") or ""
+    out = []
+    for number, annotation in enumerate(getattr(part, "annotations", None) or [], start=1):
+        start = getattr(annotation, "start_index", None)
+        end = getattr(annotation, "end_index", None)
+        quote = ""
+        if isinstance(start, int) and isinstance(end, int) and 0 <= start < end:
+            quote = text[max(0, start) : min(len(text), end)]
+            if len(quote) > 300:
+                quote = quote[:300] + "…"
+        out.append(Cited(annotation, number, quote))
+    return out
+
+
+def safe_link(url: Any) -> str | None:
+    """`url` if it may be a link (http, https, mailto), else None (shown as text instead)."""
+    if isinstance(url, str) and url.lower().startswith(("http://", "https://", "mailto:")):
+        return url
+    return None
+
+
+@dataclass(frozen=True)
+class Token:
+    text: str
+    logprob: float
+    bucket: int
+    title: str
+
+
+@dataclass(frozen=True)
+class LogprobView:
+    tokens: list[Token]
+    hidden: int
+
+
+def _token_title(logprob: float, tops: Sequence[Any]) -> str:
+    lines = [f"p = {probability_words(logprob)} (logprob {logprob:.4g})"]
+    alternatives = [
+        json.dumps(getattr(t, "token", ""), ensure_ascii=False)
+        + " "
+        + probability_words(getattr(t, "logprob", 0.0))
+        for t in tops
+    ]
+    if alternatives:
+        lines.append("top: " + ", ".join(alternatives))
+    return "\n".join(lines)
+
+
+def logprob_tokens(logprobs: Sequence[Any] | None, full: bool = False) -> LogprobView:
+    """Tokens with their probability bucket (0 = least likely … 9 = most) and alternatives.
+
+    A token can hold part of a multi-byte character (spec §7.6): bytes are joined until they
+    decode, and the joined tokens show as one, with the product of their probabilities.
+    """
+    items = list(logprobs or [])
+    hidden = 0 if full else max(0, len(items) - LOGPROB_TOKENS)
+    if hidden:
+        items = items[:LOGPROB_TOKENS]
+    tokens: list[Token] = []
+    pending: list[Any] = []
+    buffer = b""
+
+    def emit(text: str, group: list[Any]) -> None:
+        total = sum(float(getattr(t, "logprob", 0.0)) for t in group)
+        p = math.exp(min(0.0, total))
+        bucket = min(9, int(p * 10))
+        tokens.append(Token(text, total, bucket, _token_title(total, group[0].top_logprobs or [])))
+
+    for entry in items:
+        raw = getattr(entry, "bytes", None)
+        if raw is None:
+            if pending:
+                emit(buffer.decode("utf-8", errors="replace"), pending)
+                pending, buffer = [], b""
+            emit(getattr(entry, "token", ""), [entry])
+            continue
+        try:
+            buffer += bytes(int(b) & 0xFF for b in raw)
+        except (TypeError, ValueError):
+            buffer += str(getattr(entry, "token", "")).encode()
+        pending.append(entry)
+        try:
+            text = buffer.decode("utf-8")
+        except UnicodeDecodeError:
+            if len(buffer) < 8:
+                continue
+            text = buffer.decode("utf-8", errors="replace")
+        emit(text, pending)
+        pending, buffer = [], b""
+    if pending:
+        emit(buffer.decode("utf-8", errors="replace"), pending)
+    return LogprobView(tokens, hidden)
+
+
+# --- reasoning --------------------------------------------------------------------------
+
+
+def reasoning_notes(item: Any, response: Response | None, section: str) -> list[str]:
+    """What a reader should know about a reasoning item that shows little or nothing."""
+    notes: list[str] = []
+    summary = getattr(item, "summary", None) or []
+    content = getattr(item, "content", None) or []
+    encrypted = getattr(item, "encrypted_content", None)
+    config = getattr(response, "reasoning", None)
+    setting = getattr(config, "summary", None) or getattr(config, "generate_summary", None)
+    usage = getattr(response, "usage", None)
+    if not summary and not content:
+        if encrypted:
+            notes.append(
+                f"Only encrypted reasoning: {intcomma(len(encrypted))} characters of "
+                "encrypted_content, which only the API can read (pass it back in a later "
+                "request to keep the reasoning)."
+            )
+        else:
+            notes.append("No reasoning text, summary or encrypted content was returned.")
+        if section == "output" and usage is not None:
+            notes.append(
+                f"This response used {intcomma(usage.output_tokens_details.reasoning_tokens)} "
+                "reasoning tokens in all."
+            )
+        if setting in (None, "", "none"):
+            notes.append(
+                'No summary was asked for: set reasoning.summary to "auto", "concise" or '
+                '"detailed" to get one.'
+            )
+        else:
+            notes.append(
+                f'reasoning.summary was "{setting}", but the model wrote no summary for '
+                "this step (short reasoning often has none)."
+            )
+    elif encrypted:
+        notes.append(
+            f"It also carries {intcomma(len(encrypted))} characters of encrypted_content "
+            "(opaque; the API reads it when it is passed back)."
+        )
+    if not encrypted and section == "output":
+        notes.append(
+            'The encrypted reasoning was not returned: add include=["reasoning.'
+            'encrypted_content"] to carry it into the next turn with store=false.'
+        )
+    return notes
+
+
+# --- usage and cost ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Comparison:
+    model: str
+    cost: pricing.Cost | None
+    ratio: str
+    context_share: str
+    fits: bool | None
+
+
+@dataclass(frozen=True)
+class UsageView:
+    input_tokens: int
+    cached: int
+    uncached: int
+    cache_writes: int | None
+    output_tokens: int
+    reasoning: int
+    visible: int
+    total: int
+    cost: pricing.Cost | None
+    reasoning_cost: Decimal | None
+    visible_cost: Decimal | None
+    context_share: str
+    priced_at: datetime
+    price_table: str
+    comparisons: list[Comparison] = field(default_factory=list)
+
+    @property
+    def input_cost(self) -> Decimal | None:
+        return self.cost.input_uncached + self.cost.input_cached if self.cost else None
+
+    @property
+    def cached_share(self) -> str:
+        return percent(self.cached, self.input_tokens)
+
+    @property
+    def reasoning_share(self) -> str:
+        return percent(self.reasoning, self.output_tokens)
+
+
+def _price(model: str, usage: Any, when: datetime) -> pricing.Cost | None:
+    details = usage.input_tokens_details
+    return pricing.price(
+        model,
+        input_tokens=usage.input_tokens,
+        cached_tokens=details.cached_tokens,
+        output_tokens=usage.output_tokens,
+        cache_write_tokens=details.cache_write_tokens or 0,
+        when=when,
+    )
+
+
+def usage_view(response: Response) -> UsageView | None:
+    """Token counts split for people, and their cost as of the response's creation (§2.8)."""
+    usage = response.usage
+    if usage is None:
+        return None
+    when = response.created or datetime.now(tz=UTC)
+    cached = max(0, min(usage.input_tokens_details.cached_tokens, usage.input_tokens))
+    reasoning = max(0, min(usage.output_tokens_details.reasoning_tokens, usage.output_tokens))
+    cost = _price(response.model, usage, when) if response.model else None
+    reasoning_cost = visible_cost = None
+    if cost is not None and usage.output_tokens:
+        reasoning_cost = cost.output * Decimal(reasoning) / Decimal(usage.output_tokens)
+        visible_cost = cost.output - reasoning_cost
+    comparisons = []
+    for model in pricing.COMPARE_MODELS:
+        other = _price(model, usage, when)
+        window = other.context_window if other else None
+        comparisons.append(
+            Comparison(
+                model=model,
+                cost=other,
+                ratio=_ratio(other.total if other else None, cost.total if cost else None),
+                context_share=percent(usage.input_tokens, window),
+                fits=None if not window else usage.input_tokens + usage.output_tokens <= window,
+            )
+        )
+    return UsageView(
+        input_tokens=usage.input_tokens,
+        cached=cached,
+        uncached=usage.input_tokens - cached,
+        cache_writes=usage.input_tokens_details.cache_write_tokens,
+        output_tokens=usage.output_tokens,
+        reasoning=reasoning,
+        visible=usage.output_tokens - reasoning,
+        total=usage.total_tokens,
+        cost=cost,
+        reasoning_cost=reasoning_cost,
+        visible_cost=visible_cost,
+        context_share=percent(usage.input_tokens, cost.context_window if cost else None),
+        priced_at=when,
+        price_table=pricing.PRICE_TABLE,
+        comparisons=comparisons,
+    )
+
+
+def _ratio(other: Decimal | None, actual: Decimal | None) -> str:
+    if other is None or not actual:
+        return ""
+    value = other / actual
+    times = "\u00d7"  # the multiplication sign
+    return f"{times}{value:.2f}" if value < 10 else f"{times}{value:.0f}"
+
+
+# --- problems ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Problem:
+    level: str  # "error" or "warning"
+    text: str
+    anchor: str = ""
+
+
+def incomplete_words(response: Response) -> str:
+    reason = getattr(response.incomplete_details, "reason", None)
+    if reason == "max_output_tokens":
+        limit = response.max_output_tokens
+        used = response.usage.output_tokens if response.usage else None
+        text = "Stopped at the output limit"
+        if limit is not None:
+            text += f": max_output_tokens is {intcomma(limit)}"
+            if used is not None:
+                text += f" and {intcomma(used)} tokens were generated"
+                if response.usage and response.usage.output_tokens_details.reasoning_tokens:
+                    reasoning = response.usage.output_tokens_details.reasoning_tokens
+                    text += f" ({intcomma(reasoning)} of them reasoning)"
+        return text + "."
+    if reason == "content_filter":
+        return "Stopped by the content filter: the output was cut where the filter fired."
+    if reason:
+        return f"Incomplete: {reason}."
+    return "Incomplete, with no reason given."
+
+
+def problems(response: Response, failed: Iterable["Row"]) -> list[Problem]:
+    """Everything that went wrong, in words, for the top of the page."""
+    out = []
+    if response.error is not None:
+        code = response.error.code or "error"
+        out.append(Problem("error", f"The response failed ({code}): {response.error.message}"))
+    if response.incomplete_details is not None or response.status == "incomplete":
+        out.append(Problem("warning", incomplete_words(response)))
+    if response.status == "cancelled":
+        out.append(Problem("warning", "The response was cancelled before it finished."))
+    for row in failed:
+        why = item_failure(row.item)
+        if why:
+            out.append(
+                Problem(
+                    "error", f"{row.label.capitalize()}, {item_name(row.item)}: {why}", row.anchor
+                )
+            )
+    return out
+
+
+# --- rows and pairing -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Row:
+    """An item where the page shows it: its section, its position there, its anchor."""
+
+    item: Any
+    section: str
+    position: int
+    response_id: str
+
+    @property
+    def anchor(self) -> str:
+        item_id = getattr(self.item, "id", None)
+        kind = getattr(self.item, "type", None)
+        if (
+            isinstance(item_id, str)
+            and _ANCHOR_ID.fullmatch(item_id)
+            and kind not in trace.BORROWED_ID_TYPES
+            and not isinstance(self.item, Unknown)
+        ):
+            return f"item-{item_id}"
+        return f"item-{self.section}-{self.position}"
+
+    @property
+    def label(self) -> str:
+        noun = {"input": "input item", "output": "output item", "instructions": "instruction"}
+        return f"{noun.get(self.section, self.section)} {self.position + 1}"
+
+    @property
+    def full_url(self) -> str:
+        return reverse(
+            "inspector:response-item", args=[self.response_id, self.section, self.position]
+        )
+
+
+def rows(items: Iterable[tuple[int, Any]], section: str, response_id: str) -> list[Row]:
+    return [Row(item, section, position, response_id) for position, item in items]
+
+
+def pairs_for(
+    stored: StoredResponse, shown: Sequence[Row], context: Sequence[Row] = ()
+) -> trace.Pairs:
+    """Pairs for the rows shown: among them and `context`, then in the stored input items.
+
+    The stored input items are asked once, for exactly the keys still missing.
+    """
+    pairs = trace.pair([*shown, *context], item_of=attrgetter("item"))
+    missing = trace.wanted([row.item for row in shown], pairs)
+    if missing:
+        pairs.add(rows(store.linked_input_items(stored, missing), "input", stored.id))
+    return pairs
+
+
+# --- page contexts (read the store) -----------------------------------------------------
+
+
+def parse_response(stored: StoredResponse) -> Response:
+    return Response.model_validate(stored.body)
+
+
+def _output_rows(response: Response, response_id: str) -> list[Row]:
+    return rows(enumerate(response.output), "output", response_id)
+
+
+def _instruction_rows(response: Response, response_id: str) -> list[Row]:
+    if isinstance(response.instructions, list):
+        return rows(enumerate(response.instructions), "instructions", response_id)
+    return []
+
+
+@dataclass(frozen=True)
+class RawJson:
+    text: str
+    hidden: int
+    size: int
+
+
+def raw_json(stored: StoredResponse) -> RawJson:
+    """The stored body, secrets masked, pretty, cut after LONG_TEXT * 5 characters."""
+    text = pretty_json(mask_secrets(stored.body))
+    part = clip(text, limit=LONG_TEXT * 5)
+    return RawJson(part.shown, part.hidden, len(text.encode()))
+
+
 def response_page(stored: StoredResponse) -> dict[str, Any]:
     """Everything the response page shows, computed once."""
-    response = Response.model_validate(stored.body)
+    response = parse_response(stored)
+    output_rows = _output_rows(response, stored.id)
+    instruction_rows = _instruction_rows(response, stored.id)
+    page = store.input_items_page(stored, 1)
+    input_rows = rows(page.items, "input", stored.id)
+    pairs = pairs_for(stored, [*instruction_rows, *input_rows, *output_rows])
+    failed = [row for row in [*instruction_rows, *output_rows] if item_failure(row.item)]
+    failed += rows(store.failed_input_items(stored), "input", stored.id)
     return {
         "stored": stored,
         "response": response,
-        "items": store.input_items_page(stored, 1),
+        "items": page,
+        "input_rows": input_rows,
+        "output_rows": output_rows,
+        "instruction_rows": instruction_rows,
+        "pairs": pairs,
+        "problems": problems(response, failed),
+        "usage": usage_view(response),
+        "raw": raw_json(stored),
         "logs_url": f"{settings.PLATFORM_LOGS_URL}{stored.id}",
+        "live": (response.status or "") not in TERMINAL_STATUSES,
+        "poll_seconds": POLL_SECONDS,
+    }
+
+
+def input_items_context(stored: StoredResponse, number: Any) -> dict[str, Any]:
+    """One more page of input items (the htmx "revealed" load), paired like the first."""
+    response = parse_response(stored)
+    page = store.input_items_page(stored, number)
+    input_rows = rows(page.items, "input", stored.id)
+    context = [*_instruction_rows(response, stored.id), *_output_rows(response, stored.id)]
+    return {
+        "stored": stored,
+        "response": response,
+        "items": page,
+        "input_rows": input_rows,
+        "pairs": pairs_for(stored, input_rows, context),
+    }
+
+
+def item_context(stored: StoredResponse, section: str, position: int) -> dict[str, Any] | None:
+    """One item in full (the "show all" view), or None if there is no such item."""
+    if section not in SECTIONS or position < 0:
+        return None
+    response = parse_response(stored)
+    item: Any = None
+    if section == "input":
+        item = store.input_item_at(stored, position)
+    else:
+        items = response.output if section == "output" else response.instructions
+        if isinstance(items, list) and position < len(items):
+            item = items[position]
+    if item is None:
+        return None
+    row = Row(item, section, position, stored.id)
+    context = [*_instruction_rows(response, stored.id), *_output_rows(response, stored.id)]
+    return {
+        "stored": stored,
+        "response": response,
+        "row": row,
+        "item": item,
+        "pairs": pairs_for(stored, [row], context),
+        "full": True,
+    }
+
+
+def poll_context(stored: StoredResponse, error: Any = None) -> dict[str, Any]:
+    """The live-status block of a response that is still queued or in progress."""
+    response = parse_response(stored)
+    status = response.status or ""
+    # Waiting helps with an upstream that is down, slow or rate limited; not with the rest.
+    transient = error is None or isinstance(error, client.APIUnavailable | client.RateLimited)
+    return {
+        "stored": stored,
+        "response": response,
+        "live": status not in TERMINAL_STATUSES and transient,
+        "done": status in TERMINAL_STATUSES,
+        "poll_error": error,
+        "poll_seconds": POLL_SECONDS,
+        "checked_at": datetime.now(tz=UTC),
+    }
+
+
+@dataclass(frozen=True)
+class Example:
+    kind: str
+    stored: StoredResponse | None
+    row: Row | None
+    pairs: trace.Pairs | None
+    response: Response | None
+
+
+def patterns_page() -> dict[str, Any]:
+    """One demo item of every type, each with its own response's pairing and context."""
+    found = store.item_examples(ITEM_TYPES)
+    examples = []
+    parsed: dict[str, Response] = {}
+    for kind in ITEM_TYPES:
+        if kind not in found:
+            examples.append(Example(kind, None, None, None, None))
+            continue
+        stored, section, position = found[kind]
+        response = parsed.setdefault(stored.id, parse_response(stored))
+        if section == "output":
+            item = response.output[position]
+        else:
+            item = store.input_item_at(stored, position)
+        row = Row(item, section, position, stored.id)
+        context = [*_instruction_rows(response, stored.id), *_output_rows(response, stored.id)]
+        examples.append(Example(kind, stored, row, pairs_for(stored, [row], context), response))
+    tools: dict[str, Any] = {}
+    for stored in store.demo_responses():
+        response = parsed.get(stored.id) or parse_response(stored)
+        for tool in response.tools:
+            tools.setdefault(_canonical_type(tool) or "unknown", tool)
+    return {
+        "examples": examples,
+        "missing": [e.kind for e in examples if e.row is None],
+        "tools": [tools[k] for k in TOOL_TYPES if k in tools],
     }

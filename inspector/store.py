@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import DatabaseError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from pydantic import ValidationError
 
@@ -223,12 +224,6 @@ def save_bundle(
     """Keep one response (and its input items). Returns 'imported', 'updated' or 'skipped'."""
     response = Response.from_wire(body)
     upstream.validate_response_id(response.id)
-    if response.previous_response_id:
-        # It becomes a link to /responses/<id>/: an unsafe one would break the page.
-        try:
-            upstream.validate_response_id(response.previous_response_id)
-        except ValueError as error:
-            raise ValueError(f"previous_response_id: {error}") from None
     items = list(input_items or [])
     # One transaction: a bundle is kept whole or not at all.
     with transaction.atomic():
@@ -416,4 +411,89 @@ def input_items_page(stored: StoredResponse, number: Any = 1) -> ItemsPage:
         number=page,
         next_number=page + 1 if more else None,
         total=stored.input_items_count,
+    )
+
+
+# --- reading for the response page: counterparts, failures, one item, examples ------------
+
+
+def linked_input_items(stored: StoredResponse, wanted: Any) -> list[tuple[int, Any]]:
+    """Input items that pair with what `wanted` (a trace.Wanted) names, as (position, item).
+
+    One query however many items the page shows: rows are filtered by type and by the
+    linking field inside the JSON body, so a 3,000-item input is never loaded to pair a page.
+    """
+    if not wanted:
+        return []
+    match = Q()
+    if wanted.call_ids:
+        match |= Q(body__call_id__in=sorted(wanted.call_ids))
+    if wanted.ids:
+        match |= Q(item_id__in=sorted(wanted.ids))
+    if wanted.approval_ids:
+        match |= Q(body__approval_request_id__in=sorted(wanted.approval_ids))
+    match &= Q(type__in=sorted(wanted.types))
+    if wanted.reference_ids:
+        match |= Q(item_id__in=sorted(wanted.reference_ids))
+    rows = stored.items.filter(match).order_by("position")
+    return [
+        (pos, item_adapter.validate_python(body))
+        for pos, body in rows.values_list("position", "body")[:500]
+    ]
+
+
+def failed_input_items(stored: StoredResponse, limit: int = 20) -> list[tuple[int, Any]]:
+    """Input items that failed (status "failed", or an MCP error), as (position, item)."""
+    failed = Q(body__status="failed") | (
+        Q(type__in=["mcp_call", "mcp_list_tools"])
+        & Q(body__has_key="error")
+        & ~Q(body__error=None)
+        & ~Q(body__error="")
+    )
+    rows = stored.items.filter(failed).order_by("position").values_list("position", "body")
+    return [(pos, item_adapter.validate_python(body)) for pos, body in rows[:limit]]
+
+
+def input_item_at(stored: StoredResponse, position: int) -> Any | None:
+    """The input item at `position`, parsed, or None."""
+    body = stored.items.filter(position=position).values_list("body", flat=True).first()
+    return None if body is None else item_adapter.validate_python(body)
+
+
+def item_examples(types: Iterable[str]) -> dict[str, tuple[StoredResponse, str, int]]:
+    """One stored demo item of each type: type -> (response, "output" or "input", position).
+
+    Output items are read from the bodies (few, small demo responses); each type not found
+    there costs one query on the input items.
+    """
+    wanted = list(types)
+    found: dict[str, tuple[StoredResponse, str, int]] = {}
+    demos = list(StoredResponse.objects.filter(source=StoredResponse.Source.DEMO))
+    demos.sort(key=lambda s: (s.created_at is None, s.created_at, s.id))
+    for stored in demos:
+        output = stored.body.get("output") if isinstance(stored.body, dict) else None
+        for position, raw in enumerate(output if isinstance(output, list) else []):
+            tag = item_tag(raw)
+            if tag in wanted and tag not in found:
+                found[tag] = (stored, "output", position)
+    for kind in wanted:
+        if kind in found:
+            continue
+        row = (
+            InputItem.objects.filter(response__source=StoredResponse.Source.DEMO, type=kind)
+            .select_related("response")
+            .order_by("response__created_at", "response_id", "position")
+            .first()
+        )
+        if row is not None:
+            found[kind] = (row.response, "input", row.position)
+    return found
+
+
+def demo_responses() -> list[StoredResponse]:
+    """Every stored demo response, oldest first."""
+    return list(
+        StoredResponse.objects.filter(source=StoredResponse.Source.DEMO).order_by(
+            "created_at", "id"
+        )
     )

@@ -30,6 +30,13 @@ urlpatterns = [
         name="response-input-items",
     ),
     path(
+        "responses/<rid:response_id>/items/<str:section>/<int:position>/",
+        views.response_item,
+        name="response-item",
+    ),
+    path("responses/<rid:response_id>/poll/", views.response_poll, name="response-poll"),
+    path("patterns/", views.patterns, name="patterns"),
+    path(
         "responses/<rid:response_id>/refresh/",
         views.response_refresh,
         name="response-refresh",

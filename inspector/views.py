@@ -3,14 +3,15 @@
 from typing import Any
 
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import HttpResponseClientRedirect
+from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefresh
 
-from . import client, store
+from . import client, rendering, store
 from . import playground as pg
 from .forms import LookupForm
 from .models import PlaygroundSession, StoredResponse
@@ -66,10 +67,8 @@ def response_detail(request: HttpRequest, response_id: str) -> HttpResponse:
 @require_GET
 def response_input_items(request: HttpRequest, response_id: str) -> HttpResponse:
     stored = get_object_or_404(StoredResponse, pk=response_id)
-    page = store.input_items_page(stored, request.GET.get("page"))
-    return render(
-        request, "inspector/response_detail.html#input-items", {"stored": stored, "items": page}
-    )
+    context = rendering.input_items_context(stored, request.GET.get("page"))
+    return render(request, "inspector/response_detail.html#input-items", context)
 
 
 @require_GET
@@ -174,3 +173,45 @@ def playground_save(request: HttpRequest) -> HttpResponse:
     session = pg.save_session(save.cleaned_data["name"], form, request.user)
     url = reverse("inspector:playground-session", args=[session.slug])
     return HttpResponseClientRedirect(url) if request.htmx else HttpResponseRedirect(url)
+
+
+# --- the response page: one item in full, live status, the pattern page -----------------
+
+
+@require_GET
+def response_item(
+    request: HttpRequest, response_id: str, section: str, position: int
+) -> HttpResponse:
+    """One item in full: what "show all" swaps in (htmx), or a page of its own."""
+    stored = get_object_or_404(StoredResponse, pk=response_id)
+    context = rendering.item_context(stored, section, position)
+    if context is None:
+        raise Http404("No such item in this response.")
+    template = "inspector/response_item.html"
+    return render(request, f"{template}#item" if request.htmx else template, context)  # type: ignore[attr-defined]
+
+
+@require_GET
+def response_poll(request: HttpRequest, response_id: str) -> HttpResponse:
+    """Re-fetch a queued or in-progress response; its page polls this until it settles."""
+    stored = get_object_or_404(StoredResponse, pk=response_id)
+    error = None
+    try:
+        stored = store.fetch_response(response_id, user=request.user)
+    except client.APIError as failure:
+        error = failure
+    context = rendering.poll_context(stored, error)
+    if not request.htmx:  # type: ignore[attr-defined]
+        return HttpResponseRedirect(reverse("inspector:response-detail", args=[response_id]))
+    if context["done"]:
+        return HttpResponseClientRefresh()
+    status = error.http_status if error is not None else 200
+    return render(request, "inspector/response_detail.html#live", context, status=status)
+
+
+@require_GET
+def patterns(request: HttpRequest) -> HttpResponse:
+    """Staff only: one demo item of every type, to review the whole visual vocabulary."""
+    if not request.user.is_staff:
+        raise PermissionDenied
+    return render(request, "inspector/patterns.html", rendering.patterns_page())

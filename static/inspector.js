@@ -18,7 +18,9 @@
     if (copy) {
       var target = document.getElementById(copy.dataset.copyTarget);
       if (target && navigator.clipboard) {
-        navigator.clipboard.writeText(target.textContent).then(function () {
+        // A block that holds a <pre> (and maybe a "show all" link): copy the <pre> only.
+        var source = target.tagName === "PRE" ? target : (target.querySelector("pre") || target);
+        navigator.clipboard.writeText(source.textContent).then(function () {
           var label = copy.textContent;
           copy.textContent = "Copied";
           setTimeout(function () { copy.textContent = label; }, 1200);
