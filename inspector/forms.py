@@ -1,8 +1,12 @@
 """Forms: the lookup box and the import upload."""
 
+from typing import Any
+
 from django import forms
 
+from . import listing, notes
 from .client import extract_response_id
+from .models import StoredResponse
 
 
 class LookupForm(forms.Form):
@@ -19,3 +23,122 @@ class LookupForm(forms.Form):
             return extract_response_id(self.cleaned_data["q"])
         except ValueError as error:
             raise forms.ValidationError(str(error)) from None
+
+
+# --- the list on /, notes, review, import, compare ---------------------------------------
+
+
+class ListFilterForm(forms.Form):
+    """The list's filters, read from the URL (GET), so a filtered list can be shared."""
+
+    q = forms.CharField(label="Text", required=False, max_length=200)
+    model = forms.ChoiceField(label="Model", required=False)
+    status = forms.ChoiceField(label="Status", required=False)
+    tool = forms.CharField(label="Tool name", required=False, max_length=200)
+    # Not `has_error`: that name is a Form method.
+    error = forms.NullBooleanField(
+        label="Error",
+        required=False,
+        widget=forms.Select(choices=[("", "any"), ("true", "with error"), ("false", "no error")]),
+    )
+    review = forms.ChoiceField(
+        label="Review",
+        required=False,
+        choices=[("", "any"), *StoredResponse.Review.choices],
+    )
+    created_from = forms.DateField(
+        label="Created from", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    created_to = forms.DateField(
+        label="to", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    meta_key = forms.CharField(label="Metadata key", required=False, max_length=64)
+    meta_value = forms.CharField(label="= value", required=False, max_length=512)
+    sort = forms.ChoiceField(
+        label="Sort",
+        required=False,
+        choices=[(key, label) for key, (label, _) in listing.SORTS.items()],
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("model", "status"):
+            field = self.fields[name]
+            assert isinstance(field, forms.ChoiceField)
+            field.choices = [("", "any"), *((v, v) for v in listing.distinct_values(name))]
+
+    def clean_meta_key(self) -> str:
+        key: str = self.cleaned_data["meta_key"].strip()
+        if key and not listing.METADATA_KEY.fullmatch(key):
+            raise forms.ValidationError("Letters, digits and _ . : - only, up to 64.")
+        return key
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("created_from"), data.get("created_to")
+        if start and end and start > end:
+            self.add_error("created_to", "Before the start date.")
+        return data
+
+    def filters(self) -> listing.Filters:
+        """The validated filters; an invalid field filters nothing (it shows its error)."""
+        data = self.cleaned_data if self.is_valid() else {}
+        data = {k: v for k, v in data.items() if k not in self.errors}
+        return listing.Filters(
+            model=data.get("model") or "",
+            status=data.get("status") or "",
+            tool=(data.get("tool") or "").strip(),
+            has_error=data.get("error"),
+            review=data.get("review") or "",
+            created_from=data.get("created_from"),
+            created_to=data.get("created_to"),
+            meta_key=data.get("meta_key") or "",
+            meta_value=data.get("meta_value") or "",
+            q=(data.get("q") or "").strip(),
+            sort=data.get("sort") or listing.DEFAULT_SORT,
+        )
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(
+        label="Note", max_length=notes.NOTE_MAX, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    anchor = forms.CharField(required=False, max_length=220, widget=forms.HiddenInput)
+
+    def clean_anchor(self) -> str:
+        anchor: str = self.cleaned_data["anchor"]
+        if not notes.valid_anchor(anchor):
+            raise forms.ValidationError("Not an item of this response.")
+        return anchor
+
+
+class ReviewForm(forms.Form):
+    status = forms.ChoiceField(choices=StoredResponse.Review.choices)
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(
+        label="JSON, JSONL or bundle file",
+        help_text="A Response object, a JSON array of them, JSONL (one a line) or bundles.",
+    )
+
+
+class ResponseIdsField(forms.Field):
+    """Two response ids (or URLs ending in one) from repeated `r` parameters."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value: Any) -> list[str]:
+        values = [v for v in (value or []) if isinstance(v, str) and v.strip()]
+        try:
+            return [extract_response_id(v) for v in values]
+        except ValueError as error:
+            raise forms.ValidationError(str(error)) from None
+
+    def validate(self, value: Any) -> None:
+        if len(value) != 2:
+            raise forms.ValidationError("Pick exactly two responses to compare.")
+
+
+class CompareForm(forms.Form):
+    r = ResponseIdsField(label="Responses")

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.fields.json import KeyTextTransform
+from django.db.models.fields.json import KeyTransform
 from django.db.models.functions import Coalesce, StrIndex
 from django.utils import timezone
 
@@ -203,7 +203,8 @@ def filtered(filters: Filters) -> QuerySet[StoredResponse]:
     if filters.created_to:
         rows = rows.filter(created_at__lt=_day_start(filters.created_to + timedelta(days=1)))
     if filters.meta_key:
-        value = KeyTextTransform(filters.meta_key, "metadata")
+        # The key is a validated name passed as a value, so it can never be read as a lookup.
+        value = KeyTransform(filters.meta_key, "metadata")
         rows = rows.alias(meta_value=value).filter(meta_value=filters.meta_value)
     if filters.q:
         rows = rows.filter(search_text__contains=filters.q.strip().lower())

@@ -9,9 +9,10 @@ Bundles carry them as `notes` and `review` (see `export` / `restore`).
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
 from django.db.models import Q
@@ -36,8 +37,9 @@ def _name(user: AbstractBaseUser | AnonymousUser | None) -> str:
     return str(user.get_username())[:NAME_MAX] if user and user.is_authenticated else ""
 
 
-def _user(user: AbstractBaseUser | AnonymousUser | None) -> AbstractBaseUser | None:
-    return user if isinstance(user, AbstractBaseUser) and user.is_authenticated else None
+def _user(user: AbstractBaseUser | AnonymousUser | None) -> Any:
+    """The user to link, if a real one (the auth model is swappable, hence Any)."""
+    return user if isinstance(user, get_user_model()) and user.is_authenticated else None
 
 
 def add_note(
@@ -120,7 +122,7 @@ def _when(value: Any, where: str) -> datetime:
         when = datetime.fromisoformat(value)
     except ValueError:
         raise ValueError(f"{where}: not an ISO 8601 time: {value[:40]!r}") from None
-    return when if timezone.is_aware(when) else timezone.make_aware(when, timezone.UTC)
+    return when if timezone.is_aware(when) else timezone.make_aware(when, UTC)
 
 
 def parse(notes: Any, review: Any) -> tuple[list[NoteIn], ReviewIn | None]:

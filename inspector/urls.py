@@ -22,6 +22,16 @@ urlpatterns = [
     path("", views.index, name="index"),
     path("lookup/", views.lookup, name="lookup"),
     path("healthz", views.healthz, name="healthz"),
+    path("import/", views.import_page, name="import"),
+    path("compare/", views.compare_pick, name="compare-pick"),
+    path(
+        "responses/<rid:response_id>/compare/<rid:other_id>/",
+        views.response_compare,
+        name="response-compare",
+    ),
+    path("responses/<rid:response_id>/notes/", views.response_notes, name="response-notes"),
+    path("responses/<rid:response_id>/notes/add/", views.note_add, name="note-add"),
+    path("responses/<rid:response_id>/review/", views.review_set, name="review-set"),
     path("responses/<rid:response_id>/", views.response_detail, name="response-detail"),
     path("responses/<rid:response_id>.json", views.response_json, name="response-json"),
     path(

@@ -2,18 +2,26 @@
 
 from typing import Any
 
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefresh
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import (
+    HttpResponseClientRedirect,
+    HttpResponseClientRefresh,
+    trigger_client_event,
+)
 
-from . import client, rendering, store
+from . import client, listing, notes, rendering, store, uploads
 from . import playground as pg
-from .forms import LookupForm
+from .compare import compare_page
+from .forms import CompareForm, ImportForm, ListFilterForm, LookupForm, NoteForm, ReviewForm
 from .models import PlaygroundSession, StoredResponse
 from .playground import PlaygroundForm
 from .rendering import response_page
@@ -40,9 +48,14 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 def _index(request: HttpRequest, form: LookupForm, status: int = 200) -> HttpResponse:
-    stored = StoredResponse.objects.defer("body").select_related("fetched_by")
-    page = Paginator(stored, 50).get_page(request.GET.get("page"))
-    return render(request, "inspector/index.html", {"form": form, "page": page}, status=status)
+    filters = ListFilterForm(request.GET)
+    page = Paginator(listing.filtered(filters.filters()), 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "inspector/index.html",
+        {"form": form, "filters": filters, "page": page},
+        status=status,
+    )
 
 
 @require_GET
@@ -173,6 +186,177 @@ def playground_save(request: HttpRequest) -> HttpResponse:
     session = pg.save_session(save.cleaned_data["name"], form, request.user)
     url = reverse("inspector:playground-session", args=[session.slug])
     return HttpResponseClientRedirect(url) if request.htmx else HttpResponseRedirect(url)
+
+
+# --- the response page: one item in full, live status, the pattern page -----------------
+
+
+@require_GET
+def response_item(
+    request: HttpRequest, response_id: str, section: str, position: int
+) -> HttpResponse:
+    """One item in full: what "show all" swaps in (htmx), or a page of its own."""
+    stored = get_object_or_404(StoredResponse, pk=response_id)
+    context = rendering.item_context(stored, section, position)
+    if context is None:
+        raise Http404("No such item in this response.")
+    template = "inspector/response_item.html"
+    return render(request, f"{template}#item" if request.htmx else template, context)  # type: ignore[attr-defined]
+
+
+@require_GET
+def response_poll(request: HttpRequest, response_id: str) -> HttpResponse:
+    """Re-fetch a queued or in-progress response; its page polls this until it settles."""
+    stored = get_object_or_404(StoredResponse, pk=response_id)
+    error = None
+    try:
+        stored = store.fetch_response(response_id, user=request.user)
+    except client.APIError as failure:
+        error = failure
+    context = rendering.poll_context(stored, error)
+    if not request.htmx:  # type: ignore[attr-defined]
+        return HttpResponseRedirect(reverse("inspector:response-detail", args=[response_id]))
+    if context["done"]:
+        return HttpResponseClientRefresh()
+    status = error.http_status if error is not None else 200
+    return render(request, "inspector/response_detail.html#live", context, status=status)
+
+
+@require_GET
+def patterns(request: HttpRequest) -> HttpResponse:
+    """Staff only: one demo item of every type, to review the whole visual vocabulary."""
+    if not request.user.is_staff:
+        raise PermissionDenied
+    return render(request, "inspector/patterns.html", rendering.patterns_page())
+
+
+# --- notes and review status --------------------------------------------------------------
+
+
+def _back_to(response_id: str, anchor: str) -> HttpResponseRedirect:
+    url = reverse("inspector:response-detail", args=[response_id])
+    return HttpResponseRedirect(f"{url}#{anchor}")
+
+
+@require_GET
+def response_notes(request: HttpRequest, response_id: str) -> HttpResponse:
+    """The notes panel; the response page reloads it when a note is added to an item."""
+    stored = get_object_or_404(StoredResponse, pk=response_id)
+    if not request.htmx:
+        return _back_to(response_id, "notes")
+    return render(request, "inspector/_notes.html", {"stored": stored})
+
+
+@require_POST
+def note_add(request: HttpRequest, response_id: str) -> HttpResponse:
+    """Add a note to a response or to one of its items; htmx gets those notes back."""
+    stored = get_object_or_404(StoredResponse, pk=response_id)
+    form = NoteForm(request.POST)
+    saved = form.is_valid()
+    if saved:
+        notes.add_note(stored, form.cleaned_data["anchor"], form.cleaned_data["text"], request.user)
+    anchor = form.cleaned_data.get("anchor", "")
+    if not request.htmx:
+        if not saved:
+            messages.error(request, f"Note not saved: write 1 to {notes.NOTE_MAX:,} characters.")
+        return _back_to(response_id, anchor or "notes")
+    context = {
+        "stored": stored,
+        "response_id": stored.id,
+        "anchor": anchor,
+        "note_form": None if saved else form,
+    }
+    status = 200 if saved else 400
+    if not anchor:
+        return render(request, "inspector/_notes.html", context, status=status)
+    response = render(request, "inspector/_item_notes.html", context, status=status)
+    return trigger_client_event(response, "notesChanged") if saved else response
+
+
+@require_POST
+def review_set(request: HttpRequest, response_id: str) -> HttpResponse:
+    stored = get_object_or_404(StoredResponse, pk=response_id)
+    form = ReviewForm(request.POST)
+    if not form.is_valid():
+        if not request.htmx:
+            messages.error(request, "Review status not set: pick one of the three.")
+            return _back_to(response_id, "review")
+        return render(request, "inspector/_review.html", {"stored": stored}, status=400)
+    notes.set_review(stored, form.cleaned_data["status"], request.user)
+    if not request.htmx:
+        return _back_to(response_id, "review")
+    return render(request, "inspector/_review.html", {"stored": stored})
+
+
+# --- import -------------------------------------------------------------------------------
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def import_page(request: HttpRequest) -> HttpResponse:
+    """Upload a file of responses or bundles; the same line-level report as the command.
+
+    An upload announced as too large is refused before its body is read: this outer view
+    is CSRF-exempt only so that the check runs before the CSRF middleware would read the
+    body; everything else is CSRF-checked in `_import_upload`.
+    """
+    if request.method == "POST" and uploads.announced_too_large(request):
+        return _import_refused(request)
+    return _import_upload(request)
+
+
+def _import_render(
+    request: HttpRequest, form: ImportForm, status: int = 200, **context: Any
+) -> HttpResponse:
+    context = {"form": form, "limit": settings.IMPORT_MAX_BYTES, "too_large": False, **context}
+    return render(request, "inspector/import.html", context, status=status)
+
+
+def _import_refused(request: HttpRequest) -> HttpResponse:
+    return _import_render(request, ImportForm(), status=413, too_large=True)
+
+
+@csrf_protect
+def _import_upload(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        return _import_render(request, ImportForm())
+    form = ImportForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _import_render(request, form, status=400)
+    upload = form.cleaned_data["file"]
+    if upload.size > settings.IMPORT_MAX_BYTES:
+        return _import_refused(request)
+    # Iterating the upload reads it a chunk at a time (UploadedFile.chunks), never whole.
+    report = store.import_lines(upload, user=request.user)
+    return _import_render(request, ImportForm(), report=report, name=upload.name)
+
+
+# --- compare ------------------------------------------------------------------------------
+
+
+@require_GET
+def compare_pick(request: HttpRequest) -> HttpResponse:
+    """Two ids (from the list's checkboxes or the response page's form) -> the compare page."""
+    form = CompareForm(request.GET)
+    if not form.is_valid():
+        status = 400 if request.GET else 200
+        return render(request, "inspector/compare_pick.html", {"form": form}, status=status)
+    left, right = form.cleaned_data["r"]
+    return redirect("inspector:response-compare", response_id=left, other_id=right)
+
+
+@require_GET
+def response_compare(request: HttpRequest, response_id: str, other_id: str) -> HttpResponse:
+    pair = []
+    for rid in (response_id, other_id):
+        stored = StoredResponse.objects.filter(pk=rid).first()
+        if stored is None:
+            try:
+                stored = store.fetch_response(rid, user=request.user)
+            except client.APIError as error:
+                return upstream_error(request, error, rid)
+        pair.append(stored)
+    return render(request, "inspector/response_compare.html", compare_page(*pair))
 
 
 # --- the response page: one item in full, live status, the pattern page -----------------

@@ -1,6 +1,7 @@
 """The store: fetch-and-keep (exact bodies, all items, partial failure, resume, concurrency),
 bundles, imports with bad lines, and the export/import round trip."""
 
+import contextlib
 import io
 import json
 import threading
@@ -261,10 +262,13 @@ def test_fetch_refuses_a_bad_id_before_any_request(upstream):
 
 
 class Overlap:
-    """A slow upstream that records how many requests were in flight at once."""
+    """A slow upstream where the first request of each of `parties` threads waits for the
+    others (up to 10 s), so their fetches certainly overlap; records the most in flight."""
 
-    def __init__(self, fake: FakeUpstream, delay: float = 0.03) -> None:
+    def __init__(self, fake: FakeUpstream, parties: int = 2, delay: float = 0.02) -> None:
         self.lock = threading.Lock()
+        self.rendezvous = threading.Barrier(parties)
+        self.arrived = 0
         self.in_flight = 0
         self.most = 0
         self.delay = delay
@@ -274,6 +278,13 @@ class Overlap:
         with self.lock:
             self.in_flight += 1
             self.most = max(self.most, self.in_flight)
+            first = self.arrived < self.rendezvous.parties
+            self.arrived += 1
+        if first:
+            # Each thread asks one request at a time, so the first `parties` requests come
+            # from different threads; a fetch that serialised them would time out here.
+            with contextlib.suppress(threading.BrokenBarrierError):
+                self.rendezvous.wait(timeout=10)
         time.sleep(self.delay)
         with self.lock:
             self.in_flight -= 1

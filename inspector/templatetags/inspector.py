@@ -5,7 +5,7 @@ from typing import Any
 from django import template
 from django.utils.safestring import SafeString
 
-from .. import rendering
+from .. import notes, rendering
 
 register = template.Library()
 
@@ -285,3 +285,23 @@ def reasoning_notes(context: template.Context, item: Any) -> list[str]:
 @register.simple_tag(takes_context=True)
 def show_all(context: template.Context, hidden: int, what: str = "characters") -> SafeString:
     return rendering.show_all_link(hidden, _more_url(context), what)
+
+
+# --- notes (one query per response and request, however many items ask) -----------------
+
+
+def _notes_memo(context: template.Context) -> Any:
+    request = context.get("request")
+    if request is None:
+        return None
+    return request.__dict__.setdefault("_inspector_notes", {})
+
+
+@register.simple_tag(takes_context=True)
+def notes_of(context: template.Context, response_id: str) -> list[Any]:
+    return notes.notes_of(response_id, _notes_memo(context)) if response_id else []
+
+
+@register.simple_tag(takes_context=True)
+def notes_at(context: template.Context, response_id: str, anchor: str) -> list[Any]:
+    return notes.notes_at(response_id, anchor, _notes_memo(context)) if response_id else []

@@ -1,0 +1,395 @@
+"""Two responses side by side: parameters with differences marked, instructions as a line
+diff, items aligned by position and type (tool calls by call id), usage and cost deltas.
+
+Everything above `compare_page` is a pure function over schemas.
+"""
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from difflib import SequenceMatcher
+from typing import Any
+
+from . import listing
+from .models import StoredResponse
+from .rendering import Row
+from .schemas import Response, item_adapter
+from .schemas.base import type_of
+
+#: Response fields compared as parameters, in the order the page shows them.
+PARAMETERS = (
+    "model",
+    "status",
+    "tool_choice",
+    "parallel_tool_calls",
+    "reasoning",
+    "text",
+    "temperature",
+    "top_p",
+    "top_logprobs",
+    "max_output_tokens",
+    "max_tool_calls",
+    "truncation",
+    "service_tier",
+    "background",
+    "store",
+    "prompt",
+    "prompt_cache_key",
+    "prompt_cache_retention",
+    "safety_identifier",
+    "user",
+    "metadata",
+)
+
+#: Keys that differ between any two runs and say nothing about what an item did.
+IDENTITY_KEYS = frozenset({"id", "call_id", "approval_request_id", "encrypted_content"})
+
+#: Item types whose `name` tells two calls of the same type apart.
+NAMED_TYPES = frozenset({"function_call", "custom_tool_call", "mcp_call", "mcp_approval_request"})
+
+#: How many input items of each response the page aligns.
+INPUT_LIMIT = 200
+
+
+def value_text(value: Any) -> str:
+    """A parameter's value as the page shows it; "" for absent (None)."""
+    if hasattr(value, "wire"):
+        value = value.wire
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict | list):
+        return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str)
+    return json.dumps(value)
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    left: str
+    right: str
+
+    @property
+    def same(self) -> bool:
+        return self.left == self.right
+
+
+def parameters(a: Response, b: Response) -> list[Param]:
+    return [
+        Param(name, value_text(getattr(a, name, None)), value_text(getattr(b, name, None)))
+        for name in PARAMETERS
+    ]
+
+
+def tool_key(tool: Any) -> str:
+    """What names a tool across two responses: function / custom name, MCP server, else type."""
+    kind = str(type_of(tool) or "tool")
+    if kind in ("function", "custom") and getattr(tool, "name", None):
+        return f"{kind} {tool.name}"
+    if kind == "mcp" and getattr(tool, "server_label", None):
+        return f"mcp {tool.server_label}"
+    return kind
+
+
+def tools(a: Sequence[Any], b: Sequence[Any]) -> list[Param]:
+    """One row per tool key, in the order first seen (left, then right's new ones)."""
+    left = {tool_key(t): value_text(t) for t in a}
+    right = {tool_key(t): value_text(t) for t in b}
+    keys = list(dict.fromkeys([*left, *right]))
+    return [Param(key, left.get(key, ""), right.get(key, "")) for key in keys]
+
+
+def instructions_text(instructions: Any) -> str:
+    """Instructions as text: a string as is, a list of messages as `role: text` blocks."""
+    if instructions is None:
+        return ""
+    if isinstance(instructions, str):
+        return instructions
+    blocks = []
+    for item in instructions:
+        role = getattr(item, "role", None) or type_of(item) or "item"
+        blocks.append(f"{role}: " + "\n".join(listing.item_texts(item)))
+    return "\n\n".join(blocks)
+
+
+@dataclass(frozen=True)
+class DiffLine:
+    kind: str  # "same", "removed", "added"
+    left_number: int | None
+    right_number: int | None
+    text: str
+
+
+def text_diff(a: str, b: str) -> list[DiffLine]:
+    """A line diff of a against b: every line once, marked same, removed or added."""
+    left, right = a.splitlines(), b.splitlines()
+    out: list[DiffLine] = []
+    matcher = SequenceMatcher(None, left, right, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            out += [
+                DiffLine("same", i + 1, j + 1, left[i])
+                for i, j in zip(range(i1, i2), range(j1, j2), strict=True)
+            ]
+            continue
+        out += [DiffLine("removed", i + 1, None, left[i]) for i in range(i1, i2)]
+        out += [DiffLine("added", None, j + 1, right[j]) for j in range(j1, j2)]
+    return out
+
+
+# --- items --------------------------------------------------------------------------------
+
+
+def signature(item: Any) -> str:
+    """An item without what differs between any two runs (ids), for "is it the same"."""
+    wire = item.wire if hasattr(item, "wire") else item
+    if isinstance(wire, dict):
+        wire = {k: v for k, v in wire.items() if k not in IDENTITY_KEYS}
+    return json.dumps(wire, sort_keys=True, default=str)
+
+
+def _call_id(item: Any) -> str | None:
+    value = getattr(item, "call_id", None)
+    return value if isinstance(value, str) and value else None
+
+
+def _key(item: Any, shared: set[tuple[str, str]]) -> tuple[str, ...]:
+    kind = str(type_of(item) or "")
+    call_id = _call_id(item)
+    if call_id and (kind, call_id) in shared:
+        return (kind, "call_id", call_id)
+    if kind in NAMED_TYPES:
+        return (kind, "name", str(getattr(item, "name", "")))
+    if kind == "message":
+        return (kind, "role", str(getattr(item, "role", "")))
+    return (kind,)
+
+
+@dataclass(frozen=True)
+class Aligned:
+    left_position: int | None
+    left: Any
+    right_position: int | None
+    right: Any
+
+    @property
+    def kind(self) -> str:
+        """ "same", "changed", "removed" (left only) or "added" (right only)."""
+        if self.right_position is None:
+            return "removed"
+        if self.left_position is None:
+            return "added"
+        return "same" if signature(self.left) == signature(self.right) else "changed"
+
+
+def _pair_by_type(left: Sequence[Any], right: Sequence[Any], i0: int, j0: int) -> list[Aligned]:
+    """Within a stretch that did not match on keys: same types side by side, in order."""
+    out: list[Aligned] = []
+    types_l = [type_of(x) for x in left]
+    types_r = [type_of(x) for x in right]
+    matcher = SequenceMatcher(None, types_l, types_r, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            out += [
+                Aligned(i0 + i, left[i], j0 + j, right[j])
+                for i, j in zip(range(i1, i2), range(j1, j2), strict=True)
+            ]
+            continue
+        out += [Aligned(i0 + i, left[i], None, None) for i in range(i1, i2)]
+        out += [Aligned(None, None, j0 + j, right[j]) for j in range(j1, j2)]
+    return out
+
+
+def _align_keys(
+    left: Sequence[Any],
+    right: Sequence[Any],
+    keys_l: Sequence[tuple[str, ...]],
+    keys_r: Sequence[tuple[str, ...]],
+    i0: int,
+    j0: int,
+) -> list[Aligned]:
+    out: list[Aligned] = []
+    matcher = SequenceMatcher(None, keys_l, keys_r, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            out += [
+                Aligned(i0 + i, left[i], j0 + j, right[j])
+                for i, j in zip(range(i1, i2), range(j1, j2), strict=True)
+            ]
+        else:
+            out += _pair_by_type(left[i1:i2], right[j1:j2], i0 + i1, j0 + j1)
+    return out
+
+
+def align(left: Sequence[Any], right: Sequence[Any]) -> list[Aligned]:
+    """Items of two responses aligned: tool calls and outputs sharing a call id pair up
+    first; between them, items pair by position and type (calls also by name, messages by
+    role), with insertions and removals kept in place rather than shifting what follows.
+    """
+    ids_l = {(str(type_of(x)), c) for x in left if (c := _call_id(x))}
+    ids_r = {(str(type_of(x)), c) for x in right if (c := _call_id(x))}
+    shared = ids_l & ids_r
+    keys_l = [_key(x, shared) for x in left]
+    keys_r = [_key(x, shared) for x in right]
+    # 1. Anchors: the items whose call id both sides have, in an order both sides keep.
+    linked_l = [i for i, key in enumerate(keys_l) if key[1:2] == ("call_id",)]
+    linked_r = [j for j, key in enumerate(keys_r) if key[1:2] == ("call_id",)]
+    matcher = SequenceMatcher(
+        None, [keys_l[i] for i in linked_l], [keys_r[j] for j in linked_r], autojunk=False
+    )
+    anchors = [
+        (linked_l[a + k], linked_r[b + k])
+        for a, b, size in matcher.get_matching_blocks()
+        for k in range(size)
+    ]
+    # 2. Between anchors, align the rest on their keys.
+    out: list[Aligned] = []
+    i0 = j0 = 0
+    for i, j in [*anchors, (len(left), len(right))]:
+        out += _align_keys(left[i0:i], right[j0:j], keys_l[i0:i], keys_r[j0:j], i0, j0)
+        if i < len(left) and j < len(right):
+            out.append(Aligned(i, left[i], j, right[j]))
+        i0, j0 = i + 1, j + 1
+    return out
+
+
+def _part_text(part: Any) -> str:
+    for attribute in ("text", "refusal", "stdout", "stderr"):
+        value = getattr(part, attribute, None)
+        if isinstance(value, str) and value:
+            return value
+    return ""
+
+
+def item_summary(item: Any) -> str:
+    """What an item said or did, as text: message and summary text, arguments, outputs."""
+    if item is None:
+        return ""
+    if type_of(item) == "message":
+        return "\n".join(t for t in listing.item_texts(item) if t)
+    texts: list[str] = []
+    for attribute in ("summary", "arguments", "input", "code", "queries", "output", "error"):
+        value = getattr(item, attribute, None)
+        if isinstance(value, str):
+            texts.append(value)
+        elif isinstance(value, list):
+            texts += [v if isinstance(v, str) else _part_text(v) for v in value]
+        elif isinstance(value, dict):
+            texts.append(value_text(value))
+        elif value is not None:
+            # A content part (e.g. a screenshot): its text if any, never its image data.
+            texts.append(_part_text(value))
+    action = getattr(item, "action", None)
+    commands = getattr(action, "commands", None) or getattr(action, "command", None)
+    if isinstance(commands, list):
+        texts.append(" ".join(str(c) for c in commands))
+    return "\n".join(t for t in texts if t)
+
+
+# --- usage and cost -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Delta:
+    label: str
+    left: int | Decimal | None
+    right: int | Decimal | None
+    is_money: bool = False
+
+    @property
+    def change(self) -> int | Decimal | None:
+        if self.left is None or self.right is None:
+            return None
+        return self.right - self.left
+
+    @property
+    def percent(self) -> Decimal | None:
+        """The change as a share of the left value, rounded to one decimal."""
+        change = self.change
+        if change is None or not self.left:
+            return None
+        return (Decimal(change) * 100 / Decimal(self.left)).quantize(Decimal("0.1"))
+
+
+def usage_deltas(a: Response, b: Response) -> list[Delta]:
+    def read(response: Response, path: str) -> int | None:
+        value: Any = response.usage
+        for part in path.split("."):
+            value = getattr(value, part, None)
+        return value if isinstance(value, int) else None
+
+    rows = [
+        ("input tokens", "input_tokens"),
+        ("cached input tokens", "input_tokens_details.cached_tokens"),
+        ("output tokens", "output_tokens"),
+        ("reasoning tokens", "output_tokens_details.reasoning_tokens"),
+        ("total tokens", "total_tokens"),
+    ]
+    deltas = [Delta(label, read(a, path), read(b, path)) for label, path in rows]
+    deltas.append(Delta("cost", listing.response_cost(a), listing.response_cost(b), True))
+    return deltas
+
+
+# --- the page (reads the store) -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AlignedRow:
+    """An aligned pair as the page shows it: with each side's anchor on its response page."""
+
+    pair: Aligned
+    left_anchor: str
+    right_anchor: str
+    left_text: str
+    right_text: str
+
+
+def _rows(pairs: list[Aligned], section: str, a: str, b: str) -> list[AlignedRow]:
+    def anchor(item: Any, position: int | None, response_id: str) -> str:
+        return "" if position is None else Row(item, section, position, response_id).anchor
+
+    return [
+        AlignedRow(
+            p,
+            anchor(p.left, p.left_position, a),
+            anchor(p.right, p.right_position, b),
+            item_summary(p.left),
+            item_summary(p.right),
+        )
+        for p in pairs
+    ]
+
+
+def first_input_items(stored: StoredResponse) -> list[Any]:
+    """The first INPUT_LIMIT input items of a stored response, parsed; one query."""
+    rows = stored.items.order_by("position").values_list("body", flat=True)[:INPUT_LIMIT]
+    return [item_adapter.validate_python(body) for body in rows]
+
+
+def compare_page(left: StoredResponse, right: StoredResponse) -> dict[str, Any]:
+    a = Response.model_validate(left.body)
+    b = Response.model_validate(right.body)
+    inputs_a, inputs_b = first_input_items(left), first_input_items(right)
+    params = parameters(a, b)
+    tool_rows = tools(a.tools, b.tools)
+    return {
+        "left": left,
+        "right": right,
+        "a": a,
+        "b": b,
+        "parameters": params,
+        "tools": tool_rows,
+        "differences": sum(not p.same for p in [*params, *tool_rows]),
+        "instructions": text_diff(
+            instructions_text(a.instructions), instructions_text(b.instructions)
+        ),
+        "sections": [
+            ("output", _rows(align(a.output, b.output), "output", left.id, right.id)),
+            ("input", _rows(align(inputs_a, inputs_b), "input", left.id, right.id)),
+        ],
+        "input_limit": INPUT_LIMIT,
+        "inputs_cut": max(left.input_items_count, right.input_items_count) > INPUT_LIMIT,
+        "usage": usage_deltas(a, b),
+    }
