@@ -16,7 +16,6 @@ from typing import Any
 
 from .schemas.events import (
     DONE_VALUE_FIELDS,
-    TERMINAL_TYPES,
     DeltaEvent,
     DoneEvent,
     LifecycleEvent,
@@ -25,6 +24,7 @@ from .schemas.events import (
     UnknownEvent,
     event_adapter,
 )
+from .schemas.events import TERMINAL_TYPES as TERMINAL_TYPES
 from .schemas.response import Response
 
 # --- the SSE wire format ----------------------------------------------------------------
