@@ -194,3 +194,71 @@ class Note(models.Model):
 
     def __str__(self) -> str:
         return f"{self.response_id}#{self.anchor or 'response'} by {self.author_name}"
+
+
+class ToolCall(models.Model):
+    """One tool call a stored response made, with its answer and audit flags (/tool-calls/).
+
+    Filled by the store whenever a response is kept (inspector/store.py, index_tool_calls):
+    the calls in its output, plus calls its input replays when no stored output has them.
+    Answers often arrive later, in the input of the next response, and update the row then.
+    """
+
+    response = models.ForeignKey(
+        StoredResponse, on_delete=models.CASCADE, related_name="tool_calls"
+    )
+    where = models.CharField(max_length=6)  # "output" or "input"
+    position = models.PositiveIntegerField()
+    type = models.CharField(max_length=64, db_index=True)
+    name = models.CharField(max_length=200, blank=True, db_index=True)
+    call_id = models.CharField(max_length=200, blank=True, db_index=True)
+    item_id = models.CharField(max_length=200, blank=True, db_index=True)
+    # The MCP approval request an mcp_call went through, or "".
+    approval_request_id = models.CharField(max_length=200, blank=True, db_index=True)
+    status = models.CharField(max_length=32, blank=True)
+    # Shortened; the response page has the whole of both.
+    arguments = models.TextField(blank=True)
+    output = models.TextField(blank=True)
+    answered = models.BooleanField(default=False)
+    # Audit flags (inspector/trace.py FLAGS), one column each so each filter is indexed.
+    no_output = models.BooleanField(default=False, db_index=True)
+    bad_json = models.BooleanField(default=False, db_index=True)
+    schema_error = models.TextField(blank=True)
+    breaks_schema = models.BooleanField(default=False, db_index=True)
+    undeclared = models.BooleanField(default=False, db_index=True)
+    failed = models.BooleanField(default=False, db_index=True)
+    needs_approval = models.BooleanField(default=False, db_index=True)
+    approval = models.CharField(max_length=8, blank=True)  # approved / denied / pending
+    created_at = models.DateTimeField(null=True, blank=True)  # the response's
+
+    class Meta:
+        ordering = ["-created_at", "response", "where", "position"]
+        indexes = [
+            models.Index(
+                fields=["-created_at", "response", "where", "position"], name="toolcall_newest"
+            )
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["response", "where", "position"], name="one_call_per_item"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.response_id} {self.where}#{self.position} {self.type}"
+
+    @property
+    def flag_labels(self) -> list[tuple[str, str]]:
+        """(flag, label) of the audit flags set, in the order trace.FLAGS gives them."""
+        from .trace import FLAGS  # here, so the ORM module imports no logic at load time
+
+        on = {
+            "no-output": self.no_output,
+            "bad-json": self.bad_json,
+            "schema": self.breaks_schema,
+            "undeclared": self.undeclared,
+            "failed": self.failed,
+            "approval": self.needs_approval,
+            "denied": self.approval == "denied",
+        }
+        return [(flag, label) for flag, label in FLAGS if on.get(flag)]

@@ -10,9 +10,18 @@ Entries can be anything that carries an item (a page row, a (turn, item) tuple .
 context (position, anchor) with no second lookup.
 """
 
-from collections.abc import Callable, Iterable
+import json
+import re
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError, best_match
+from jsonschema.validators import validator_for
+
+from .schemas.base import Unknown
 
 #: call type -> the type of the item that answers it.
 ANSWER_TYPE: dict[str, str] = {
@@ -215,3 +224,549 @@ def wanted(items: Iterable[Any], have: Pairs | None = None) -> Wanted:
         frozenset(types),
         frozenset(reference_ids),
     )
+
+
+# --- traces: turns of a chain, repeated context, usage per turn, the tool-call audit -------
+#
+# A trace is the turns of one agent run in order: the responses linked by
+# previous_response_id (or sharing a conversation), each with the input items new in it and
+# its output items. Calls are paired with their answers across turns by the keys above.
+
+#: Every item type the audit counts as a tool call: the answerable calls above, plus the
+#: hosted ones whose result sits inside the call item itself.
+AUDITED_TYPES = CALL_TYPES | frozenset(
+    {
+        "mcp_call",
+        "web_search_call",
+        "file_search_call",
+        "code_interpreter_call",
+        "image_generation_call",
+    }
+)
+
+#: Audit flags, in display order: (flag, label).
+FLAGS: tuple[tuple[str, str], ...] = (
+    ("no-output", "no output"),
+    ("bad-json", "arguments not valid JSON"),
+    ("schema", "arguments break the tool's schema"),
+    ("undeclared", "tool not declared"),
+    ("failed", "failed or errored"),
+    ("approval", "needed approval"),
+    ("denied", "approval denied"),
+)
+FLAG_LABELS = dict(FLAGS)
+#: Items whose arguments are a JSON string (spec §7.1); custom tool input is free text.
+JSON_ARGUMENT_TYPES = frozenset({"function_call", "mcp_call", "mcp_approval_request"})
+#: How much of a turn's new input the trace shows; the response page has the rest.
+TURN_INPUT_LIMIT = 200
+#: An id that can be an HTML anchor as is (as rendering.py checks it).
+ANCHOR_ID = re.compile(r"^[A-Za-z0-9_-]{1,200}$")
+
+
+@dataclass(eq=False)
+class Entry:
+    """One item of one turn: where it sits, and (after pairing) the item it pairs with."""
+
+    turn: int
+    where: str  # "input" or "output"
+    position: int
+    item: Any
+    #: "call" or "answer" when the item takes part in a pairing, else "".
+    role: str = ""
+    #: The entry this one pairs with (the answer of a call, the call of an answer), or None.
+    partner: "Entry | None" = None
+    response_id: str = ""
+
+    @property
+    def anchor(self) -> str:
+        """The item's anchor as the response page writes it (rendering.Row.anchor), so a
+        note written on the trace lands on the same item: `item-<id>`, else by position.
+
+        Repeated items are collapsed, so ids are unique on a trace page; two id-less items
+        at the same position of different turns share an anchor (imported data only: the
+        API gives every stored item an id)."""
+        item_id = getattr(self.item, "id", None)
+        if (
+            isinstance(item_id, str)
+            and ANCHOR_ID.fullmatch(item_id)
+            and getattr(self.item, "type", None) not in BORROWED_ID_TYPES
+            and not isinstance(self.item, Unknown)
+        ):
+            return f"item-{item_id}"
+        return f"item-{self.where}-{self.position}"
+
+    # The item templates read a row of the response page (rendering.Row); an entry can
+    # stand in for one, with an anchor unique across the turns of a trace.
+    @property
+    def section(self) -> str:
+        return self.where
+
+    @property
+    def label(self) -> str:
+        return f"turn {self.turn}, {self.where} item {self.position + 1}"
+
+    @property
+    def full_url(self) -> str | None:
+        """The item alone on the response page ("show all"), where that page serves one."""
+        # Imported here, only when a template asks, so the module stays pure Python.
+        from django.urls import NoReverseMatch, reverse
+
+        try:
+            return reverse(
+                "inspector:response-item", args=[self.response_id, self.where, self.position]
+            )
+        except NoReverseMatch:
+            return None
+
+    @property
+    def unanswered(self) -> bool:
+        return self.role == "call" and self.partner is None
+
+
+def _entry_item(entry: Entry) -> Any:
+    return entry.item
+
+
+def fingerprint(item: Any) -> str:
+    """What makes two items the same for spotting resent context: the id, else the body."""
+    item_id = _text(getattr(item, "id", None))
+    if item_id:
+        return f"id:{item_id}"
+    wire = getattr(item, "wire", item)
+    return "body:" + json.dumps(wire, sort_keys=True, ensure_ascii=False, default=str)
+
+
+@dataclass
+class UsageRow:
+    """Tokens and cost of one turn, and the chain's running total up to it."""
+
+    turn: int
+    input_tokens: int | None = None
+    #: Input tokens more than the previous turn's (None on the first turn / no usage).
+    growth: int | None = None
+    cached_tokens: int | None = None
+    output_tokens: int | None = None
+    reasoning_tokens: int | None = None
+    #: Input that was context already read in earlier turns: the cached tokens, or the
+    #: previous turn's input + output carried into this one (capped), whichever is larger.
+    reread_tokens: int | None = None
+    cost: Decimal | None = None
+    running_cost: Decimal = Decimal(0)
+    #: True when an earlier or this turn had no known price, so the total is a lower bound.
+    running_partial: bool = False
+
+    @property
+    def cached_share(self) -> float | None:
+        return _share(self.cached_tokens, self.input_tokens)
+
+    @property
+    def reread_share(self) -> float | None:
+        return _share(self.reread_tokens, self.input_tokens)
+
+
+def _share(part: int | None, whole: int | None) -> float | None:
+    # usage may be null or zero on queued / in-progress responses (spec §7.19).
+    if part is None or not whole:
+        return None
+    return part / whole
+
+
+PriceFn = Callable[..., Any]
+
+
+def usage_rows(responses: Sequence[Any], price: PriceFn | None = None) -> list[UsageRow]:
+    """One UsageRow per response (schema `Response`), priced as of each response's creation."""
+    if price is None:
+        from .pricing import price as default_price
+
+        price = default_price
+    rows: list[UsageRow] = []
+    running = Decimal(0)
+    partial = False
+    previous: Any = None
+    for number, response in enumerate(responses, start=1):
+        usage = getattr(response, "usage", None)
+        row = UsageRow(turn=number)
+        if usage is not None:
+            row.input_tokens = usage.input_tokens
+            row.cached_tokens = usage.input_tokens_details.cached_tokens
+            row.output_tokens = usage.output_tokens
+            row.reasoning_tokens = usage.output_tokens_details.reasoning_tokens
+            carried = 0
+            if previous is not None:
+                row.growth = usage.input_tokens - previous.input_tokens
+                carried = min(usage.input_tokens, previous.input_tokens + previous.output_tokens)
+            row.reread_tokens = max(row.cached_tokens, carried)
+            cost = price(
+                response.model,
+                input_tokens=usage.input_tokens,
+                cached_tokens=usage.input_tokens_details.cached_tokens,
+                output_tokens=usage.output_tokens,
+                when=response.created,
+            )
+            row.cost = cost.total if cost is not None else None
+        if row.cost is None:
+            partial = True
+        else:
+            running += row.cost
+        row.running_cost = running
+        row.running_partial = partial
+        previous = usage
+        rows.append(row)
+    return rows
+
+
+# --- the audit of one call ---------------------------------------------------------------
+
+
+def _json_text(value: Any) -> str:
+    wire = getattr(value, "wire", value)
+    return json.dumps(wire, ensure_ascii=False, default=str)
+
+
+def parts_text(value: Any) -> str:
+    """A string output as is; content parts as their text, files and images by name."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if not isinstance(value, list):
+        value = [value]
+    texts: list[str] = []
+    for part in value:
+        kind = getattr(part, "type", None)
+        text = getattr(part, "text", None)
+        if isinstance(text, str):
+            texts.append(text)
+        elif kind in ("input_image", "computer_screenshot"):
+            url = getattr(part, "image_url", None) or getattr(part, "file_id", None) or ""
+            shown = url if not str(url).startswith("data:") else f"data URL, {len(url)} chars"
+            texts.append(f"[{kind}: {shown}]")
+        elif kind == "input_file":
+            name = getattr(part, "filename", None) or getattr(part, "file_id", None) or ""
+            texts.append(f"[input_file: {name}]")
+        else:
+            texts.append(_json_text(part))
+    return "\n".join(texts)
+
+
+def call_name(item: Any) -> str:
+    """The tool's name: function / custom / MCP names, else the type without `_call`."""
+    name = getattr(item, "name", None)
+    if isinstance(name, str) and name:
+        return name
+    return str(getattr(item, "type", "") or "").removesuffix("_call")
+
+
+def call_arguments(item: Any) -> str:
+    """What the call asked for, as text (JSON strings stay exactly as sent)."""
+    kind = getattr(item, "type", None)
+    if kind in JSON_ARGUMENT_TYPES:
+        return str(getattr(item, "arguments", "") or "")
+    if kind == "custom_tool_call":
+        return str(getattr(item, "input", "") or "")
+    if kind == "local_shell_call":
+        action = getattr(item, "action", None)
+        return " ".join(getattr(action, "command", None) or [])
+    if kind == "shell_call":
+        action = getattr(item, "action", None)
+        return "\n".join(getattr(action, "commands", None) or [])
+    if kind == "file_search_call":
+        return "\n".join(getattr(item, "queries", None) or [])
+    if kind == "code_interpreter_call":
+        return str(getattr(item, "code", "") or "")
+    for field_name in ("action", "operation"):
+        value = getattr(item, field_name, None)
+        if value is not None:
+            return _json_text(value)
+    return ""
+
+
+def answer_text(item: Any) -> str:
+    """What came back, as text: an answer item's output, or a hosted call's own result."""
+    if item is None:
+        return ""
+    kind = getattr(item, "type", None)
+    if kind == "mcp_approval_response":
+        verdict = "approved" if getattr(item, "approve", False) else "denied"
+        reason = getattr(item, "reason", None)
+        return f"{verdict}: {reason}" if reason else verdict
+    if kind == "shell_call_output":
+        chunks = []
+        for chunk in getattr(item, "output", None) or []:
+            outcome = getattr(chunk, "outcome", None)
+            code = getattr(outcome, "exit_code", None)
+            ending = f"[{getattr(outcome, 'type', 'exit')}{'' if code is None else f' {code}'}]"
+            chunks.append("\n".join(t for t in (chunk.stdout, chunk.stderr, ending) if t))
+        return "\n".join(chunks)
+    if kind == "mcp_call":
+        error = getattr(item, "error", None)
+        if error:
+            return f"error: {error if isinstance(error, str) else _json_text(error)}"
+        return str(getattr(item, "output", "") or "")
+    if kind == "file_search_call":
+        results = getattr(item, "results", None)
+        return "" if results is None else f"{len(results)} result{'s' * (len(results) != 1)}"
+    if kind == "code_interpreter_call":
+        outputs = getattr(item, "outputs", None) or []
+        return "\n".join(str(o.logs if o.logs is not None else o.url or "") for o in outputs)
+    if kind == "image_generation_call":
+        result = getattr(item, "result", None)
+        return f"image, {len(result)} base64 chars" if result else ""
+    if kind == "web_search_call":
+        return ""
+    return parts_text(getattr(item, "output", None))
+
+
+def is_failed(item: Any) -> bool:
+    if item is None:
+        return False
+    if getattr(item, "status", None) == "failed":
+        return True
+    if getattr(item, "type", None) == "mcp_call" and getattr(item, "error", None):
+        return True
+    if getattr(item, "type", None) != "shell_call_output":
+        return False
+    for chunk in getattr(item, "output", None) or []:
+        outcome = getattr(chunk, "outcome", None)
+        if outcome is not None and (
+            outcome.type == "timeout" or outcome.exit_code not in (0, None)
+        ):
+            return True
+    return False
+
+
+def strict_schema(schema: Any) -> Any:
+    """The schema as OpenAI's strict mode reads it: every object closed, every property required."""
+    if isinstance(schema, list):
+        return [strict_schema(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {key: strict_schema(value) for key, value in schema.items()}
+    if isinstance(schema.get("properties"), dict):
+        out["properties"] = {k: strict_schema(v) for k, v in schema["properties"].items()}
+        out["required"] = list(schema["properties"])
+        out["additionalProperties"] = False
+    elif schema.get("type") == "object" and "additionalProperties" not in schema:
+        out["additionalProperties"] = False
+    return out
+
+
+def schema_violation(arguments: Any, parameters: Any, strict: bool | None) -> str | None:
+    """Why parsed `arguments` break the function's JSON Schema, or None if they fit.
+
+    Checked with the `jsonschema` library (the dialect the schema names, else 2020-12);
+    `$ref`s are never fetched. A schema that is itself invalid is reported as such.
+    """
+    if not isinstance(parameters, dict) or not parameters:
+        return None
+    schema = strict_schema(parameters) if strict else parameters
+    try:
+        validator_class = validator_for(schema, default=Draft202012Validator)
+        validator_class.check_schema(schema)
+        error = best_match(validator_class(schema).iter_errors(arguments))
+    except SchemaError as problem:
+        return f"the declared schema is not valid JSON Schema: {problem.message}"
+    except Exception as problem:  # an unresolvable $ref and the like: say so, never crash.
+        return f"the declared schema could not be checked: {problem}"
+    if error is None:
+        return None
+    where = "/".join(str(p) for p in error.absolute_path)
+    return f"{where}: {error.message}" if where else error.message
+
+
+@dataclass
+class CallAudit:
+    """One tool call as the audit table shows it."""
+
+    entry: Entry
+    type: str
+    name: str
+    call_id: str
+    status: str
+    arguments: str
+    output: str
+    answer: Entry | None
+    flags: list[str]
+    schema_error: str = ""
+    #: For MCP approvals: "approved", "denied", "pending", or "" when none was needed.
+    approval: str = ""
+
+    @property
+    def flag_labels(self) -> list[tuple[str, str]]:
+        return [(flag, FLAG_LABELS[flag]) for flag in self.flags]
+
+
+def declared_functions(tools: Iterable[Any]) -> dict[str, Any]:
+    """Function tools by name (the first of a name wins)."""
+    found: dict[str, Any] = {}
+    for tool in tools or []:
+        if getattr(tool, "type", None) == "function" and getattr(tool, "name", None):
+            found.setdefault(tool.name, tool)
+    return found
+
+
+def audit_call(
+    entry: Entry,
+    answer: Entry | None,
+    functions: dict[str, Any],
+    approval: Any = None,
+) -> CallAudit:
+    """Audit one call. `answer` pairs with it; `approval` is the mcp_approval_response that
+    answered the approval request an mcp_call went through (or answers a request item)."""
+    item = entry.item
+    kind = str(getattr(item, "type", "") or "")
+    arguments = call_arguments(item)
+    flags: list[str] = []
+    schema_error = ""
+    answerable = kind in CALL_TYPES
+    answer_item = answer.item if answer is not None else None
+    if answerable and answer_item is None:
+        flags.append("no-output")
+    if kind in JSON_ARGUMENT_TYPES:
+        try:
+            parsed = json.loads(arguments)
+        except ValueError:
+            flags.append("bad-json")
+        else:
+            if kind == "function_call":
+                tool = functions.get(call_name(item))
+                if tool is None:
+                    flags.append("undeclared")
+                else:
+                    problem = schema_violation(parsed, tool.parameters, tool.strict)
+                    if problem:
+                        flags.append("schema")
+                        schema_error = problem
+    if is_failed(item) or is_failed(answer_item):
+        flags.append("failed")
+    verdict = ""
+    if kind == "mcp_approval_request":
+        approval = answer_item
+    if kind == "mcp_approval_request" or _text(getattr(item, "approval_request_id", None)):
+        flags.append("approval")
+        if approval is None:
+            verdict = "pending"
+        else:
+            verdict = "approved" if getattr(approval, "approve", False) else "denied"
+            if verdict == "denied":
+                flags.append("denied")
+    output = answer_text(answer_item) if answerable else answer_text(item)
+    return CallAudit(
+        entry=entry,
+        type=kind,
+        name=call_name(item),
+        call_id=str(getattr(item, "call_id", None) or getattr(item, "id", None) or ""),
+        status=str(getattr(answer_item, "status", None) or getattr(item, "status", None) or ""),
+        arguments=arguments,
+        output=output,
+        answer=answer,
+        flags=[flag for flag, _ in FLAGS if flag in flags],
+        schema_error=schema_error,
+        approval=verdict,
+    )
+
+
+# --- a whole trace -----------------------------------------------------------------------
+
+
+@dataclass
+class Turn:
+    number: int
+    response: Any
+    #: Whatever the caller keeps with the response (the stored row); passed through.
+    source: Any
+    new_inputs: list[Entry]
+    #: Input items this turn resent: (this turn's entry, the entry where it was first seen).
+    repeated: list[tuple[Entry, Entry]]
+    outputs: list[Entry]
+    #: New input items past TURN_INPUT_LIMIT, not shown on the trace page.
+    hidden_inputs: int
+    usage: UsageRow
+
+
+@dataclass
+class Trace:
+    turns: list[Turn]
+    calls: list[CallAudit]
+    pairs: Pairs
+
+    @property
+    def unanswered(self) -> int:
+        return sum(1 for call in self.calls if "no-output" in call.flags)
+
+    @property
+    def total(self) -> UsageRow | None:
+        return self.turns[-1].usage if self.turns else None
+
+    @property
+    def max_input_tokens(self) -> int:
+        """The largest input of any turn: the scale of the usage strip's bars."""
+        return max((t.usage.input_tokens or 0 for t in self.turns), default=0)
+
+
+def build_trace(
+    turns: Sequence[tuple[Any, Any, Sequence[Any]]], price: PriceFn | None = None
+) -> Trace:
+    """A trace from (response, source, input items) per turn, oldest first.
+
+    Input items already seen in an earlier turn (same id, or the same body for items without
+    an id: a client resending its whole history) are set aside as repeated. Calls pair with
+    their answers across every turn; the first occurrence of each item is the one that pairs.
+    """
+    seen: dict[str, Entry] = {}
+    built: list[Turn] = []
+    fresh: list[Entry] = []
+    rows = usage_rows([response for response, _, _ in turns], price)
+    for number, ((response, source, inputs), usage) in enumerate(zip(turns, rows, strict=True), 1):
+        new_inputs: list[Entry] = []
+        repeated: list[tuple[Entry, Entry]] = []
+        for position, item in enumerate(inputs):
+            entry = Entry(number, "input", position, item, response_id=response.id)
+            first = seen.get(key := fingerprint(item))
+            if first is not None:
+                repeated.append((entry, first))
+                continue
+            seen[key] = entry
+            new_inputs.append(entry)
+        outputs = [
+            Entry(number, "output", p, item, response_id=response.id)
+            for p, item in enumerate(response.output)
+        ]
+        for entry in outputs:
+            seen.setdefault(fingerprint(entry.item), entry)
+        fresh += new_inputs + outputs
+        built.append(
+            Turn(
+                number=number,
+                response=response,
+                source=source,
+                new_inputs=new_inputs[:TURN_INPUT_LIMIT],
+                repeated=repeated,
+                outputs=outputs,
+                hidden_inputs=max(0, len(new_inputs) - TURN_INPUT_LIMIT),
+                usage=usage,
+            )
+        )
+    pairs = pair(fresh, item_of=_entry_item)
+    calls: list[CallAudit] = []
+    for entry in fresh:
+        if call_keys(entry.item):
+            entry.role = "call"
+            entry.partner = pairs.answer_to(entry.item)
+        elif answer_key(entry.item) is not None:
+            entry.role = "answer"
+            entry.partner = pairs.call_of(entry.item)
+        if getattr(entry.item, "type", None) in AUDITED_TYPES:
+            request_id = _text(getattr(entry.item, "approval_request_id", None))
+            approval = pairs.answers.get(("mcp_approval_response", request_id or ""))
+            functions = declared_functions(built[entry.turn - 1].response.tools)
+            calls.append(
+                audit_call(
+                    entry,
+                    entry.partner,
+                    functions,
+                    approval.item if approval is not None else None,
+                )
+            )
+    return Trace(turns=built, calls=calls, pairs=pairs)

@@ -34,6 +34,24 @@ urlpatterns = [
     path("responses/<rid:response_id>/review/", views.review_set, name="review-set"),
     path("responses/<rid:response_id>/", views.response_detail, name="response-detail"),
     path("responses/<rid:response_id>.json", views.response_json, name="response-json"),
+    path("responses/<rid:response_id>.md", views.response_markdown, name="response-markdown"),
+    path("responses/<rid:response_id>/trace/", views.response_trace, name="response-trace"),
+    path(
+        "responses/<rid:response_id>/trace/step/",
+        views.response_trace_step,
+        name="response-trace-step",
+    ),
+    path(
+        "responses/<rid:response_id>/trace.md",
+        views.response_trace_markdown,
+        name="response-trace-markdown",
+    ),
+    path(
+        "responses/<rid:response_id>/trace.json",
+        views.response_trace_json,
+        name="response-trace-json",
+    ),
+    path("tool-calls/", views.tool_calls, name="tool-calls"),
     path(
         "responses/<rid:response_id>/items/",
         views.response_input_items,

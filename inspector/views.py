@@ -18,7 +18,7 @@ from django_htmx.http import (
     trigger_client_event,
 )
 
-from . import client, listing, notes, rendering, store, uploads
+from . import client, listing, notes, rendering, store, transcript, uploads
 from . import playground as pg
 from .compare import compare_page
 from .forms import CompareForm, ImportForm, ListFilterForm, LookupForm, NoteForm, ReviewForm
@@ -357,3 +357,102 @@ def response_compare(request: HttpRequest, response_id: str, other_id: str) -> H
                 return upstream_error(request, error, rid)
         pair.append(stored)
     return render(request, "inspector/response_compare.html", compare_page(*pair))
+
+
+# --- traces, the tool-call audit, transcripts and trace bundles ----------------------------
+
+
+def _trace_context(
+    request: HttpRequest, response_id: str, error: client.APIError | None = None
+) -> dict[str, Any]:
+    chain = store.chain_ending_at(response_id)
+    # The notes of every turn in one query, put where the items' notes tags look first
+    # (templatetags/inspector.py keeps one list per response and request).
+    memo = request.__dict__.setdefault("_inspector_notes", {})
+    memo.update(store.chain_notes([stored.id for stored in chain.responses]))
+    return {
+        "chain": chain,
+        "trace": store.load_trace(chain),
+        "end_id": response_id,
+        "error": error,
+        # ?walk=paused shows what is stored without fetching more (after a failure).
+        "walk": request.GET.get("walk") != "paused" and error is None,
+    }
+
+
+@require_GET
+def response_trace(request: HttpRequest, response_id: str) -> HttpResponse:
+    return render(request, "inspector/response_trace.html", _trace_context(request, response_id))
+
+
+@require_POST
+def response_trace_step(request: HttpRequest, response_id: str) -> HttpResponse:
+    """Fetch one missing ancestor of the chain; htmx calls this again until none is missing."""
+    url = reverse("inspector:response-trace", args=[response_id])
+    chain = store.chain_ending_at(response_id)
+    error = None
+    if chain.missing:
+        try:
+            store.fetch_response(chain.missing, user=request.user)
+        except client.APIError as failure:
+            error = failure
+        else:
+            chain = store.chain_ending_at(response_id)
+    if error is None and not chain.missing:
+        return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+    if request.htmx:
+        context = {"chain": chain, "end_id": response_id, "error": error, "walk": error is None}
+        return render(request, "inspector/response_trace.html#walk", context)
+    if error is None:
+        return redirect(url)
+    context = _trace_context(request, response_id, error)
+    return render(request, "inspector/response_trace.html", context, status=error.http_status)
+
+
+def _markdown(text: str) -> HttpResponse:
+    # Plain text, never HTML: X-Content-Type-Options: nosniff is set on every response.
+    return HttpResponse(text, content_type="text/markdown; charset=utf-8")
+
+
+@require_GET
+def response_markdown(request: HttpRequest, response_id: str) -> HttpResponse:
+    stored = get_object_or_404(StoredResponse, pk=response_id)
+    chain = store.Chain(end_id=stored.id, responses=[stored])
+    built = store.load_trace(chain)
+    notes = store.chain_notes([stored.id])
+    return _markdown(transcript.render(built, notes, f"Response {stored.id}"))
+
+
+@require_GET
+def response_trace_markdown(request: HttpRequest, response_id: str) -> HttpResponse:
+    chain = store.chain_ending_at(response_id)
+    if not chain.responses:
+        raise Http404("not stored")
+    built = store.load_trace(chain)
+    notes = store.chain_notes([stored.id for stored in chain.responses])
+    return _markdown(transcript.render(built, notes, transcript.trace_title(chain)))
+
+
+@require_GET
+def response_trace_json(request: HttpRequest, response_id: str) -> HttpResponse:
+    chain = store.chain_ending_at(response_id)
+    if not chain.responses:
+        raise Http404("not stored")
+    return JsonResponse(store.export_trace(chain), json_dumps_params={"indent": 2})
+
+
+@require_GET
+def tool_calls(request: HttpRequest) -> HttpResponse:
+    name, kind, flag = (request.GET.get(key, "")[:200] for key in ("name", "type", "flag"))
+    rows = store.tool_calls(name=name, kind=kind, flag=flag)
+    names, kinds = store.tool_call_choices()
+    context = {
+        "page": Paginator(rows, 50).get_page(request.GET.get("page")),
+        "names": names,
+        "kinds": kinds,
+        "flags": store.TOOL_CALL_FLAG_CHOICES,
+        "name": name,
+        "kind": kind,
+        "flag": flag,
+    }
+    return render(request, "inspector/tool_calls.html", context)

@@ -4,6 +4,15 @@
   "use strict";
   var form = document.getElementById("playground-form");
   if (!form) return;
+
+  // The action buttons (API count, attribute, save) belong to the form through form="…" and
+  // formaction, so they work without JavaScript. htmx remembers the last one clicked and would
+  // send the form's own requests (typing, Enter) to its formaction: keep those on the count.
+  form.addEventListener("htmx:configRequest", function (event) {
+    if (event.detail.elt !== form) return;
+    event.detail.path = form.getAttribute("hx-post");
+    delete event.detail.parameters.confirm;
+  });
   var editor = document.getElementById("chat-editor");
   var source = editor && document.getElementById(editor.dataset.source);
   if (!editor || !source) return;

@@ -731,3 +731,13 @@ def test_a_session_needs_a_name(logged_in):
 
 def test_an_unknown_session_is_not_found(logged_in):
     assert logged_in.get("/playground/no-such-session-abc123/").status_code == 404
+
+
+def test_the_token_view_escapes_every_token_and_labels_its_ids(logged_in):
+    data = form_data(
+        input_kind="text", input_text='<img src=x onerror=alert(1)> "q"', tools="", instructions=""
+    )
+    text = logged_in.post("/playground/count/", data, **HTMX).content.decode()
+    assert "<img src=x" not in text
+    assert "&lt;" in text
+    assert re.search(r'<span class="tok t0" tabindex="0" title="token \d+" data-ids="\d+">', text)

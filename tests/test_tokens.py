@@ -12,6 +12,7 @@ from decimal import Decimal
 
 import pytest
 import tiktoken
+from tiktoken_ext.openai_public import ENCODING_CONSTRUCTORS
 
 from inspector import tokens
 from inspector.schemas import InputTokensRequest
@@ -567,8 +568,12 @@ MULTILINGUAL = (
         ("o200k_base", "gpt-5.1", "x" * 100_000),
     ],
 )
-def test_the_local_text_count_equals_tiktokens_own(encoding_name, model, text):
-    reference = tiktoken.get_encoding(encoding_name)
+def test_the_local_text_count_equals_tiktokens_own(
+    encoding_name, model, text, settings, monkeypatch
+):
+    # A fresh tiktoken Encoding of its own, read from the installed file (never downloaded).
+    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(settings.TIKTOKEN_CACHE_DIR))
+    reference = tiktoken.Encoding(**ENCODING_CONSTRUCTORS[encoding_name]())
     breakdown = tokens.count_request(request(model=model, input=text))
     assert breakdown.exact == len(reference.encode_ordinary(text))
 

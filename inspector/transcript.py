@@ -1,0 +1,171 @@
+"""Markdown transcripts of a response or a whole trace, for an issue tracker or an LLM.
+
+Rendered by a plain-text template engine (autoescape off for the whole engine: Markdown is
+not HTML, and `&lt;` would corrupt code). Nothing from the API can inject markup: every
+value from it sits in a code span or a fenced block whose fence is longer than any run of
+backticks inside, and the view serves `text/markdown` with `nosniff`.
+"""
+
+import json
+import re
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from django import template
+from django.conf import settings
+
+from . import rendering, trace
+
+register = template.Library()
+
+_TICKS = re.compile(r"`+")
+
+
+@register.filter
+def code(value: Any) -> str:
+    """`value` as an inline code span, on one line, that nothing inside can close."""
+    text = " ".join(str(value if value is not None else "").split())
+    if not text:
+        return "``"
+    ticks = "`" * (max((len(run) for run in _TICKS.findall(text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{ticks}{pad}{text}{pad}{ticks}"
+
+
+@register.filter
+def fenced(value: Any, language: str = "") -> str:
+    """`value` as a fenced block whose fence is longer than any backtick run inside."""
+    text = str(value if value is not None else "").rstrip("\n")
+    fence = "`" * max(3, max((len(run) for run in _TICKS.findall(text)), default=0) + 1)
+    return f"{fence}{language}\n{text}\n{fence}"
+
+
+@register.filter
+def money(value: Any) -> str:
+    return rendering.money(value)
+
+
+@register.filter
+def percent(share: float | None) -> str:
+    return rendering.percent(share, 1)
+
+
+@dataclass(frozen=True)
+class Block:
+    """One item of a transcript: a heading line, and text with its fence language."""
+
+    heading: str
+    text: str
+    language: str = "text"
+
+
+def _message_text(item: Any) -> str:
+    content = getattr(item, "content", None)
+    if isinstance(content, str):
+        return content
+    texts = []
+    for part in content or []:
+        kind = getattr(part, "type", None)
+        if kind == "refusal":
+            texts.append(f"[refusal] {getattr(part, 'refusal', '')}")
+        else:
+            texts.append(trace.parts_text([part]))
+    return "\n\n".join(texts)
+
+
+def item_block(entry: trace.Entry) -> Block:
+    """What a transcript says about one item (pure: the item and its pairing)."""
+    item = entry.item
+    kind = str(getattr(item, "type", None) or "unknown")
+    item_id = getattr(item, "id", None)
+    partner = entry.partner
+    if kind == "message":
+        return Block(f"{getattr(item, 'role', 'user')} message", _message_text(item))
+    if kind == "reasoning":
+        summary = "\n\n".join(part.text for part in getattr(item, "summary", None) or [])
+        raw = "\n\n".join(part.text for part in getattr(item, "content", None) or [])
+        encrypted = getattr(item, "encrypted_content", None)
+        text = summary or raw
+        if not text:
+            text = f"(encrypted only, {len(encrypted)} characters)" if encrypted else "(no summary)"
+        return Block("reasoning summary" if summary else "reasoning", text)
+    if kind == "compaction":
+        size = len(getattr(item, "encrypted_content", "") or "")
+        return Block("compaction", f"(opaque, {size} characters)")
+    if kind in trace.AUDITED_TYPES:
+        where = ""
+        if entry.role == "call":
+            where = (
+                f" → answered in turn {partner.turn}"
+                if partner is not None
+                else " → NO OUTPUT (unanswered)"
+            )
+        heading = f"{kind} {code(trace.call_name(item))}"
+        call_id = getattr(item, "call_id", None) or item_id
+        heading += f" {code(call_id)}" if call_id else ""
+        status = getattr(item, "status", None)
+        heading += f" ({status})" if status else ""
+        arguments = trace.call_arguments(item)
+        language = "json" if kind in trace.JSON_ARGUMENT_TYPES else "text"
+        result = "" if entry.role == "call" else trace.answer_text(item)
+        text = arguments + (f"\n\n→ {result}" if result else "")
+        return Block(heading + where, text, language)
+    if entry.role == "answer" or kind in trace.ANSWER_TYPES:
+        key = trace.answer_key(item)
+        heading = f"{kind} for {code(key[1] if key else '')}"
+        if partner is not None:
+            heading += f" (call in turn {partner.turn})"
+        status = getattr(item, "status", None)
+        heading += f" ({status})" if status else ""
+        return Block(heading, trace.answer_text(item))
+    if kind == "item_reference":
+        return Block("item_reference", str(item_id or ""))
+    return Block(kind, json.dumps(getattr(item, "wire", None), indent=2, default=str), "json")
+
+
+@dataclass(frozen=True)
+class TurnText:
+    turn: trace.Turn
+    inputs: list[Block]
+    outputs: list[Block]
+    notes: list[Any]
+
+
+@cache
+def _engine() -> template.Engine:
+    backends: list[dict[str, Any]] = settings.TEMPLATES
+    dirs = [d for backend in backends for d in backend.get("DIRS", [])]
+    return template.Engine(
+        dirs=dirs,
+        autoescape=False,
+        builtins=["django.contrib.humanize.templatetags.humanize", "inspector.transcript"],
+    )
+
+
+def render(built: trace.Trace, notes: dict[str, list[Any]], title: str) -> str:
+    """The Markdown transcript of `built` (one turn for a response, all for a trace)."""
+    turns = [
+        TurnText(
+            turn=turn,
+            inputs=[item_block(e) for e in turn.new_inputs],
+            outputs=[item_block(e) for e in turn.outputs],
+            notes=notes.get(turn.response.id, []),
+        )
+        for turn in built.turns
+    ]
+    context = template.Context(
+        {"trace": built, "turns": turns, "title": title}, autoescape=_engine().autoescape
+    )
+    return _engine().get_template("inspector/transcript.md").render(context)
+
+
+def trace_title(chain: Any) -> str:
+    """The heading of a trace transcript (a store.Chain)."""
+    count = len(chain.responses)
+    title = f"Trace of {count} turn{'s' * (count != 1)} ending at {code(chain.end_id)}"
+    if chain.kind == "conversation":
+        title += f" (conversation {code(chain.conversation_id)})"
+    if chain.missing:
+        title += f"; earlier turns not stored, starting at {code(chain.missing)}"
+    return title
