@@ -224,6 +224,12 @@ def save_bundle(
     """Keep one response (and its input items). Returns 'imported', 'updated' or 'skipped'."""
     response = Response.from_wire(body)
     upstream.validate_response_id(response.id)
+    if response.previous_response_id:
+        # It becomes a link to /responses/<id>/: an unsafe one would break the page.
+        try:
+            upstream.validate_response_id(response.previous_response_id)
+        except ValueError as error:
+            raise ValueError(f"previous_response_id: {error}") from None
     items = list(input_items or [])
     # One transaction: a bundle is kept whole or not at all.
     with transaction.atomic():
