@@ -8,14 +8,14 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from pydantic import ValidationError
 
 from . import client as upstream
-from . import listing, notes
-from .models import InputItem, StoredResponse
+from . import listing, notes, trace
+from .models import InputItem, Note, StoredResponse, ToolCall
 from .schemas import Response, item_adapter
 from .schemas.base import Unknown, type_of
 from .schemas.items import CustomToolCallItem, FunctionCallItem, McpCallItem, item_tag
@@ -130,6 +130,7 @@ def _finish(stored: StoredResponse, token: str, error: str) -> None:
         input_items_complete=not error, input_items_error=error
     )
     stored.refresh_from_db()
+    index_tool_calls(stored)
 
 
 def _fetch_items(
@@ -243,6 +244,7 @@ def save_bundle(
         stored, token = _begin(response, source, user, complete=complete)
         for start in range(0, len(items), 500):
             _append_items(stored, token, items[start : start + 500])
+        index_tool_calls(stored)
     return "updated" if existing is not None else "imported"
 
 
@@ -346,7 +348,7 @@ def import_lines(
     Line numbers in failures are JSONL lines, or 1-based positions in a JSON array.
     """
     report = ImportReport()
-    for number, obj in _entries(lines):
+    for number, obj in _bundles(_entries(lines)):
         try:
             if isinstance(obj, Exception):
                 raise obj
@@ -503,3 +505,398 @@ def demo_responses() -> list[StoredResponse]:
             "created_at", "id"
         )
     )
+
+
+# --- traces: the chain that ends at a response ---------------------------------------------
+
+TRACE_KIND = "responses-inspector.trace"
+#: The longest chain walked; past it the trace says it stopped.
+MAX_TURNS = 1000
+#: ToolCall keeps this much of a call's arguments and output; the response page has all.
+AUDIT_TEXT_MAX = 2000
+
+
+@dataclass
+class Chain:
+    """The stored turns of the run that ends at a response, oldest first, and where it stops."""
+
+    end_id: str
+    responses: list[StoredResponse]
+    #: The next ancestor to fetch (linked but not stored yet), or "" when nothing is missing.
+    missing: str = ""
+    #: "previous_response_id", or "conversation" for turns sharing a conversation id.
+    kind: str = "previous_response_id"
+    conversation_id: str = ""
+    #: The newest stored turn of the conversation when it is later than the end, else None.
+    later: StoredResponse | None = None
+    #: The links loop back on themselves (hostile data): cut where an id repeats.
+    cycle: bool = False
+    #: Longer than MAX_TURNS: the earliest turns are left out.
+    truncated: bool = False
+
+    @property
+    def at_least(self) -> int:
+        """How many turns the run has at least: those in hand, plus one if one is missing."""
+        return len(self.responses) + (1 if self.missing else 0)
+
+
+def _chain_links(response_id: str) -> list[tuple[str, str]]:
+    """(id, previous_response_id) from `response_id` back through the store; one query."""
+    table = connection.ops.quote_name(StoredResponse._meta.db_table)
+    # A recursive CTE (SQLite and PostgreSQL alike), so a 40-turn chain is one query, not 40.
+    # Only the table name is formatted in, and it comes from the model, never from input.
+    sql = f"""
+        WITH RECURSIVE chain(id, prev, depth) AS (
+            SELECT id, previous_response_id, 0 FROM {table} WHERE id = %s
+            UNION ALL
+            SELECT t.id, t.previous_response_id, chain.depth + 1
+            FROM {table} t JOIN chain ON t.id = chain.prev
+            WHERE chain.prev <> '' AND chain.depth < %s
+        )
+        SELECT id, prev FROM chain ORDER BY depth
+    """  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [response_id, MAX_TURNS])
+        return [(str(a), str(b or "")) for a, b in cursor.fetchall()]
+
+
+def chain_ending_at(response_id: str) -> Chain:
+    """The stored turns that lead to `response_id` and the first missing ancestor.
+
+    Follows previous_response_id; a response with none but a conversation id gets the stored
+    turns of that conversation up to it, ordered by created_at. Two or three queries.
+    """
+    links = _chain_links(response_id)
+    if not links:
+        return Chain(end_id=response_id, responses=[], missing=response_id)
+    seen: set[str] = set()
+    ids: list[str] = []
+    chain = Chain(end_id=response_id, responses=[])
+    for item_id, previous in links:
+        if item_id in seen:
+            chain.cycle = True
+            break
+        seen.add(item_id)
+        ids.append(item_id)
+        chain.missing = previous
+    if chain.cycle:
+        chain.missing = ""
+    elif len(ids) > MAX_TURNS:
+        ids = ids[:MAX_TURNS]
+        chain.missing, chain.truncated = "", True
+    if len(ids) == 1 and not chain.missing:
+        end = StoredResponse.objects.get(pk=response_id)
+        if end.conversation_id:
+            return _conversation_chain(end)
+        chain.responses = [end]
+        return chain
+    rows = StoredResponse.objects.in_bulk(ids)
+    chain.responses = [rows[i] for i in reversed(ids) if i in rows]
+    return chain
+
+
+def _conversation_chain(end: StoredResponse) -> Chain:
+    turns = StoredResponse.objects.filter(conversation_id=end.conversation_id)
+    if end.created_at is not None:
+        earlier = turns.filter(created_at__lte=end.created_at).exclude(pk=end.pk)
+        later = turns.filter(created_at__gt=end.created_at).order_by("-created_at").first()
+    else:
+        earlier, later = turns.none(), None
+    before = list(earlier.order_by("-created_at", "-id")[: MAX_TURNS - 1])
+    return Chain(
+        end_id=end.id,
+        responses=[*reversed(before), end],
+        kind="conversation",
+        conversation_id=end.conversation_id,
+        later=later,
+        truncated=len(before) == MAX_TURNS - 1 and earlier.count() > len(before),
+    )
+
+
+def chain_input_items(ids: list[str]) -> dict[str, list[Any]]:
+    """The input items of several responses, parsed, by response id; one query."""
+    found: dict[str, list[Any]] = {response_id: [] for response_id in ids}
+    rows = InputItem.objects.filter(response_id__in=ids).order_by("response_id", "position")
+    for response_id, body in rows.values_list("response_id", "body").iterator(chunk_size=2000):
+        found[response_id].append(item_adapter.validate_python(body))
+    return found
+
+
+def load_trace(chain: Chain, price: Any = None) -> trace.Trace:
+    """The chain's turns with their input items, paired and audited (three queries)."""
+    items = chain_input_items([stored.id for stored in chain.responses])
+    return trace.build_trace(
+        [(Response.from_wire(s.body), s, items[s.id]) for s in chain.responses], price
+    )
+
+
+def export_trace(chain: Chain) -> dict[str, Any]:
+    """Every turn of a chain as bundles (with input items, notes, review), oldest first."""
+    return {
+        "kind": TRACE_KIND,
+        "version": 1,
+        "end": chain.end_id,
+        "responses": [export_bundle(stored) for stored in chain.responses],
+    }
+
+
+def _bundles(entries: Iterable[tuple[int, Any]]) -> Iterator[tuple[int, Any]]:
+    """Entries with each trace bundle opened into its response bundles (same line number)."""
+    for number, obj in entries:
+        if not isinstance(obj, dict) or obj.get("kind") != TRACE_KIND:
+            yield number, obj
+            continue
+        responses = obj.get("responses")
+        if not isinstance(responses, list):
+            yield number, ValueError("a trace bundle's responses must be a list")
+            continue
+        for bundle in responses:
+            yield number, bundle
+
+
+# --- the tool-call index: every call of every stored response, for /tool-calls/ ----------
+
+_ANSWERED_BY = {answer: call for call, answer in trace.ANSWER_TYPE.items()}
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= AUDIT_TEXT_MAX else text[: AUDIT_TEXT_MAX - 1] + "…"
+
+
+def _call_key(kind: str, call_id: str, item_id: str) -> tuple[str, str, str]:
+    """What identifies one call wherever it appears: type and call_id, else type and id."""
+    return (kind, call_id, "") if call_id else (kind, "", item_id)
+
+
+def _item_key(item: Any) -> tuple[str, str, str]:
+    return _call_key(
+        str(getattr(item, "type", "") or ""),
+        str(getattr(item, "call_id", None) or ""),
+        str(getattr(item, "id", None) or ""),
+    )
+
+
+def _key_q(keys: Iterable[tuple[str, str, str]]) -> Q:
+    match = Q(pk__in=[])
+    for kind, call_id, item_id in keys:
+        if call_id:
+            match |= Q(type=kind, call_id=call_id)
+        else:
+            match |= Q(type=kind, call_id="", item_id=item_id)
+    return match
+
+
+def _tool_call_row(stored: StoredResponse, audit: trace.CallAudit) -> ToolCall:
+    item, flags = audit.entry.item, set(audit.flags)
+    return ToolCall(
+        response=stored,
+        where=audit.entry.where,
+        position=audit.entry.position,
+        type=audit.type[:64],
+        name=audit.name[:200],
+        call_id=str(getattr(item, "call_id", None) or "")[:200],
+        item_id=str(getattr(item, "id", None) or "")[:200],
+        approval_request_id=str(getattr(item, "approval_request_id", None) or "")[:200],
+        status=audit.status[:32],
+        arguments=_short(audit.arguments),
+        output=_short(audit.output),
+        answered=audit.answer is not None,
+        no_output="no-output" in flags,
+        bad_json="bad-json" in flags,
+        breaks_schema="schema" in flags,
+        schema_error=_short(audit.schema_error),
+        undeclared="undeclared" in flags,
+        failed="failed" in flags,
+        needs_approval="approval" in flags,
+        approval=audit.approval,
+        created_at=stored.created_at,
+    )
+
+
+def _answers_elsewhere(stored: StoredResponse, wanted: trace.Wanted) -> list[trace.Entry]:
+    """Answers to `stored`'s calls in the input of the responses that continue it."""
+    if not wanted:
+        return []
+    match = Q()
+    if wanted.call_ids:
+        match |= Q(body__call_id__in=sorted(wanted.call_ids))
+    if wanted.ids:
+        match |= Q(item_id__in=sorted(wanted.ids))
+    if wanted.approval_ids:
+        match |= Q(body__approval_request_id__in=sorted(wanted.approval_ids))
+    followers = Q(response__previous_response_id=stored.id)
+    if stored.conversation_id:
+        followers |= Q(response__conversation_id=stored.conversation_id)
+    rows = (
+        InputItem.objects.filter(followers, match, type__in=sorted(trace.ANSWER_TYPES))
+        .exclude(response=stored)
+        .order_by("response__created_at", "position")
+        .values_list("position", "body")[:500]
+    )
+    return [trace.Entry(0, "input", p, item_adapter.validate_python(b)) for p, b in rows]
+
+
+def _apply_answer(row: ToolCall, answer: Any) -> None:
+    """Update a call answered by a response stored after it."""
+    if row.type in trace.CALL_TYPES and not row.answered:
+        row.answered, row.no_output = True, False
+        row.output = _short(trace.answer_text(answer))
+        row.status = str(getattr(answer, "status", None) or row.status)[:32]
+        row.failed = row.failed or trace.is_failed(answer)
+    if getattr(answer, "type", None) == "mcp_approval_response":
+        row.approval = "approved" if answer.approve else "denied"
+
+
+def index_tool_calls(stored: StoredResponse) -> int:
+    """(Re)build the ToolCall rows of one stored response; returns how many it has.
+
+    Also gives its answers to calls already indexed (the call in one response, its output in
+    the next one's input), and takes over calls an input replayed before the response that
+    made them was stored, so each call is one row. A bounded number of queries per response.
+    """
+    response = Response.model_validate(stored.body)
+    wanted_types = sorted(trace.AUDITED_TYPES | trace.ANSWER_TYPES)
+    rows = stored.items.filter(type__in=wanted_types).order_by("position")
+    inputs = [
+        trace.Entry(0, "input", p, item_adapter.validate_python(b))
+        for p, b in rows.values_list("position", "body")
+    ]
+    outputs = [trace.Entry(0, "output", p, item) for p, item in enumerate(response.output)]
+    own = [*inputs, *outputs]
+    pairs = trace.pair(own, item_of=lambda e: e.item)
+    pairs.add(_answers_elsewhere(stored, trace.wanted([e.item for e in own], pairs)))
+    functions = trace.declared_functions(response.tools)
+    calls = [e for e in own if getattr(e.item, "type", None) in trace.AUDITED_TYPES]
+    output_keys = {_item_key(e.item) for e in outputs if e in calls}
+    replayed = {_item_key(e.item) for e in inputs if e in calls} - output_keys
+    elsewhere = ToolCall.objects.exclude(response=stored)
+    claimed = {
+        _call_key(t, c, i): (where, answered, row_id)
+        for t, c, i, where, answered, row_id in elsewhere.filter(
+            _key_q(output_keys | replayed)
+        ).values_list("type", "call_id", "item_id", "where", "answered", "pk")
+    }
+    new_rows: list[ToolCall] = []
+    taken_over: list[int] = []
+    for entry in calls:
+        key = _item_key(entry.item)
+        if entry.where == "input" and (key in output_keys or key in claimed or not any(key[1:])):
+            continue  # the call is (or will be) indexed where it was made
+        request = _text_of(getattr(entry.item, "approval_request_id", None))
+        approval = pairs.answers.get(("mcp_approval_response", request))
+        audit = trace.audit_call(
+            entry,
+            pairs.answer_to(entry.item),
+            functions,
+            approval.item if approval is not None else None,
+        )
+        new_rows.append(_tool_call_row(stored, audit))
+        if entry.where == "output" and key in claimed and claimed[key][0] == "input":
+            taken_over.append(claimed[key][2])
+    answers = [e.item for e in own if trace.answer_key(e.item) is not None]
+    with transaction.atomic():
+        previous = {r.pk: r for r in ToolCall.objects.filter(pk__in=taken_over)}
+        for row in new_rows:
+            for old in previous.values():
+                if (
+                    _call_key(old.type, old.call_id, old.item_id)
+                    == _call_key(row.type, row.call_id, row.item_id)
+                    and old.answered
+                    and not row.answered
+                ):
+                    row.answered, row.no_output, row.output = True, False, old.output
+                    row.status, row.failed = old.status, row.failed or old.failed
+        ToolCall.objects.filter(Q(response=stored) | Q(pk__in=taken_over)).delete()
+        ToolCall.objects.bulk_create(new_rows)
+        _answer_earlier_calls(stored, answers)
+    return len(new_rows)
+
+
+def _text_of(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _answer_earlier_calls(stored: StoredResponse, answers: list[Any]) -> None:
+    """Give `answers` (items of `stored`) to the calls of other responses they answer."""
+    by_key: dict[tuple[str, str], Any] = {}
+    match = Q(pk__in=[])
+    for answer in answers:
+        kind, value = trace.answer_key(answer) or ("", "")
+        if kind == "mcp_approval_response":
+            by_key.setdefault(("mcp_approval_request", value), answer)
+            by_key.setdefault(("mcp_call", value), answer)
+            match |= Q(type="mcp_approval_request", item_id=value) | Q(
+                type="mcp_call", approval_request_id=value
+            )
+        elif kind == "local_shell_call_output":
+            by_key.setdefault(("local_shell_call", value), answer)
+            match |= Q(type="local_shell_call") & (Q(call_id=value) | Q(item_id=value))
+        elif kind:
+            by_key.setdefault((_ANSWERED_BY[kind], value), answer)
+            match |= Q(type=_ANSWERED_BY[kind], call_id=value)
+    if not by_key:
+        return
+    changed = []
+    for row in ToolCall.objects.filter(match).exclude(response=stored):
+        for value in (row.approval_request_id, row.call_id, row.item_id):
+            answer = by_key.get((row.type, value)) if value else None
+            if answer is not None:
+                _apply_answer(row, answer)
+                changed.append(row)
+                break
+    ToolCall.objects.bulk_update(
+        changed, ["answered", "no_output", "output", "status", "failed", "approval"]
+    )
+
+
+def reindex_tool_calls() -> int:
+    """Rebuild the whole tool-call index, oldest response first; returns the rows made."""
+    total = 0
+    for stored in StoredResponse.objects.order_by("created_at", "id").iterator(chunk_size=200):
+        total += index_tool_calls(stored)
+    return total
+
+
+# --- reading the tool-call index ---------------------------------------------------------
+
+#: ?flag= values of /tool-calls/ and the filter each means.
+TOOL_CALL_FLAGS: dict[str, Q] = {
+    "no-output": Q(no_output=True),
+    "bad-json": Q(bad_json=True),
+    "schema": Q(breaks_schema=True),
+    "undeclared": Q(undeclared=True),
+    "failed": Q(failed=True),
+    "approval": Q(needs_approval=True),
+    "denied": Q(approval="denied"),
+}
+
+
+def tool_calls(name: str = "", kind: str = "", flag: str = "") -> Any:
+    """Indexed tool calls, newest first, filtered by exact name, type and flag."""
+    rows = ToolCall.objects.all()
+    if name:
+        rows = rows.filter(name=name)
+    if kind:
+        rows = rows.filter(type=kind)
+    if flag in TOOL_CALL_FLAGS:
+        rows = rows.filter(TOOL_CALL_FLAGS[flag])
+    return rows
+
+
+def tool_call_choices() -> tuple[list[str], list[str]]:
+    """The tool names and types there are calls of, for the filter menus; two queries."""
+    names = ToolCall.objects.order_by("name").values_list("name", flat=True).distinct()
+    kinds = ToolCall.objects.order_by("type").values_list("type", flat=True).distinct()
+    return list(names[:500]), list(kinds)
+
+
+def chain_notes(ids: list[str]) -> dict[str, list[Note]]:
+    """The notes of several responses (every id, [] if none), oldest first; one query."""
+    found: dict[str, list[Note]] = {response_id: [] for response_id in ids}
+    for note in Note.objects.filter(response_id__in=ids).order_by("created_at", "id"):
+        found[note.response_id].append(note)
+    return found
+
+
+#: (value, label) of the /tool-calls/ flag filter.
+TOOL_CALL_FLAG_CHOICES = trace.FLAGS
