@@ -1,0 +1,51 @@
+"""Every known type has its template, and every type template is a known type."""
+
+from pathlib import Path
+
+import pytest
+
+from inspector import rendering, trace
+from inspector.schemas import ITEM_TYPES
+from inspector.schemas.base import literal_values
+from inspector.schemas.content import PART_CLASSES
+from inspector.schemas.tools import TOOL_CLASSES
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "inspector"
+
+
+def type_templates(folder: str) -> set[str]:
+    return {p.stem for p in (TEMPLATES / folder).glob("*.html") if not p.stem.startswith("_")}
+
+
+@pytest.mark.parametrize(
+    ("folder", "known"),
+    [
+        ("items", set(ITEM_TYPES)),
+        ("content", {literal_values(c)[0] for c in PART_CLASSES}),
+        ("tools", {literal_values(c)[0] for c in TOOL_CLASSES}),
+        ("annotations", set(rendering.ANNOTATION_TYPES)),
+    ],
+)
+def test_every_known_type_has_a_template_and_every_template_is_a_known_type(folder, known):
+    assert type_templates(folder) == known
+
+
+@pytest.mark.parametrize("folder", ["items", "content", "tools", "annotations"])
+def test_every_folder_has_an_unknown_type_fallback(folder):
+    assert (TEMPLATES / folder / "_unknown.html").exists()
+
+
+def test_the_dispatch_lists_name_exactly_the_schema_types():
+    assert set(rendering.PART_TYPES) == {literal_values(c)[0] for c in PART_CLASSES}
+    assert set(rendering.TOOL_TYPES) == {literal_values(c)[0] for c in TOOL_CLASSES}
+
+
+def test_every_answer_type_has_a_body_shown_beside_its_call():
+    bodies = {p.stem.removeprefix("_answer_") for p in (TEMPLATES / "items").glob("_answer_*.html")}
+    assert bodies == set(trace.ANSWER_TYPES) | {"unknown"}
+
+
+def test_item_templates_are_all_frames_of_the_item_base():
+    for name in type_templates("items"):
+        text = (TEMPLATES / "items" / f"{name}.html").read_text()
+        assert text.startswith('{% extends "inspector/items/_item.html" %}')
