@@ -262,8 +262,10 @@ def test_the_trace_page_shows_each_turn_and_pairs_calls_with_later_answers(logge
         assert rid in page
     answer = "item-fco_d5d810230c9e29d394ade9cb17e1c7ded6ba8a22c4b345da"
     call = "item-fc_e5d5dec480d1bc309371ff91b0bf4f87ffd19f5a5b2b7230"
-    assert f'Answered in <a href="#{answer}">turn 2, input item 1</a>' in page
-    assert f'Answers the call in <a href="#{call}">turn 1, output item 2</a>' in page
+    # the item templates show each call beside its answer from a later turn, and the
+    # answer links back to its call
+    assert f'<a href="#{answer}">turn 2, input item 1</a>' in page
+    assert f'<a href="#{call}">function_call lookup_order</a> (turn 1, output item 2)' in page
     assert "lookup_order" in page
     assert 'id="trace-walk"' not in page
 

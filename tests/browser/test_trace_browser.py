@@ -100,10 +100,11 @@ def test_the_trace_walk_fetches_every_ancestor_with_progress_and_pairs_the_calls
     page.wait_for_selector(f"#turn-{TURNS}")
     assert page.locator(".walk-progress").count() == 0
     assert page.locator("#trace-turns").inner_text() == str(TURNS)
-    notes = page.locator(".pair-note").all_inner_texts()
+    answers = page.locator(".pair-title a").all_inner_texts()
+    calls = " ".join(page.locator(".pair-link").all_inner_texts())
     for n in range(1, TURNS):
-        assert f"↳ Answered in turn {n + 1}, input item 1" in notes
-        assert f"↰ Answers the call in turn {n}, output item 1" in notes
+        assert f"turn {n + 1}, input item 1" in answers
+        assert f"Answers function_call next_step (turn {n}, output item 1)" in calls
     assert page.locator(".trace-entry.unanswered").count() == 1
     assert page.evaluate("window.__pwned") is None
     watched.assert_clean()
