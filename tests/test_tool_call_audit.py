@@ -338,10 +338,10 @@ def test_the_tool_calls_page_paginates_and_keeps_the_filters(logged_in):
     for n in range(60):
         store.save_bundle(body(f"resp_{n:02d}", [call("{}", call_id=f"c{n}")]), [], source="import")
     first = logged_in.get("/tool-calls/?flag=no-output").content.decode()
-    assert first.count("<tr class=\"call-row") == 50
+    assert first.count('<tr class="call-row') == 50
     assert "?flag=no-output&amp;page=2" in first
     second = logged_in.get("/tool-calls/?flag=no-output&page=2").content.decode()
-    assert second.count("<tr class=\"call-row") == 10
+    assert second.count('<tr class="call-row') == 10
 
 
 @pytest.mark.django_db
