@@ -6,6 +6,7 @@ from django import forms
 
 from . import listing, notes
 from .client import extract_response_id
+from .events import Follow
 from .models import StoredResponse
 
 
@@ -142,3 +143,30 @@ class ResponseIdsField(forms.Field):
 
 class CompareForm(forms.Form):
     r = ResponseIdsField(label="Responses")
+
+
+class ReplayForm(forms.Form):
+    """Replay a response's event stream: from the start, or after a sequence number."""
+
+    starting_after = forms.IntegerField(
+        label="Replay after sequence number", min_value=0, max_value=2**62, required=False
+    )
+
+
+class FollowForm(forms.Form):
+    """The live-follow state a timeline page carries from one poll to the next."""
+
+    shown = forms.IntegerField(min_value=0, max_value=2**62, required=False)
+    failures = forms.IntegerField(min_value=0, max_value=1000, required=False)
+    quiet = forms.IntegerField(min_value=0, max_value=1000, required=False)
+    dropped = forms.BooleanField(required=False)
+
+    def state(self) -> Follow:
+        data = self.cleaned_data
+        return Follow(
+            active=True,
+            shown=data["shown"],
+            failures=data["failures"] or 0,
+            quiet=data["quiet"] or 0,
+            dropped=data["dropped"],
+        )

@@ -262,3 +262,26 @@ class ToolCall(models.Model):
             "denied": self.approval == "denied",
         }
         return [(flag, label) for flag, label in FLAGS if on.get(flag)]
+
+
+class StreamEvent(models.Model):
+    """One server-sent event of a background response, replayed from upstream and kept."""
+
+    response = models.ForeignKey(StoredResponse, on_delete=models.CASCADE, related_name="events")
+    sequence_number = models.PositiveBigIntegerField()
+    type = models.CharField(max_length=100, blank=True)
+    body = ExactJSONField()
+    # When this dashboard received it: offsets from the first event are computed when shown,
+    # so a timeline read in several bounded requests keeps one clock.
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["response", "sequence_number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["response", "sequence_number"], name="one_event_per_sequence_number"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.response_id} #{self.sequence_number} {self.type}"

@@ -80,4 +80,20 @@ urlpatterns = [
     path("playground/attribute/", views.playground_attribute, name="playground-attribute"),
     path("playground/save/", views.playground_save, name="playground-save"),
     path("playground/<slug:slug>/", views.playground_session, name="playground-session"),
+    path("responses/<rid:response_id>/events/", views.response_events, name="response-events"),
+    path(
+        "responses/<rid:response_id>/events.json",
+        views.response_events_json,
+        name="response-events-json",
+    ),
+    path(
+        "responses/<rid:response_id>/events/replay/",
+        views.response_events_replay,
+        name="response-events-replay",
+    ),
+    path(
+        "responses/<rid:response_id>/events/follow/",
+        views.response_events_follow,
+        name="response-events-follow",
+    ),
 ]

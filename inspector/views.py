@@ -18,10 +18,19 @@ from django_htmx.http import (
     trigger_client_event,
 )
 
-from . import client, listing, notes, rendering, store, transcript, uploads
+from . import client, events, listing, notes, rendering, store, transcript, uploads
 from . import playground as pg
 from .compare import compare_page
-from .forms import CompareForm, ImportForm, ListFilterForm, LookupForm, NoteForm, ReviewForm
+from .forms import (
+    CompareForm,
+    FollowForm,
+    ImportForm,
+    ListFilterForm,
+    LookupForm,
+    NoteForm,
+    ReplayForm,
+    ReviewForm,
+)
 from .models import PlaygroundSession, StoredResponse
 from .playground import PlaygroundForm
 from .rendering import response_page
@@ -456,3 +465,99 @@ def tool_calls(request: HttpRequest) -> HttpResponse:
         "flag": flag,
     }
     return render(request, "inspector/tool_calls.html", context)
+
+
+# --- stream events: timeline, replay, live follow (spec §1.1, §6) ---------------------------
+#
+# Live follow is short htmx polling of a bounded server-side read, not htmx's SSE extension
+# against a streaming view. A streaming view would hold a sync worker (runserver, gunicorn's
+# sync workers) for as long as a background response runs, which can be an hour, and would
+# need another vendored script plus reconnect logic in the browser. Here each poll is one
+# POST that reads upstream with starting_after = the last kept sequence number for at most
+# store.FOLLOW_SECONDS, keeps what came and answers with the new rows: every connection is
+# bounded in time, a drop is resumed by the next poll, nothing lives in process memory (any
+# worker or host can answer the next poll), and polling stops at a terminal event.
+
+
+@require_GET
+def response_events(request: HttpRequest, response_id: str) -> HttpResponse:
+    stored = StoredResponse.objects.filter(pk=response_id).first()
+    if stored is None:
+        try:
+            stored = store.fetch_response(response_id, user=request.user)
+        except client.APIError as error:
+            return upstream_error(request, error, response_id)
+    return _events_page(request, stored)
+
+
+def _events_page(
+    request: HttpRequest,
+    stored: StoredResponse,
+    *,
+    result: store.ReplayResult | None = None,
+    form: ReplayForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    timeline = store.event_timeline(stored)
+    if result is None:
+        follow = events.follow_start(timeline, timeline.status)
+    else:
+        follow = events.follow_next(
+            events.Follow(active=True),
+            ended=result.ended,
+            timeline=timeline,
+            status=timeline.status,
+        )
+    context = {
+        "stored": stored,
+        "timeline": timeline,
+        "follow": follow,
+        "result": result,
+        "replay_form": form or ReplayForm(),
+        "follow_seconds": store.FOLLOW_SECONDS,
+    }
+    return render(request, "inspector/response_events.html", context, status=status)
+
+
+@require_GET
+def response_events_json(request: HttpRequest, response_id: str) -> HttpResponse:
+    stored = get_object_or_404(StoredResponse, pk=response_id)
+    return JsonResponse(store.export_events(stored), json_dumps_params={"indent": 2})
+
+
+@require_POST
+def response_events_replay(request: HttpRequest, response_id: str) -> HttpResponse:
+    stored = get_object_or_404(StoredResponse, pk=response_id)
+    form = ReplayForm(request.POST)
+    if not form.is_valid():
+        return _events_page(request, stored, form=form, status=400)
+    result = store.replay_events(stored, form.cleaned_data["starting_after"])
+    if result.error is not None and not result.kept:
+        return _events_page(request, stored, result=result, status=result.error.http_status)
+    # A read cut short (a drop, the time bound) is resumed by the page's live follow.
+    return redirect("inspector:response-events", response_id=stored.id)
+
+
+@require_POST
+def response_events_follow(request: HttpRequest, response_id: str) -> HttpResponse:
+    stored = get_object_or_404(StoredResponse, pk=response_id)
+    form = FollowForm(request.POST)
+    previous = form.state() if form.is_valid() else events.Follow(active=True)
+    result = store.follow_events(stored)
+    if not request.htmx:  # type: ignore[attr-defined]
+        return redirect("inspector:response-events", response_id=stored.id)
+    timeline = store.event_timeline(stored, after=previous.shown)
+    follow = events.follow_next(
+        previous, ended=result.ended, timeline=timeline, status=timeline.status
+    )
+    context = {
+        "stored": stored,
+        "timeline": timeline,
+        "follow": follow,
+        "previous": previous,
+        "result": result,
+        "replay_form": ReplayForm(),
+        "follow_seconds": store.FOLLOW_SECONDS,
+    }
+    # Always 200: a lost connection or a refusal is news for the page, said in words.
+    return render(request, "inspector/response_events.html#follow-update", context)
