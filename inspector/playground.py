@@ -17,7 +17,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.db.models import QuerySet
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.text import slugify
 from pydantic import TypeAdapter, ValidationError
@@ -466,7 +466,7 @@ def money(amount: Decimal | None) -> str:
     """Dollars for display: cents for large sums, more digits for fractions of a cent."""
     if amount is None:
         return ""
-    places = 2 if amount >= 100 else 4 if amount >= Decimal("0.01") else 6
+    places = 2 if amount >= 1 else 4 if amount >= Decimal("0.01") else 6
     return f"${amount:,.{places}f}"
 
 
@@ -599,13 +599,22 @@ def token_view(breakdown: tokens.Breakdown, whitespace: bool) -> TokenView:
     encoding = tokens.get_encoding(breakdown.encoding.name)
     sections, count = [], 0
     for entry in breakdown.entries:
-        for part in entry.parts:
+        texts = [part for part in entry.parts if part.text]
+        spans = []
+        for part in texts:
             room = TOKEN_VIEW_LIMIT - count
-            if not part.text or room <= 0:
-                continue
-            pieces = tokens.token_pieces(encoding, part.text, room)
+            if room <= 0:
+                break
+            pieces = tokens.token_pieces(encoding, part.text or "", room)
             count += sum(len(p.ids) for p in pieces)
-            sections.append((f"{entry.label} · {part.label}", token_spans(pieces, whitespace)))
+            shown_part = token_spans(pieces, whitespace)
+            if len(texts) > 1:  # several texts in one entry (a function's lines): labelled
+                shown_part = format_html(
+                    '<span class="tv-part">{}</span>{}', part.label, shown_part
+                )
+            spans.append(shown_part)
+        if spans:
+            sections.append((entry.label, format_html_join("", "{}", ((s,) for s in spans))))
     return TokenView(sections, count, breakdown.exact, whitespace)
 
 
@@ -674,6 +683,14 @@ class History:
     mean_abs_percent: Decimal
     max_abs_difference: int
     recent: list[tuple[int, int]]
+
+    @property
+    def direction(self) -> str:
+        return "fewer" if self.mean_difference < 0 else "more"
+
+    @property
+    def mean_size(self) -> Decimal:
+        return abs(self.mean_difference)
 
 
 def summarize(model: str, pairs: list[tuple[int, int]]) -> History | None:

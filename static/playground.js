@@ -92,12 +92,13 @@
         write();
       });
       var text = element("textarea", "chat-text");
-      text.rows = Math.min(8, Math.max(1, textOf(item).split("\n").length));
+      text.rows = 1;
       text.value = textOf(item);
       text.setAttribute("aria-label", "Text of input[" + index + "]");
       text.spellcheck = false;
       text.addEventListener("input", function () {
         setText(item, text.value);
+        fit(text);
         write();
       });
       box.appendChild(role);
@@ -119,8 +120,15 @@
     return box;
   }
 
+  // A message box grows with its text, up to about eight lines, then scrolls.
+  function fit(text) {
+    text.style.height = "auto";
+    text.style.height = Math.min(text.scrollHeight + 2, 180) + "px";
+  }
+
   function render() {
     rows.replaceChildren.apply(rows, items.map(row));
+    rows.querySelectorAll(".chat-text").forEach(fit);
   }
 
   function enable(on, message) {

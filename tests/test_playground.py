@@ -227,7 +227,8 @@ def test_reasoning_tokens_apply_only_to_reasoning_models(model, expected):
     [
         (Decimal("0.000675"), "$0.000675"),
         (Decimal("0.0123456"), "$0.0123"),
-        (Decimal("12.5"), "$12.5000"),
+        (Decimal("0.5"), "$0.5000"),
+        (Decimal("12.5"), "$12.50"),
         (Decimal("1234.567"), "$1,234.57"),
         (None, ""),
     ],
@@ -257,6 +258,12 @@ def test_history_summarizes_how_far_local_estimates_ran(pairs, samples, mean, pe
     assert summary.mean_difference == mean
     assert abs(summary.mean_abs_percent - percent) < Decimal("1e-20")
     assert summary.max_abs_difference == worst
+
+
+def test_history_says_whether_the_api_counted_more_or_fewer():
+    assert playground.summarize("m", [(120, 100)]).direction == "fewer"
+    assert playground.summarize("m", [(100, 120)]).direction == "more"
+    assert playground.summarize("m", [(120, 100)]).mean_size == Decimal(20)
 
 
 def test_no_samples_means_no_history():
