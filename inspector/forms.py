@@ -34,7 +34,9 @@ class ListFilterForm(forms.Form):
 
     q = forms.CharField(label="Text", required=False, max_length=200)
     model = forms.ChoiceField(label="Model", required=False)
-    status = forms.ChoiceField(label="Status", required=False)
+    status = forms.ChoiceField(
+        label="Status", required=False, choices=[("", "any"), *((s, s) for s in listing.STATUSES)]
+    )
     tool = forms.CharField(label="Tool name", required=False, max_length=200)
     # Not `has_error`: that name is a Form method.
     error = forms.NullBooleanField(
@@ -63,10 +65,9 @@ class ListFilterForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        for name in ("model", "status"):
-            field = self.fields[name]
-            assert isinstance(field, forms.ChoiceField)
-            field.choices = [("", "any"), *((v, v) for v in listing.distinct_values(name))]
+        field = self.fields["model"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [("", "any"), *((v, v) for v in listing.distinct_values("model"))]
 
     def clean_meta_key(self) -> str:
         key: str = self.cleaned_data["meta_key"].strip()

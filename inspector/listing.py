@@ -12,13 +12,14 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.db import connection
 from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.fields.json import KeyTransform
 from django.db.models.functions import Coalesce, StrIndex
 from django.utils import timezone
 
 from . import pricing
-from .models import Note, StoredResponse
+from .models import WITH_ERROR, Note, StoredResponse
 from .schemas import Response, item_adapter
 from .schemas.content import InputTextPart, OutputTextPart, RefusalPart
 from .schemas.items import (
@@ -139,6 +140,9 @@ def list_columns(response: Response) -> dict[str, Any]:
 
 # --- what the list reads ------------------------------------------------------------------
 
+#: Response statuses (spec §2), the status filter's choices.
+STATUSES = ("completed", "failed", "incomplete", "in_progress", "queued", "cancelled")
+
 #: sort choice -> (label, ordering). Nulls (no usage, no price) go last either way.
 SORTS: dict[str, tuple[str, list[Any]]] = {
     # Exactly the index `stored_newest_first`, forwards and backwards.
@@ -174,8 +178,8 @@ def _day_start(day: date) -> datetime:
 
 
 def error_q() -> Q:
-    """A response "has an error": it failed, or carries an error code."""
-    return Q(status="failed") | ~Q(error_code="")
+    """A response "has an error": it failed, or carries an error code (partially indexed)."""
+    return WITH_ERROR
 
 
 def filtered(filters: Filters) -> QuerySet[StoredResponse]:
@@ -222,11 +226,25 @@ def filtered(filters: Filters) -> QuerySet[StoredResponse]:
     return rows.order_by(*ordering)
 
 
-def distinct_values(column: str) -> list[str]:
-    """The values a column takes across the store (for the filter's choices); one query."""
-    return list(
-        StoredResponse.objects.exclude(**{column: ""})
-        .order_by(column)
-        .values_list(column, flat=True)
-        .distinct()
+def distinct_values(column: str, limit: int = 500) -> list[str]:
+    """The non-empty values an indexed column takes across the store, sorted; one query.
+
+    A loose index scan (a recursive CTE that jumps from one value to the next in the index)
+    costs one index lookup per distinct value, where SELECT DISTINCT reads the whole index:
+    a few values over 100,000 rows. Same SQL on SQLite and PostgreSQL.
+    """
+    if column not in ("model", "status"):
+        raise ValueError(f"not an indexed text column: {column}")
+    quote = connection.ops.quote_name
+    table, col = quote(StoredResponse._meta.db_table), quote(column)
+    # Table and column names are fixed above and quoted, never user input.
+    sql = (
+        f"WITH RECURSIVE v(x) AS ("  # noqa: S608
+        f" SELECT MIN({col}) FROM {table} WHERE {col} > ''"
+        f" UNION ALL"
+        f" SELECT (SELECT MIN({col}) FROM {table} WHERE {col} > v.x) FROM v WHERE v.x IS NOT NULL"
+        f") SELECT x FROM v WHERE x IS NOT NULL LIMIT %s"
     )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [limit])
+        return [row[0] for row in cursor.fetchall()]

@@ -48,6 +48,10 @@ class ExactJSONField(models.JSONField):
         return super().from_db_value(value, expression, connection)
 
 
+#: A stored response "has an error": it failed, or carries an error code (the list's filter).
+WITH_ERROR = models.Q(status="failed") | ~models.Q(error_code="")
+
+
 class StoredResponse(models.Model):
     """One upstream response: its exact body plus indexed columns for listing and filters."""
 
@@ -98,7 +102,7 @@ class StoredResponse(models.Model):
 
     # Review status: a re-fetch updates this row in place and never touches these.
     review_status = models.CharField(
-        max_length=16, choices=Review.choices, default=Review.UNREVIEWED, db_index=True
+        max_length=16, choices=Review.choices, default=Review.UNREVIEWED
     )
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -109,7 +113,17 @@ class StoredResponse(models.Model):
 
     class Meta:
         ordering = ["-created_at", "id"]
-        indexes = [models.Index(fields=["-created_at", "id"], name="stored_newest_first")]
+        indexes = [
+            models.Index(fields=["-created_at", "id"], name="stored_newest_first"),
+            # The list's equality filters, each still newest first without a sort.
+            models.Index(fields=["model", "-created_at", "id"], name="stored_by_model"),
+            models.Index(fields=["status", "-created_at", "id"], name="stored_by_status"),
+            models.Index(fields=["review_status", "-created_at", "id"], name="stored_by_review"),
+            # Few rows have an error: a partial index lists (and counts) just those.
+            models.Index(
+                fields=["-created_at", "id"], condition=WITH_ERROR, name="stored_with_error"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.id

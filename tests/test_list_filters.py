@@ -121,10 +121,10 @@ def test_model_filter_keeps_only_that_model(logged_in, varied):
     assert listed(logged_in, "model=gpt-5-mini") == ["resp_mini"]
 
 
-def test_model_and_status_choices_come_from_what_is_stored(logged_in, varied):
+def test_model_choices_come_from_what_is_stored_and_status_choices_from_the_api(logged_in, varied):
     form = logged_in.get("/").context["filters"]
     assert ("gpt-5-mini", "gpt-5-mini") in form.fields["model"].choices
-    assert ("failed", "failed") in form.fields["status"].choices
+    assert ("cancelled", "cancelled") in form.fields["status"].choices
 
 
 def test_status_filter(logged_in, varied):
