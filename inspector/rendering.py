@@ -560,6 +560,27 @@ def item_failure(item: Any) -> str | None:
     return None
 
 
+def item_title(item: Any) -> str:
+    """What an item is about in a few words (a link's text), or "" if only its type says it."""
+    for attribute in ("name", "server_label"):
+        value = getattr(item, attribute, None)
+        if isinstance(value, str) and value:
+            return value
+    kind = getattr(item, "type", None)
+    if kind == "apply_patch_call":
+        return patch_operation_words(getattr(item, "operation", None))
+    if kind == "computer_call":
+        return computer_action_words(getattr(item, "action", None))
+    if kind == "shell_call":
+        commands = getattr(getattr(item, "action", None), "commands", None) or []
+        title = "; ".join(str(c) for c in commands)
+        return title if len(title) <= 80 else title[:79] + "…"
+    if kind == "local_shell_call":
+        title = command_line(getattr(getattr(item, "action", None), "command", None))
+        return title if len(title) <= 80 else title[:79] + "…"
+    return ""
+
+
 def item_name(item: Any) -> str:
     """A short name for an item in links and headings: the tool's name, else its type."""
     for attribute in ("name", "server_label"):
@@ -926,7 +947,7 @@ def reasoning_notes(item: Any, response: Response | None, section: str) -> list[
             f"It also carries {intcomma(len(encrypted))} characters of encrypted_content "
             "(opaque; the API reads it when it is passed back)."
         )
-    if not encrypted and section == "output":
+    if not encrypted and not summary and not content and section == "output":
         notes.append(
             'The encrypted reasoning was not returned: add include=["reasoning.'
             'encrypted_content"] to carry it into the next turn with store=false.'

@@ -535,15 +535,46 @@ def test_encrypted_only_reasoning_says_so_with_its_size_tokens_and_the_setting_t
     assert 'set reasoning.summary to "auto"' in notes
 
 
-def test_reasoning_without_encrypted_content_names_the_include_that_returns_it():
+def test_reasoning_with_nothing_at_all_names_the_include_that_returns_it():
+    reasoning = item({"type": "reasoning", "id": "rs_1", "summary": []})
+    notes = rendering.reasoning_notes(reasoning, response(reasoning={"summary": "auto"}), "output")
+    assert notes[0] == "No reasoning text, summary or encrypted content was returned."
+    assert notes[-1] == (
+        'The encrypted reasoning was not returned: add include=["reasoning.encrypted_content"] '
+        "to carry it into the next turn with store=false."
+    )
+
+
+def test_a_reasoning_summary_needs_no_advice():
     reasoning = item(
         {"type": "reasoning", "id": "rs_1", "summary": [{"type": "summary_text", "text": "s"}]}
     )
-    notes = rendering.reasoning_notes(reasoning, response(), "output")
-    assert notes == [
-        'The encrypted reasoning was not returned: add include=["reasoning.encrypted_content"] '
-        "to carry it into the next turn with store=false."
-    ]
+    assert rendering.reasoning_notes(reasoning, response(), "output") == []
+
+
+@pytest.mark.parametrize(
+    ("raw", "title"),
+    [
+        ({"type": "function_call", "call_id": "c", "name": "get_order"}, "get_order"),
+        (
+            {
+                "type": "apply_patch_call",
+                "call_id": "c",
+                "operation": {"type": "delete_file", "path": "a"},
+            },
+            "delete a",
+        ),
+        ({"type": "shell_call", "call_id": "c", "action": {"commands": ["ls", "pwd"]}}, "ls; pwd"),
+        (
+            {"type": "local_shell_call", "call_id": "c", "action": {"command": ["echo", "a b"]}},
+            "echo 'a b'",
+        ),
+        ({"type": "computer_call", "call_id": "c", "action": {"type": "wait"}}, "wait"),
+        ({"type": "message", "role": "user", "content": "x"}, ""),
+    ],
+)
+def test_item_titles_say_what_an_item_is_about(raw, title):
+    assert rendering.item_title(item(raw)) == title
 
 
 # --- usage, problems, rows ----------------------------------------------------------------

@@ -129,6 +129,11 @@ def item_failure(item: Any) -> str | None:
 
 
 @register.filter
+def item_title(item: Any) -> str:
+    return rendering.item_title(item)
+
+
+@register.filter
 def item_name(item: Any) -> str:
     return rendering.item_name(item)
 
