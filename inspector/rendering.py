@@ -1295,24 +1295,36 @@ class Example:
     response: Response | None
 
 
+def _shows_most(example: Example) -> int:
+    """Prefer an example paired with its counterpart, then the earliest (max keeps the first)."""
+    item, pairs = example.row.item if example.row else None, example.pairs
+    if pairs is None:
+        return 0
+    paired = pairs.answer_to(item) or pairs.call_of(item) or pairs.referenced(item)
+    return 1 if paired or pairs.approval_request_of(item) else 0
+
+
 def patterns_page() -> dict[str, Any]:
     """One demo item of every type, each with its own response's pairing and context."""
     found = store.item_examples(ITEM_TYPES)
     examples = []
     parsed: dict[str, Response] = {}
     for kind in ITEM_TYPES:
-        if kind not in found:
-            examples.append(Example(kind, None, None, None, None))
-            continue
-        stored, section, position = found[kind]
-        response = parsed.setdefault(stored.id, parse_response(stored))
-        if section == "output":
-            item = response.output[position]
-        else:
-            item = store.input_item_at(stored, position)
-        row = Row(item, section, position, stored.id)
-        context = [*_instruction_rows(response, stored.id), *_output_rows(response, stored.id)]
-        examples.append(Example(kind, stored, row, pairs_for(stored, [row], context), response))
+        candidates = []
+        for stored, section, position in found.get(kind, []):
+            response = parsed.setdefault(stored.id, parse_response(stored))
+            if section == "output":
+                item = response.output[position]
+            else:
+                item = store.input_item_at(stored, position)
+            row = Row(item, section, position, stored.id)
+            context = [*_instruction_rows(response, stored.id), *_output_rows(response, stored.id)]
+            candidates.append(
+                Example(kind, stored, row, pairs_for(stored, [row], context), response)
+            )
+        examples.append(
+            max(candidates, key=_shows_most, default=Example(kind, None, None, None, None))
+        )
     tools: dict[str, Any] = {}
     for stored in store.demo_responses():
         response = parsed.get(stored.id) or parse_response(stored)

@@ -469,34 +469,32 @@ def input_item_at(stored: StoredResponse, position: int) -> Any | None:
     return None if body is None else item_adapter.validate_python(body)
 
 
-def item_examples(types: Iterable[str]) -> dict[str, tuple[StoredResponse, str, int]]:
-    """One stored demo item of each type: type -> (response, "output" or "input", position).
+def item_examples(
+    types: Iterable[str], per_type: int = 4
+) -> dict[str, list[tuple[StoredResponse, str, int]]]:
+    """Up to `per_type` stored demo items of each type, as (response, section, position).
 
-    Output items are read from the bodies (few, small demo responses); each type not found
-    there costs one query on the input items.
+    Output items are read from the bodies (few, small demo responses); input items cost one
+    query a type. The caller picks the example that shows the most.
     """
     wanted = list(types)
-    found: dict[str, tuple[StoredResponse, str, int]] = {}
+    found: dict[str, list[tuple[StoredResponse, str, int]]] = {kind: [] for kind in wanted}
     demos = list(StoredResponse.objects.filter(source=StoredResponse.Source.DEMO))
     demos.sort(key=lambda s: (s.created_at is None, s.created_at, s.id))
     for stored in demos:
         output = stored.body.get("output") if isinstance(stored.body, dict) else None
         for position, raw in enumerate(output if isinstance(output, list) else []):
             tag = item_tag(raw)
-            if tag in wanted and tag not in found:
-                found[tag] = (stored, "output", position)
+            if tag in found and len(found[tag]) < per_type:
+                found[tag].append((stored, "output", position))
     for kind in wanted:
-        if kind in found:
-            continue
-        row = (
+        rows = (
             InputItem.objects.filter(response__source=StoredResponse.Source.DEMO, type=kind)
             .select_related("response")
-            .order_by("response__created_at", "response_id", "position")
-            .first()
+            .order_by("response__created_at", "response_id", "position")[:per_type]
         )
-        if row is not None:
-            found[kind] = (row.response, "input", row.position)
-    return found
+        found[kind] += [(row.response, "input", row.position) for row in rows]
+    return {kind: places for kind, places in found.items() if places}
 
 
 def demo_responses() -> list[StoredResponse]:
