@@ -3,6 +3,8 @@
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic import field_validator
+
 from .base import Schema
 from .items import Item
 from .tools import TextFormat, Tool
@@ -63,6 +65,12 @@ class Usage(Schema):
     output_tokens: int = 0
     output_tokens_details: OutputTokensDetails = OutputTokensDetails()
     total_tokens: int = 0
+
+    @field_validator("input_tokens_details", "output_tokens_details", mode="before")
+    @classmethod
+    def _null_details_are_empty(cls, value: Any) -> Any:
+        # OpenAI-compatible servers (vLLM, gateways) send `null` details; read them as zeros.
+        return {} if value is None else value
 
 
 class Response(Schema):

@@ -1,0 +1,109 @@
+"""Schema tolerance: unknown types, odd shapes and null details never break parsing."""
+
+import pytest
+
+from inspector.schemas import ITEM_TYPES, Response, item_adapter
+from inspector.schemas.base import Unknown
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected_class", "expected_type"),
+    [
+        ({"type": "brand_new_item", "x": 1}, "UnknownItem", "brand_new_item"),
+        ({"type": "function_call", "name": "f"}, "UnknownItem", "function_call"),
+        ({"role": "user", "content": "hi"}, "MessageItem", "message"),
+        ({"id": "msg_1"}, "ItemReferenceItem", "item_reference"),
+        (
+            {"type": "function_call", "call_id": "c", "name": "f"},
+            "FunctionCallItem",
+            "function_call",
+        ),
+        (
+            {"type": "web_search_call", "id": "ws", "action": {"type": "find"}},
+            "WebSearchCallItem",
+            "web_search_call",
+        ),
+    ],
+)
+def test_items_parse_to_their_class_or_fall_back_to_unknown(raw, expected_class, expected_type):
+    item = item_adapter.validate_python(raw)
+    assert type(item).__name__ == expected_class
+    assert item.type == expected_type
+
+
+def test_a_known_type_with_the_wrong_shape_says_why():
+    item = item_adapter.validate_python({"type": "function_call", "name": "f"})
+    assert isinstance(item, Unknown)
+    assert "call_id" in item.invalid_reason
+
+
+def test_unknown_fields_are_kept():
+    item = item_adapter.validate_python(
+        {"type": "image_generation_call", "id": "ig", "revised_prompt": "a cat"}
+    )
+    assert item.model_extra == {"revised_prompt": "a cat"}
+
+
+def test_null_usage_details_read_as_zero():
+    response = Response.model_validate(
+        {
+            "id": "resp_1",
+            "usage": {
+                "input_tokens": 5,
+                "input_tokens_details": None,
+                "output_tokens": 1,
+                "output_tokens_details": None,
+                "total_tokens": 6,
+            },
+        }
+    )
+    assert response.usage.input_tokens_details.cached_tokens == 0
+    assert response.usage.output_tokens_details.reasoning_tokens == 0
+
+
+def test_newer_usage_fields_are_read():
+    response = Response.model_validate(
+        {
+            "id": "resp_1",
+            "usage": {
+                "input_tokens": 5,
+                "input_tokens_details": {"cached_tokens": 1, "cache_write_tokens": 3},
+            },
+        }
+    )
+    assert response.usage.input_tokens_details.cache_write_tokens == 3
+
+
+def test_the_wire_body_is_kept_exactly():
+    body = {"id": "resp_1", "created_at": 1767225600, "zzz": [1, 2], "model": "m"}
+    assert Response.from_wire(body).wire is body
+
+
+def test_every_item_type_of_the_spec_has_a_class():
+    spec = {
+        "message",
+        "file_search_call",
+        "function_call",
+        "function_call_output",
+        "web_search_call",
+        "computer_call",
+        "computer_call_output",
+        "reasoning",
+        "compaction",
+        "image_generation_call",
+        "code_interpreter_call",
+        "local_shell_call",
+        "local_shell_call_output",
+        "shell_call",
+        "shell_call_output",
+        "apply_patch_call",
+        "apply_patch_call_output",
+        "mcp_call",
+        "mcp_list_tools",
+        "mcp_approval_request",
+        "mcp_approval_response",
+        "custom_tool_call",
+        "custom_tool_call_output",
+        "item_reference",
+    }
+    assert set(ITEM_TYPES) == spec
