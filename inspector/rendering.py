@@ -294,6 +294,32 @@ def json_block(value: Any, full: bool, url: str | None) -> SafeString:
     return code_block(pretty_json(value), "json", full, url)
 
 
+#: An item's raw JSON is cut here even in its full view, so a huge text is never inlined twice.
+RAW_ITEM_MAX = LONG_TEXT * 5
+
+
+def raw_item_json(value: Any, full: bool, url: str | None, bundle_url: str | None) -> SafeString:
+    """An item's raw JSON: cut at LONG_TEXT (or RAW_ITEM_MAX in the full view)."""
+    text = pretty_json(value)
+    if not full:
+        return code_block(text, "json", False, url)
+    part = clip(text, limit=RAW_ITEM_MAX)
+    block = code_block(part.shown, "json", True, None)
+    if not part.cut:
+        return block
+    where = (
+        format_html(' <a href="{}">The whole JSON is in the bundle.</a>', bundle_url)
+        if bundle_url
+        else ""
+    )
+    return format_html(
+        '{}<p class="clipped muted">… {} more characters not shown here.{}</p>',
+        block,
+        intcomma(part.hidden),
+        where,
+    )
+
+
 def mask_secrets(body: Any) -> Any:
     """A copy of a response body with MCP `authorization` and `headers` values masked (§7.15)."""
     if not isinstance(body, dict) or not isinstance(body.get("tools"), list):

@@ -3,6 +3,7 @@
 from typing import Any
 
 from django import template
+from django.urls import reverse
 from django.utils.safestring import SafeString
 
 from .. import notes, rendering
@@ -236,8 +237,8 @@ def _full(context: template.Context) -> bool:
 
 
 def _more_url(context: template.Context) -> str | None:
-    row = context.get("row")
-    return row.full_url if row is not None else None
+    # Rows of other pages (a trace's entries) may have no full view of their own.
+    return getattr(context.get("row"), "full_url", None)
 
 
 @register.simple_tag(takes_context=True)
@@ -254,6 +255,13 @@ def code_block(context: template.Context, text: Any, language: str = "") -> Safe
 @register.simple_tag(takes_context=True)
 def json_block(context: template.Context, value: Any) -> SafeString:
     return rendering.json_block(value, _full(context), _more_url(context))
+
+
+@register.simple_tag(takes_context=True)
+def raw_item_json(context: template.Context, value: Any) -> SafeString:
+    response_id = getattr(context.get("row"), "response_id", None)
+    bundle = reverse("inspector:response-json", args=[response_id]) if response_id else None
+    return rendering.raw_item_json(value, _full(context), _more_url(context), bundle)
 
 
 @register.simple_tag(takes_context=True)

@@ -141,9 +141,7 @@ def test_show_all_swaps_in_the_whole_text(watched):
     card = watched.page.locator("#item-fc_long")
     assert "THE-END" not in card.inner_text()
     card.locator(".pair-call .show-all").click()
-    watched.page.wait_for_function(
-        "document.querySelector('#item-fc_long').innerText.includes('THE-END')"
-    )
+    watched.page.locator("#item-fc_long", has_text="THE-END").wait_for()
     assert watched.page.locator("#item-fc_long").count() == 1
     watched.assert_clean()
 
@@ -176,3 +174,24 @@ def test_a_remote_image_loads_only_when_asked(watched):
     image = watched.page.locator("#item-msg_img img.remote")
     assert image.get_attribute("src") == "https://images.invalid/cat.png"
     assert image.evaluate("img => img.referrerPolicy") == "no-referrer"
+
+
+def test_a_response_with_3000_input_items_and_a_2_mb_text_opens_and_shows_all(watched):
+    text = ("Lorem ipsum **dolor** sit amet. " * 70_000)[:2_000_000] + " THE-END"
+    items = [{"id": f"msg_{i}", "type": "message", "role": "user", "content": f"item {i}"}
+             for i in range(3000)]  # fmt: skip
+    keep(
+        {
+            "id": "resp_huge",
+            "output": [{"id": "msg_big", "type": "message", "role": "assistant",
+                        "content": [{"type": "output_text", "text": text, "annotations": []}]}],
+        },
+        items,
+    )  # fmt: skip
+    watched.goto("/responses/resp_huge/")
+    assert watched.page.locator("#input-items article.item").count() == 50
+    big = watched.page.locator("#item-msg_big")
+    big.locator(".md-rendered .show-all").click()
+    watched.page.locator("#item-msg_big", has_text="THE-END").wait_for(timeout=15_000)
+    assert "too long to render as Markdown" in watched.page.locator("#item-msg_big").inner_text()
+    watched.assert_clean()
