@@ -380,8 +380,10 @@ def compare_page(left: StoredResponse, right: StoredResponse) -> dict[str, Any]:
         "a": a,
         "b": b,
         "parameters": params,
+        "same_parameters": [p for p in params if p.same and p.left],
         "tools": tool_rows,
-        "differences": sum(not p.same for p in [*params, *tool_rows]),
+        "differences": sum(not p.same for p in params),
+        "tool_differences": sum(not t.same for t in tool_rows),
         "instructions": text_diff(
             instructions_text(a.instructions), instructions_text(b.instructions)
         ),

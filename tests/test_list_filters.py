@@ -211,7 +211,7 @@ def test_filters_combine(logged_in, varied):
 
 def test_the_filter_form_is_a_get_form_so_the_url_can_be_shared(logged_in, varied):
     html = logged_in.get("/?tool=get_order").content.decode()
-    assert re.search(r'<form class="filters" method="get" action="/"', html)
+    assert re.search(r'<form class="list-filters" method="get" action="/"', html)
     assert 'name="tool" value="get_order"' in html
 
 
