@@ -78,7 +78,7 @@ def token_class(ttype: _TokenType) -> str:
     """The Pygments short class of a token type, walking up to the nearest standard one."""
     while ttype not in STANDARD_TYPES and ttype.parent is not None:
         ttype = ttype.parent
-    return STANDARD_TYPES.get(ttype, "")
+    return str(STANDARD_TYPES.get(ttype, ""))
 
 
 def _segments(code: str, lexer: Lexer) -> list[tuple[str, str]]:

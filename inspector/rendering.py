@@ -546,7 +546,7 @@ def local_shell_result(output: Any) -> ShellResult:
         return ShellResult(text)
     if not isinstance(data, dict) or not isinstance(data.get("output"), str):
         return ShellResult(text)
-    meta = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
+    meta: dict[str, Any] = data["metadata"] if isinstance(data.get("metadata"), dict) else {}
     return ShellResult(
         data["output"], meta.get("exit_code"), meta.get("duration_seconds"), parsed=True
     )
@@ -1339,6 +1339,7 @@ def patterns_page() -> dict[str, Any]:
         candidates = []
         for stored, section, position in found.get(kind, []):
             response = parsed.setdefault(stored.id, parse_response(stored))
+            item: Any
             if section == "output":
                 item = response.output[position]
             else:

@@ -105,8 +105,8 @@ class Pairs:
             item = self.item_of(entry)
             for key in call_keys(item):
                 self.calls.setdefault(key, entry)
-            if (key := answer_key(item)) is not None:
-                self.answers.setdefault(key, entry)
+            if (answer := answer_key(item)) is not None:
+                self.answers.setdefault(answer, entry)
             kind = getattr(item, "type", None)
             own_id = _text(getattr(item, "id", None))
             if kind == "mcp_approval_request" and own_id:
