@@ -17,6 +17,7 @@ from django_htmx.http import (
     HttpResponseClientRefresh,
     trigger_client_event,
 )
+from django_htmx.middleware import HtmxDetails
 
 from . import client, events, listing, notes, rendering, store, transcript, uploads
 from . import playground as pg
@@ -242,13 +243,19 @@ def patterns(request: HttpRequest) -> HttpResponse:
 # --- notes and review status --------------------------------------------------------------
 
 
+class HtmxHttpRequest(HttpRequest):
+    """A request as django-htmx's middleware leaves it (typed, for the views below)."""
+
+    htmx: HtmxDetails
+
+
 def _back_to(response_id: str, anchor: str) -> HttpResponseRedirect:
     url = reverse("inspector:response-detail", args=[response_id])
     return HttpResponseRedirect(f"{url}#{anchor}")
 
 
 @require_GET
-def response_notes(request: HttpRequest, response_id: str) -> HttpResponse:
+def response_notes(request: HtmxHttpRequest, response_id: str) -> HttpResponse:
     """The notes panel; the response page reloads it when a note is added to an item."""
     stored = get_object_or_404(StoredResponse, pk=response_id)
     if not request.htmx:
@@ -257,7 +264,7 @@ def response_notes(request: HttpRequest, response_id: str) -> HttpResponse:
 
 
 @require_POST
-def note_add(request: HttpRequest, response_id: str) -> HttpResponse:
+def note_add(request: HtmxHttpRequest, response_id: str) -> HttpResponse:
     """Add a note to a response or to one of its items; htmx gets those notes back."""
     stored = get_object_or_404(StoredResponse, pk=response_id)
     form = NoteForm(request.POST)
@@ -283,7 +290,7 @@ def note_add(request: HttpRequest, response_id: str) -> HttpResponse:
 
 
 @require_POST
-def review_set(request: HttpRequest, response_id: str) -> HttpResponse:
+def review_set(request: HtmxHttpRequest, response_id: str) -> HttpResponse:
     stored = get_object_or_404(StoredResponse, pk=response_id)
     form = ReviewForm(request.POST)
     if not form.is_valid():
