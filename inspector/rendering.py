@@ -23,7 +23,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from pydantic import TypeAdapter
 
-from . import client, pricing, store, trace
+from . import client, pricing, scrub, store, trace
 from .markdown import highlight, render_markdown
 from .models import StoredResponse
 from .schemas import ITEM_TYPES, Response, Unknown
@@ -285,7 +285,7 @@ def json_text(raw: Any) -> JsonText:
     if not raw.strip():
         return JsonText(True, "")
     try:
-        return JsonText(True, pretty_json(json.loads(raw)))
+        return JsonText(True, pretty_json(scrub.loads(raw)))
     except ValueError as error:
         return JsonText(False, raw, str(error))
 
@@ -541,7 +541,7 @@ class ShellResult:
 def local_shell_result(output: Any) -> ShellResult:
     text = "" if output is None else str(output)
     try:
-        data = json.loads(text)
+        data = scrub.loads(text)
     except ValueError:
         return ShellResult(text)
     if not isinstance(data, dict) or not isinstance(data.get("output"), str):

@@ -15,7 +15,7 @@ from django.utils import timezone
 from pydantic import ValidationError
 
 from . import client as upstream
-from . import events, listing, notes, trace
+from . import events, listing, notes, scrub, trace
 from .models import InputItem, Note, StoredResponse, StreamEvent, ToolCall
 from .schemas import Response, item_adapter
 from .schemas.base import Unknown, type_of
@@ -81,14 +81,31 @@ def item_row(response_id: str, position: int, raw: Any) -> InputItem:
     )
 
 
+#: Who the note that keeps replaced characters is by (scrub.py says why they are replaced).
+SCRUB_NOTE_AUTHOR = "responses-inspector"
+
+
+def _keep_originals(stored: StoredResponse, found: scrub.Found) -> None:
+    """A note on the response with the strings whose NUL / lone surrogates were replaced."""
+    if found:
+        Note.objects.get_or_create(
+            response=stored, anchor="", author=None, author_name=SCRUB_NOTE_AUTHOR,
+            text=scrub.note_text(found),
+        )  # fmt: skip
+
+
 def _begin(
     response: Response, source: str, user: AbstractBaseUser | AnonymousUser | None, complete: bool
 ) -> tuple[StoredResponse, str]:
     """Write the body and columns, drop the old items, and take ownership of the item pages.
 
     Anything attached to the response elsewhere (notes, review status) is keyed on its id and
-    survives, because the row is updated in place rather than replaced.
+    survives, because the row is updated in place rather than replaced. NUL characters and
+    lone surrogates are replaced first, on every database alike (scrub.py).
     """
+    wire, found = scrub.scrub(response.wire)
+    if found:
+        response = Response.from_wire(wire)
     token = uuid.uuid4().hex
     with transaction.atomic():
         stored, _ = StoredResponse.objects.select_for_update().update_or_create(
@@ -106,6 +123,7 @@ def _begin(
             },
         )
         InputItem.objects.filter(response=stored).delete()
+        _keep_originals(stored, found)
     return stored, token
 
 
@@ -116,9 +134,14 @@ def _append_items(stored: StoredResponse, token: str, raws: list[Any]) -> bool:
         if row.fetch_token != token:
             return False
         start = row.input_items_count
+        found = scrub.Found()
+        raws = [
+            scrub.scrub(raw, f"input_items[{start + i}]", found)[0] for i, raw in enumerate(raws)
+        ]
         InputItem.objects.bulk_create(
             [item_row(row.id, start + i, raw) for i, raw in enumerate(raws)]
         )
+        _keep_originals(row, found)
         row.input_items_count = start + len(raws)
         row.search_text = listing.extend_search_text(row.search_text, raws)
         row.save(update_fields=["input_items_count", "search_text"])
@@ -226,6 +249,8 @@ def save_bundle(
     """Keep one response (and its input items). Returns 'imported', 'updated' or 'skipped'."""
     response = Response.from_wire(body)
     upstream.validate_response_id(response.id)
+    # Compared as they would be kept (scrub.py), so importing the same file twice skips.
+    kept_body = scrub.scrub(body)[0]
     if response.previous_response_id:
         # It becomes a link to /responses/<id>/: an unsafe one would break the page.
         try:
@@ -236,11 +261,11 @@ def save_bundle(
     # One transaction: a bundle is kept whole or not at all.
     with transaction.atomic():
         existing = StoredResponse.objects.filter(pk=response.id).first()
-        if existing is not None and existing.body == body:
+        if existing is not None and existing.body == kept_body:
             if not items:
                 return "skipped"
             kept = list(existing.items.order_by("position").values_list("body", flat=True))
-            if kept == items and existing.input_items_complete == complete:
+            if kept == scrub.scrub(items)[0] and existing.input_items_complete == complete:
                 return "skipped"
         stored, token = _begin(response, source, user, complete=complete)
         for start in range(0, len(items), 500):
@@ -992,8 +1017,8 @@ def replay_events(
                 StreamEvent(
                     response=stored,
                     sequence_number=number,
-                    type=kind[:100],
-                    body=event.wire,
+                    type=scrub.clean(kind[:100]),
+                    body=scrub.scrub(event.wire)[0],
                     received_at=timezone.now(),
                 )
             )

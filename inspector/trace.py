@@ -21,6 +21,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError, best_match
 from jsonschema.validators import validator_for
 
+from . import scrub
 from .schemas.base import Unknown
 
 #: call type -> the type of the item that answers it.
@@ -625,7 +626,7 @@ def audit_call(
         flags.append("no-output")
     if kind in JSON_ARGUMENT_TYPES:
         try:
-            parsed = json.loads(arguments)
+            parsed = scrub.loads(arguments)
         except ValueError:
             flags.append("bad-json")
         else:
