@@ -74,6 +74,11 @@ class APIError(Exception):
         request_id: str | None = None,
         code: str | None = None,
     ) -> None:
+        # Whatever built the error, the configured key never rides along in what it shows.
+        if secret := settings.OPENAI_API_KEY:
+            message = message.replace(secret, "[OPENAI_API_KEY]")
+            code = code.replace(secret, "[OPENAI_API_KEY]") if code else code
+            request_id = request_id.replace(secret, "[OPENAI_API_KEY]") if request_id else None
         super().__init__(message)
         self.message = message
         self.status_code = status_code
@@ -211,8 +216,11 @@ def error_from(response: httpx.Response, secret: str = "") -> APIError:
         pass
     message = message or f"HTTP {status} with no error message from the upstream."
     if secret:
-        # A gateway may echo the key it was sent; it must never reach a page or a log.
+        # A gateway may echo the key it was sent, anywhere it can; it must never reach a page
+        # or a log.
         message = message.replace(secret, "[OPENAI_API_KEY]")
+        code = code.replace(secret, "[OPENAI_API_KEY]") if code else code
+        request_id = request_id.replace(secret, "[OPENAI_API_KEY]") if request_id else None
     kind: type[APIError]
     if status == 404:
         kind = NotFound
@@ -409,7 +417,7 @@ class Client:
             ) as response:
                 if not response.is_success:
                     response.read()
-                    raise error_from(response)
+                    raise error_from(response, self._api_key)
                 kind = response.headers.get("content-type", "")
                 if "event-stream" not in kind:
                     raise UnexpectedPayload(

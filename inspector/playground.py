@@ -23,7 +23,7 @@ from django.utils.text import slugify
 from pydantic import TypeAdapter, ValidationError
 
 from . import client as upstream
-from . import pricing, tokens
+from . import pricing, scrub, tokens
 from .models import InputItem, PlaygroundSession, StoredResponse, TokenCountSample
 from .schemas import ITEM_TYPES, InputTokensRequest, Unknown, item_adapter
 from .schemas.base import Schema
@@ -259,7 +259,8 @@ class PlaygroundForm(forms.Form):
 
 def _loads(text: str, what: str) -> Any:
     try:
-        return json.loads(text)
+        # scrub.loads: a typed "\ud800" escape would otherwise crash the page (not UTF-8).
+        return scrub.loads(text)
     except json.JSONDecodeError as error:
         raise forms.ValidationError(
             f"Invalid JSON in {what} at line {error.lineno}, column {error.colno}: {error.msg}."

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import DatabaseError, connection, transaction
@@ -15,7 +16,7 @@ from django.utils import timezone
 from pydantic import ValidationError
 
 from . import client as upstream
-from . import events, listing, notes, scrub, trace
+from . import events, listing, notes, redaction, scrub, trace
 from .models import InputItem, Note, StoredResponse, StreamEvent, ToolCall
 from .schemas import Response, item_adapter
 from .schemas.base import Unknown, type_of
@@ -85,6 +86,14 @@ def item_row(response_id: str, position: int, raw: Any) -> InputItem:
 SCRUB_NOTE_AUTHOR = "responses-inspector"
 
 
+def as_kept(
+    value: Any, path: str = "", found: scrub.Found | None = None
+) -> tuple[Any, scrub.Found]:
+    """What the store keeps of `value` (parsed JSON): the configured API key masked (an
+    upstream may echo it), NUL and lone surrogates replaced (scrub.py)."""
+    return scrub.scrub(redaction.mask(value, settings.OPENAI_API_KEY), path, found)
+
+
 def _keep_originals(stored: StoredResponse, found: scrub.Found) -> None:
     """A note on the response with the strings whose NUL / lone surrogates were replaced."""
     if found:
@@ -103,8 +112,8 @@ def _begin(
     survives, because the row is updated in place rather than replaced. NUL characters and
     lone surrogates are replaced first, on every database alike (scrub.py).
     """
-    wire, found = scrub.scrub(response.wire)
-    if found:
+    wire, found = as_kept(response.wire)
+    if wire is not response.wire:
         response = Response.from_wire(wire)
     token = uuid.uuid4().hex
     with transaction.atomic():
@@ -135,9 +144,7 @@ def _append_items(stored: StoredResponse, token: str, raws: list[Any]) -> bool:
             return False
         start = row.input_items_count
         found = scrub.Found()
-        raws = [
-            scrub.scrub(raw, f"input_items[{start + i}]", found)[0] for i, raw in enumerate(raws)
-        ]
+        raws = [as_kept(raw, f"input_items[{start + i}]", found)[0] for i, raw in enumerate(raws)]
         InputItem.objects.bulk_create(
             [item_row(row.id, start + i, raw) for i, raw in enumerate(raws)]
         )
@@ -250,7 +257,7 @@ def save_bundle(
     response = Response.from_wire(body)
     upstream.validate_response_id(response.id)
     # Compared as they would be kept (scrub.py), so importing the same file twice skips.
-    kept_body = scrub.scrub(body)[0]
+    kept_body = as_kept(body)[0]
     if response.previous_response_id:
         # It becomes a link to /responses/<id>/: an unsafe one would break the page.
         try:
@@ -265,7 +272,7 @@ def save_bundle(
             if not items:
                 return "skipped"
             kept = list(existing.items.order_by("position").values_list("body", flat=True))
-            if kept == scrub.scrub(items)[0] and existing.input_items_complete == complete:
+            if kept == as_kept(items)[0] and existing.input_items_complete == complete:
                 return "skipped"
         stored, token = _begin(response, source, user, complete=complete)
         for start in range(0, len(items), 500):
@@ -1018,7 +1025,7 @@ def replay_events(
                     response=stored,
                     sequence_number=number,
                     type=scrub.clean(kind[:100]),
-                    body=scrub.scrub(event.wire)[0],
+                    body=as_kept(event.wire)[0],
                     received_at=timezone.now(),
                 )
             )

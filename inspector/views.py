@@ -19,7 +19,7 @@ from django_htmx.http import (
 )
 from django_htmx.middleware import HtmxDetails
 
-from . import client, events, listing, notes, rendering, store, transcript, uploads
+from . import client, events, listing, notes, redaction, rendering, store, transcript, uploads
 from . import playground as pg
 from .compare import compare_page
 from .forms import (
@@ -35,6 +35,20 @@ from .forms import (
 from .models import PlaygroundSession, StoredResponse
 from .playground import PlaygroundForm
 from .rendering import response_page
+
+
+def _unredacted(request: HttpRequest) -> bool:
+    """?redact=0 on an export: the raw data, for those allowed (redaction.py says why)."""
+    if request.GET.get("redact", "").lower() not in ("0", "off", "false", "no"):
+        return False
+    if not request.user.has_perm("inspector.export_unredacted"):
+        raise PermissionDenied("Unredacted exports need the export_unredacted permission.")
+    return True
+
+
+def _export_json(request: HttpRequest, export: dict[str, Any]) -> JsonResponse:
+    data = export if _unredacted(request) else redaction.redact_export(export)
+    return JsonResponse(data, json_dumps_params={"indent": 2})
 
 
 def upstream_error(request: HttpRequest, error: client.APIError, response_id: str) -> HttpResponse:
@@ -97,7 +111,7 @@ def response_input_items(request: HttpRequest, response_id: str) -> HttpResponse
 @require_GET
 def response_json(request: HttpRequest, response_id: str) -> HttpResponse:
     stored = get_object_or_404(StoredResponse, pk=response_id)
-    return JsonResponse(store.export_bundle(stored), json_dumps_params={"indent": 2})
+    return _export_json(request, store.export_bundle(stored))
 
 
 @require_POST
@@ -425,8 +439,9 @@ def response_trace_step(request: HttpRequest, response_id: str) -> HttpResponse:
     return render(request, "inspector/response_trace.html", context, status=error.http_status)
 
 
-def _markdown(text: str) -> HttpResponse:
+def _markdown(request: HttpRequest, text: str) -> HttpResponse:
     # Plain text, never HTML: X-Content-Type-Options: nosniff is set on every response.
+    text = text if _unredacted(request) else redaction.redact_markdown(text)
     return HttpResponse(text, content_type="text/markdown; charset=utf-8")
 
 
@@ -436,7 +451,7 @@ def response_markdown(request: HttpRequest, response_id: str) -> HttpResponse:
     chain = store.Chain(end_id=stored.id, responses=[stored])
     built = store.load_trace(chain)
     notes = store.chain_notes([stored.id])
-    return _markdown(transcript.render(built, notes, f"Response {stored.id}"))
+    return _markdown(request, transcript.render(built, notes, f"Response {stored.id}"))
 
 
 @require_GET
@@ -446,7 +461,7 @@ def response_trace_markdown(request: HttpRequest, response_id: str) -> HttpRespo
         raise Http404("not stored")
     built = store.load_trace(chain)
     notes = store.chain_notes([stored.id for stored in chain.responses])
-    return _markdown(transcript.render(built, notes, transcript.trace_title(chain)))
+    return _markdown(request, transcript.render(built, notes, transcript.trace_title(chain)))
 
 
 @require_GET
@@ -454,7 +469,7 @@ def response_trace_json(request: HttpRequest, response_id: str) -> HttpResponse:
     chain = store.chain_ending_at(response_id)
     if not chain.responses:
         raise Http404("not stored")
-    return JsonResponse(store.export_trace(chain), json_dumps_params={"indent": 2})
+    return _export_json(request, store.export_trace(chain))
 
 
 @require_GET
@@ -529,7 +544,7 @@ def _events_page(
 @require_GET
 def response_events_json(request: HttpRequest, response_id: str) -> HttpResponse:
     stored = get_object_or_404(StoredResponse, pk=response_id)
-    return JsonResponse(store.export_events(stored), json_dumps_params={"indent": 2})
+    return _export_json(request, store.export_events(stored))
 
 
 @require_POST

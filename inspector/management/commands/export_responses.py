@@ -1,4 +1,6 @@
-"""Export stored responses as bundle JSONL (one bundle a line), importable again."""
+"""Export stored responses as bundle JSONL (one bundle a line), importable again.
+
+Secrets in the bundles are redacted (inspector/redaction.py) unless --no-redact is given."""
 
 import json
 from pathlib import Path
@@ -6,7 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from inspector import store
+from inspector import redaction, store
 from inspector.models import StoredResponse
 
 
@@ -16,8 +18,20 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("ids", nargs="*")
         parser.add_argument("--output", "-o", type=Path, default=None)
+        parser.add_argument(
+            "--no-redact",
+            action="store_true",
+            help="keep secrets found in the data (API keys, bearer tokens, …) as they are",
+        )
 
-    def handle(self, *args: Any, ids: list[str], output: Path | None, **options: Any) -> None:
+    def handle(
+        self,
+        *args: Any,
+        ids: list[str],
+        output: Path | None,
+        no_redact: bool = False,
+        **options: Any,
+    ) -> None:
         rows = StoredResponse.objects.order_by("created_at", "id")
         if ids:
             rows = rows.filter(pk__in=ids)
@@ -29,7 +43,9 @@ class Command(BaseCommand):
         count = 0
         try:
             for stored in rows.iterator(chunk_size=100):
-                out.write(json.dumps(store.export_bundle(stored), ensure_ascii=False) + "\n")
+                bundle = store.export_bundle(stored)
+                bundle = bundle if no_redact else redaction.redact_export(bundle)
+                out.write(json.dumps(bundle, ensure_ascii=False) + "\n")
                 count += 1
         finally:
             if output:
