@@ -221,4 +221,7 @@ TIKTOKEN_CACHE_DIR = Path(os.environ.get("TIKTOKEN_CACHE_DIR") or DATA_DIR / "ti
 
 # Imports from /import/: larger uploads are refused with a message.
 IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES") or 200 * 1024 * 1024)
+# One JSONL line (or JSON array entry): a longer one fails alone, skipped without being read
+# into memory, so any file imports in about the memory of its largest accepted entry.
+IMPORT_MAX_LINE_BYTES = int(os.environ.get("IMPORT_MAX_LINE_BYTES") or 64 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

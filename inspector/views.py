@@ -338,7 +338,8 @@ def import_page(request: HttpRequest) -> HttpResponse:
 def _import_render(
     request: HttpRequest, form: ImportForm, status: int = 200, **context: Any
 ) -> HttpResponse:
-    context = {"form": form, "limit": settings.IMPORT_MAX_BYTES, "too_large": False, **context}
+    limits = {"limit": settings.IMPORT_MAX_BYTES, "line_limit": settings.IMPORT_MAX_LINE_BYTES}
+    context = {"form": form, **limits, "too_large": False, **context}
     return render(request, "inspector/import.html", context, status=status)
 
 
