@@ -1,4 +1,4 @@
-.PHONY: run test test-postgres lint serve
+.PHONY: run test test-postgres lint serve bench
 
 # Set up, prepare the database with demo data and a first user, and serve on 127.0.0.1:8000.
 run:
@@ -19,6 +19,12 @@ test-postgres:
 	trap 'scripts/postgres.sh stop "$$PG_TEMP_DIR"' EXIT; \
 	echo "DATABASE_URL=$$DATABASE_URL"; \
 	.venv/bin/python -m pytest
+
+# Every benchmark in bench/ on data it generates, in a throwaway DATA_DIR: one table of
+# figures and goals (a few minutes; docs/benchmarks.md explains each). Exits 1 on a miss.
+bench:
+	scripts/setup.sh
+	.venv/bin/python bench/run.py
 
 lint:
 	.venv/bin/ruff check .

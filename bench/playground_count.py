@@ -1,6 +1,6 @@
 """Benchmark: the playground's local count against raw tiktoken on the same ~10 MB of text.
 
-    .venv/bin/python bench/playground_count.py [--megabytes 10] [--rounds 5]
+    .venv/bin/python -m bench.playground_count [--megabytes 10] [--rounds 5]
 
 Prints the throughput of `tokens.count_request` (what the playground runs on every keystroke)
 as a ratio of `tiktoken`'s `encode_ordinary` on the same text, from one run (goal: >= 0.9),
@@ -12,25 +12,20 @@ Not a test: budgets are measured here, never asserted by timed tests (DESIGN.md)
 
 import argparse
 import json
-import os
 import random
-import sys
+import statistics
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
+from bench import common
 
-import django
+common.django()
 
-django.setup()
+import tiktoken
+from django.template.loader import render_to_string
+from django.test import RequestFactory
 
-import tiktoken  # noqa: E402
-from django.template.loader import render_to_string  # noqa: E402
-from django.test import RequestFactory  # noqa: E402
-
-from inspector import playground, tokens  # noqa: E402
-from inspector.schemas import InputTokensRequest  # noqa: E402
+from inspector import playground, tokens
+from inspector.schemas import InputTokensRequest
 
 PROSE = [
     *[
@@ -142,7 +137,8 @@ def best_of(rounds: int, run) -> float:  # type: ignore[no-untyped-def]
     return min(times)
 
 
-def throughput(megabytes: float, rounds: int) -> None:
+def measure(megabytes: float, rounds: int) -> tuple[float, float, float, int]:
+    """(MB, tiktoken seconds, playground seconds, tokens): the median CPU time of each."""
     text = varied_text(megabytes)
     size = len(text.encode()) / 1_000_000
     # tokens.get_encoding points tiktoken at the installed files (it never downloads); the
@@ -154,19 +150,34 @@ def throughput(megabytes: float, rounds: int) -> None:
     counted = tokens.count_request(request)
     assert counted.exact == expected, (counted.exact, expected)
 
-    # Interleaved, best of each: both see the same machine state.
+    # Interleaved: both see the same machine state.
     raw_times, local_times = [], []
     for _ in range(rounds):
         raw_times.append(best_of(1, lambda: raw.encode_ordinary(text)))
         local_times.append(best_of(1, lambda: tokens.count_request(request)))
-    raw_time, local_time = min(raw_times), min(local_times)
-    rounds_text = ", ".join(f"{r:.2f}/{p:.2f}" for r, p in zip(raw_times, local_times, strict=True))
-    print(f"rounds (tiktoken / playground, CPU s): {rounds_text}")
-    ratio = raw_time / local_time
+    return size, statistics.median(raw_times), statistics.median(local_times), expected
+
+
+def figures(scale: common.Scale = common.FULL) -> list[common.Figure]:
+    size, raw_time, local_time, count = measure(scale.playground_mb, max(3, scale.rounds))
+    return [
+        common.at_least(
+            f"playground local count ÷ raw tiktoken, {size:.0f} MB",
+            raw_time / local_time,
+            0.9,
+            unit="ratio",
+            detail=f"throughput; {count:,} tokens in {local_time:.2f} s against "
+            f"{raw_time:.2f} s, median CPU time of each",
+        )
+    ]
+
+
+def throughput(megabytes: float, rounds: int) -> None:
+    size, raw_time, local_time, expected = measure(megabytes, rounds)
     print(f"text: {size:.1f} MB, {expected:,} tokens (o200k_base)")
     print(f"tiktoken encode_ordinary : {raw_time:.3f} s  ({size / raw_time:.2f} MB/s)")
     print(f"playground count_request : {local_time:.3f} s  ({size / local_time:.2f} MB/s)")
-    print(f"throughput ratio (playground / tiktoken): {ratio:.3f}  (goal >= 0.9)")
+    print(f"throughput ratio (playground / tiktoken): {raw_time / local_time:.3f}  (goal >= 0.9)")
 
 
 def fragment(rounds: int) -> None:
@@ -214,7 +225,6 @@ def main() -> None:
     parser.add_argument("--megabytes", type=float, default=10.0)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    tokens.install_encoding_files()  # offline, from the bpe-openai wheel, sha256-checked
     throughput(args.megabytes, args.rounds)
     fragment(args.rounds)
 

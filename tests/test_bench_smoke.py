@@ -1,0 +1,70 @@
+"""The benchmarks of `make bench` still run: every figure function at tiny sizes.
+
+Timings are never asserted here (budgets are measured by bench/run.py, DESIGN.md); counts
+are, because they do not depend on the machine: upstream requests, SQL queries per page,
+every part of a huge response reachable from its page.
+"""
+
+import math
+
+import pytest
+
+from bench import common, import_file, list_page, playground_count, response_page, trace_page
+from inspector import tokens
+
+
+def by_name(figures: list[common.Figure]) -> dict[str, common.Figure]:
+    for figure in figures:
+        assert math.isfinite(figure.value) and figure.value >= 0, figure
+        assert figure.goal and figure.name
+    return {figure.name: figure for figure in figures}
+
+
+@pytest.mark.django_db
+def test_response_page_figures_count_requests_queries_and_reach_every_item() -> None:
+    figures = by_name(response_page.figures(common.TINY))
+    pages = 1 + math.ceil(common.TINY.input_items / 100)
+    fetched = figures["upstream requests to fetch the huge response"]
+    assert fetched.value == pages and fetched.met
+    assert figures["upstream requests to view it again"].value == 0
+    assert figures["response page SQL queries: huge minus one-message"].met
+    html = figures["response page HTML of the huge response (KB)"]
+    assert html.met, html.detail
+    assert len(figures) == 6
+
+
+@pytest.mark.django_db
+def test_trace_figure_compares_a_long_chain_with_one_turn() -> None:
+    (figure,) = trace_page.figures(common.TINY)
+    assert figure.value > 0 and "SQL queries" in figure.detail
+
+
+@pytest.mark.django_db
+def test_list_figures_keep_queries_per_page_constant() -> None:
+    ratio, queries = list_page.figures(common.TINY)
+    assert ratio.value > 0
+    assert queries.met, queries.detail
+
+
+@pytest.mark.django_db
+def test_import_figures_measure_child_memory_and_throughput() -> None:
+    memory, throughput = import_file.figures(common.TINY)
+    assert memory.value > 0 and "peak RSS" in memory.detail
+    assert throughput.value > 0
+
+
+def test_playground_figure_compares_with_raw_tiktoken() -> None:
+    tokens.install_encoding_files()  # from the bpe-openai wheel, verified; never downloads
+    (figure,) = playground_count.figures(common.TINY)
+    assert figure.value > 0
+
+
+def test_the_table_says_pass_or_miss_for_each_figure(capsys: pytest.CaptureFixture[str]) -> None:
+    figures = [
+        common.at_most("a ratio", 1.5, 2, unit="ratio"),
+        common.exactly("a count", 3, 0, detail="3 and 0"),
+    ]
+    common.print_table(figures)
+    lines = capsys.readouterr().out.splitlines()
+    assert "pass" in lines[2] and "1.50" in lines[2]
+    assert "MISS" in lines[3] and "3 and 0" in lines[3]
