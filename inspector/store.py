@@ -1,9 +1,11 @@
 """Fetch-and-keep, import and export: the bridge between client, schemas and the ORM."""
 
+import operator
 import time
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import reduce
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +13,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import DatabaseError, connection, transaction
-from django.db.models import Max, Q
+from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 from pydantic import ValidationError
 
@@ -847,14 +849,17 @@ def _item_key(item: Any) -> tuple[str, str, str]:
     )
 
 
-def _key_q(keys: Iterable[tuple[str, str, str]]) -> Q:
-    match = Q(pk__in=[])
-    for kind, call_id, item_id in keys:
-        if call_id:
-            match |= Q(type=kind, call_id=call_id)
-        else:
-            match |= Q(type=kind, call_id="", item_id=item_id)
-    return match
+def _key_conditions(keys: Iterable[tuple[str, str, str]]) -> list[Q]:
+    return [
+        Q(type=kind, call_id=call_id) if call_id else Q(type=kind, call_id="", item_id=item_id)
+        for kind, call_id, item_id in keys
+    ]
+
+
+def _matching_any(queryset: QuerySet[ToolCall], conditions: list[Q]) -> Iterator[ToolCall]:
+    """Rows matching any condition, asked in chunks: SQLite refuses one OR of thousands."""
+    for start in range(0, len(conditions), 200):
+        yield from queryset.filter(reduce(operator.or_, conditions[start : start + 200]))
 
 
 def _tool_call_row(stored: StoredResponse, audit: trace.CallAudit) -> ToolCall:
@@ -942,10 +947,11 @@ def index_tool_calls(stored: StoredResponse) -> int:
     replayed = {_item_key(e.item) for e in inputs if e in calls} - output_keys
     elsewhere = ToolCall.objects.exclude(response=stored)
     claimed = {
-        _call_key(t, c, i): (where, answered, row_id)
-        for t, c, i, where, answered, row_id in elsewhere.filter(
-            _key_q(output_keys | replayed)
-        ).values_list("type", "call_id", "item_id", "where", "answered", "pk")
+        _call_key(row.type, row.call_id, row.item_id): (row.where, row.answered, row.pk)
+        for row in _matching_any(
+            elsewhere.only("type", "call_id", "item_id", "where", "answered"),
+            _key_conditions(output_keys | replayed),
+        )
     }
     new_rows: list[ToolCall] = []
     taken_over: list[int] = []
@@ -990,25 +996,26 @@ def _text_of(value: Any) -> str:
 def _answer_earlier_calls(stored: StoredResponse, answers: list[Any]) -> None:
     """Give `answers` (items of `stored`) to the calls of other responses they answer."""
     by_key: dict[tuple[str, str], Any] = {}
-    match = Q(pk__in=[])
+    conditions: list[Q] = []
     for answer in answers:
         kind, value = trace.answer_key(answer) or ("", "")
         if kind == "mcp_approval_response":
             by_key.setdefault(("mcp_approval_request", value), answer)
             by_key.setdefault(("mcp_call", value), answer)
-            match |= Q(type="mcp_approval_request", item_id=value) | Q(
-                type="mcp_call", approval_request_id=value
-            )
+            conditions += [
+                Q(type="mcp_approval_request", item_id=value),
+                Q(type="mcp_call", approval_request_id=value),
+            ]
         elif kind == "local_shell_call_output":
             by_key.setdefault(("local_shell_call", value), answer)
-            match |= Q(type="local_shell_call") & (Q(call_id=value) | Q(item_id=value))
+            conditions.append(Q(type="local_shell_call") & (Q(call_id=value) | Q(item_id=value)))
         elif kind:
             by_key.setdefault((_ANSWERED_BY[kind], value), answer)
-            match |= Q(type=_ANSWERED_BY[kind], call_id=value)
+            conditions.append(Q(type=_ANSWERED_BY[kind], call_id=value))
     if not by_key:
         return
     changed = []
-    for row in ToolCall.objects.filter(match).exclude(response=stored):
+    for row in _matching_any(ToolCall.objects.exclude(response=stored), conditions):
         for value in (row.approval_request_id, row.call_id, row.item_id):
             answer = by_key.get((row.type, value)) if value else None
             if answer is not None:
