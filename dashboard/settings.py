@@ -225,3 +225,27 @@ IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES") or 200 * 1024 * 1024)
 # into memory, so any file imports in about the memory of its largest accepted entry.
 IMPORT_MAX_LINE_BYTES = int(os.environ.get("IMPORT_MAX_LINE_BYTES") or 64 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# Django's cache framework: what several workers and hosts share (the per-user rate limit on
+# upstream fetches). CACHE_URL: "db://TABLE" (default db://inspector_cache, a table in the
+# database: `manage.py createcachetable`, run by `prepare`), "redis://host:6379/0" (needs the
+# redis package), or "locmem://" (one process only: the limit is then per worker).
+CACHE_URL = os.environ.get("CACHE_URL") or "db://inspector_cache"
+
+
+def cache_config(url: str) -> dict[str, str]:
+    scheme, _, rest = url.partition("://")
+    if scheme == "db":
+        return {"BACKEND": "django.core.cache.backends.db.DatabaseCache",
+                "LOCATION": rest or "inspector_cache"}  # fmt: skip
+    if scheme == "locmem":
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": rest}
+    if scheme in ("redis", "rediss"):
+        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+    raise ImproperlyConfigured(f"CACHE_URL must start db://, redis:// or locmem://, not {url!r}")
+
+
+CACHES = {"default": cache_config(CACHE_URL)}
+# Upstream fetches per user (fetch, refresh, resume, replay, trace walk, playground API
+# counts): "30/min", "100/h", "5/10s"; empty or 0 for no limit.
+FETCH_RATE_LIMIT = os.environ.get("FETCH_RATE_LIMIT", "30/min")

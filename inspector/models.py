@@ -113,6 +113,13 @@ class StoredResponse(models.Model):
 
     class Meta:
         ordering = ["-created_at", "id"]
+        # The roles (inspector/access.py) are groups of these and of the default ones.
+        permissions = [
+            ("fetch_upstream", "Can fetch responses from the upstream API"),
+            ("review", "Can write notes and set the review status"),
+            ("import_responses", "Can import responses"),
+            ("export_unredacted", "Can export responses without redaction"),
+        ]
         indexes = [
             models.Index(fields=["-created_at", "id"], name="stored_newest_first"),
             # The list's equality filters, each still newest first without a sort.

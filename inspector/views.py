@@ -19,7 +19,18 @@ from django_htmx.http import (
 )
 from django_htmx.middleware import HtmxDetails
 
-from . import client, events, listing, notes, redaction, rendering, store, transcript, uploads
+from . import (
+    access,
+    client,
+    events,
+    listing,
+    notes,
+    redaction,
+    rendering,
+    store,
+    transcript,
+    uploads,
+)
 from . import playground as pg
 from .compare import compare_page
 from .forms import (
@@ -67,6 +78,7 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@access.need(access.VIEW)
 def index(request: HttpRequest) -> HttpResponse:
     return _index(request, LookupForm())
 
@@ -83,6 +95,7 @@ def _index(request: HttpRequest, form: LookupForm, status: int = 200) -> HttpRes
 
 
 @require_GET
+@access.need(access.VIEW)
 def lookup(request: HttpRequest) -> HttpResponse:
     form = LookupForm(request.GET)
     if not form.is_valid():
@@ -91,9 +104,11 @@ def lookup(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@access.need(access.VIEW)
 def response_detail(request: HttpRequest, response_id: str) -> HttpResponse:
     stored = StoredResponse.objects.filter(pk=response_id).first()
     if stored is None:
+        access.take_fetch(request)
         try:
             stored = store.fetch_response(response_id, user=request.user)
         except client.APIError as error:
@@ -102,6 +117,7 @@ def response_detail(request: HttpRequest, response_id: str) -> HttpResponse:
 
 
 @require_GET
+@access.need(access.VIEW)
 def response_input_items(request: HttpRequest, response_id: str) -> HttpResponse:
     stored = get_object_or_404(StoredResponse, pk=response_id)
     context = rendering.input_items_context(stored, request.GET.get("page"))
@@ -109,12 +125,14 @@ def response_input_items(request: HttpRequest, response_id: str) -> HttpResponse
 
 
 @require_GET
+@access.need(access.VIEW)
 def response_json(request: HttpRequest, response_id: str) -> HttpResponse:
     stored = get_object_or_404(StoredResponse, pk=response_id)
     return _export_json(request, store.export_bundle(stored))
 
 
 @require_POST
+@access.need(access.FETCH, fetch=True)
 def response_refresh(request: HttpRequest, response_id: str) -> HttpResponse:
     try:
         store.fetch_response(response_id, user=request.user)
@@ -124,6 +142,7 @@ def response_refresh(request: HttpRequest, response_id: str) -> HttpResponse:
 
 
 @require_POST
+@access.need(access.FETCH, fetch=True)
 def response_resume(request: HttpRequest, response_id: str) -> HttpResponse:
     stored = get_object_or_404(StoredResponse, pk=response_id)
     try:
@@ -153,6 +172,7 @@ def _playground(
 
 
 @require_GET
+@access.need(access.VIEW)
 def playground(request: HttpRequest) -> HttpResponse:
     source = request.GET.get("from", "")
     stored = StoredResponse.objects.filter(pk=source).first() if source else None
@@ -166,6 +186,7 @@ def playground(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@access.need(access.VIEW)
 def playground_session(request: HttpRequest, slug: str) -> HttpResponse:
     session = get_object_or_404(PlaygroundSession.objects.select_related("author"), slug=slug)
     form = PlaygroundForm(session.state)
@@ -174,6 +195,7 @@ def playground_session(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_POST
+@access.need(access.VIEW)
 def playground_count(request: HttpRequest) -> HttpResponse:
     form = PlaygroundForm(request.POST)
     status = 200 if form.is_valid() else 400
@@ -181,6 +203,7 @@ def playground_count(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
+@access.need(access.FETCH, fetch=True)
 def playground_api_count(request: HttpRequest) -> HttpResponse:
     form = PlaygroundForm(request.POST)
     if not form.is_valid():
@@ -191,17 +214,21 @@ def playground_api_count(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
+@access.need(access.VIEW)
 def playground_attribute(request: HttpRequest) -> HttpResponse:
     form = PlaygroundForm(request.POST)
     if not form.is_valid():
         return _playground(request, form, "attribution", 400)
     run = request.POST.get("confirm") == "1"
+    if run:
+        access.take_fetch(request)
     result = pg.attribution(form, request.POST.get("attribution", ""), run=run)
     status = result.error.http_status if result.error else 200
     return _playground(request, form, "attribution", status, attributed=result)
 
 
 @require_POST
+@access.need(access.SAVE_SESSION)
 def playground_save(request: HttpRequest) -> HttpResponse:
     form, save = PlaygroundForm(request.POST), pg.SaveForm(request.POST)
     form.is_valid()  # a session keeps what was typed, even half-finished JSON
@@ -216,6 +243,7 @@ def playground_save(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@access.need(access.VIEW)
 def response_item(
     request: HttpRequest, response_id: str, section: str, position: int
 ) -> HttpResponse:
@@ -229,6 +257,7 @@ def response_item(
 
 
 @require_GET
+@access.need(access.FETCH)
 def response_poll(request: HttpRequest, response_id: str) -> HttpResponse:
     """Re-fetch a queued or in-progress response; its page polls this until it settles."""
     stored = get_object_or_404(StoredResponse, pk=response_id)
@@ -247,6 +276,7 @@ def response_poll(request: HttpRequest, response_id: str) -> HttpResponse:
 
 
 @require_GET
+@access.need()  # staff only, checked below: the demo items, whatever the role
 def patterns(request: HttpRequest) -> HttpResponse:
     """Staff only: one demo item of every type, to review the whole visual vocabulary."""
     if not request.user.is_staff:
@@ -269,6 +299,7 @@ def _back_to(response_id: str, anchor: str) -> HttpResponseRedirect:
 
 
 @require_GET
+@access.need(access.VIEW)
 def response_notes(request: HtmxHttpRequest, response_id: str) -> HttpResponse:
     """The notes panel; the response page reloads it when a note is added to an item."""
     stored = get_object_or_404(StoredResponse, pk=response_id)
@@ -278,6 +309,7 @@ def response_notes(request: HtmxHttpRequest, response_id: str) -> HttpResponse:
 
 
 @require_POST
+@access.need(access.REVIEW)
 def note_add(request: HtmxHttpRequest, response_id: str) -> HttpResponse:
     """Add a note to a response or to one of its items; htmx gets those notes back."""
     stored = get_object_or_404(StoredResponse, pk=response_id)
@@ -304,6 +336,7 @@ def note_add(request: HtmxHttpRequest, response_id: str) -> HttpResponse:
 
 
 @require_POST
+@access.need(access.REVIEW)
 def review_set(request: HtmxHttpRequest, response_id: str) -> HttpResponse:
     stored = get_object_or_404(StoredResponse, pk=response_id)
     form = ReviewForm(request.POST)
@@ -323,6 +356,7 @@ def review_set(request: HtmxHttpRequest, response_id: str) -> HttpResponse:
 
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
+@access.need(access.IMPORT)
 def import_page(request: HttpRequest) -> HttpResponse:
     """Upload a file of responses or bundles; the same line-level report as the command.
 
@@ -366,6 +400,7 @@ def _import_upload(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@access.need(access.VIEW)
 def compare_pick(request: HttpRequest) -> HttpResponse:
     """Two ids (from the list's checkboxes or the response page's form) -> the compare page."""
     form = CompareForm(request.GET)
@@ -377,11 +412,13 @@ def compare_pick(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@access.need(access.VIEW)
 def response_compare(request: HttpRequest, response_id: str, other_id: str) -> HttpResponse:
     pair = []
     for rid in (response_id, other_id):
         stored = StoredResponse.objects.filter(pk=rid).first()
         if stored is None:
+            access.take_fetch(request)
             try:
                 stored = store.fetch_response(rid, user=request.user)
             except client.APIError as error:
@@ -412,11 +449,13 @@ def _trace_context(
 
 
 @require_GET
+@access.need(access.VIEW)
 def response_trace(request: HttpRequest, response_id: str) -> HttpResponse:
     return render(request, "inspector/response_trace.html", _trace_context(request, response_id))
 
 
 @require_POST
+@access.need(access.FETCH, fetch=True)
 def response_trace_step(request: HttpRequest, response_id: str) -> HttpResponse:
     """Fetch one missing ancestor of the chain; htmx calls this again until none is missing."""
     url = reverse("inspector:response-trace", args=[response_id])
@@ -447,6 +486,7 @@ def _markdown(request: HttpRequest, text: str) -> HttpResponse:
 
 
 @require_GET
+@access.need(access.VIEW)
 def response_markdown(request: HttpRequest, response_id: str) -> HttpResponse:
     stored = get_object_or_404(StoredResponse, pk=response_id)
     chain = store.Chain(end_id=stored.id, responses=[stored])
@@ -456,6 +496,7 @@ def response_markdown(request: HttpRequest, response_id: str) -> HttpResponse:
 
 
 @require_GET
+@access.need(access.VIEW)
 def response_trace_markdown(request: HttpRequest, response_id: str) -> HttpResponse:
     chain = store.chain_ending_at(response_id)
     if not chain.responses:
@@ -466,6 +507,7 @@ def response_trace_markdown(request: HttpRequest, response_id: str) -> HttpRespo
 
 
 @require_GET
+@access.need(access.VIEW)
 def response_trace_json(request: HttpRequest, response_id: str) -> HttpResponse:
     chain = store.chain_ending_at(response_id)
     if not chain.responses:
@@ -474,6 +516,7 @@ def response_trace_json(request: HttpRequest, response_id: str) -> HttpResponse:
 
 
 @require_GET
+@access.need(access.VIEW)
 def tool_calls(request: HttpRequest) -> HttpResponse:
     name, kind, flag = (request.GET.get(key, "")[:200] for key in ("name", "type", "flag"))
     rows = store.tool_calls(name=name, kind=kind, flag=flag)
@@ -503,9 +546,11 @@ def tool_calls(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@access.need(access.VIEW)
 def response_events(request: HttpRequest, response_id: str) -> HttpResponse:
     stored = StoredResponse.objects.filter(pk=response_id).first()
     if stored is None:
+        access.take_fetch(request)
         try:
             stored = store.fetch_response(response_id, user=request.user)
         except client.APIError as error:
@@ -543,12 +588,14 @@ def _events_page(
 
 
 @require_GET
+@access.need(access.VIEW)
 def response_events_json(request: HttpRequest, response_id: str) -> HttpResponse:
     stored = get_object_or_404(StoredResponse, pk=response_id)
     return _export_json(request, store.export_events(stored))
 
 
 @require_POST
+@access.need(access.FETCH, fetch=True)
 def response_events_replay(request: HttpRequest, response_id: str) -> HttpResponse:
     stored = get_object_or_404(StoredResponse, pk=response_id)
     form = ReplayForm(request.POST)
@@ -562,6 +609,7 @@ def response_events_replay(request: HttpRequest, response_id: str) -> HttpRespon
 
 
 @require_POST
+@access.need(access.FETCH)
 def response_events_follow(request: HttpRequest, response_id: str) -> HttpResponse:
     stored = get_object_or_404(StoredResponse, pk=response_id)
     form = FollowForm(request.POST)

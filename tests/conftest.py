@@ -2,6 +2,7 @@ import os
 from collections.abc import Iterator
 
 import pytest
+from django.contrib.auth.models import Group
 from django.test import Client
 
 from inspector import client as upstream_client
@@ -35,7 +36,11 @@ def upstream(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeUpstream]:
 
 @pytest.fixture
 def user(django_user_model):  # type: ignore[no-untyped-def]
-    return django_user_model.objects.create_user("alice", password="a-long-test-password-42")
+    """A user with the admin role (every permission of the app, but not staff); tests of
+    the other roles make their own users (tests/test_roles.py)."""
+    alice = django_user_model.objects.create_user("alice", password="a-long-test-password-42")
+    alice.groups.add(Group.objects.get(name="admin"))
+    return alice
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
+from django.contrib.auth.models import Group
 from django.test import Client
 
 from inspector import client as upstream_client
@@ -77,7 +78,8 @@ def test_a_pasted_id_is_fetched_over_http_kept_and_shown_again_without_a_request
     stand_in, django_user_model
 ):
     assert upstream_client._transport_override is None
-    django_user_model.objects.create_user("alice", password=PASSWORD)
+    alice = django_user_model.objects.create_user("alice", password=PASSWORD)
+    alice.groups.add(Group.objects.get(name="fetcher"))
     browser = Client(enforce_csrf_checks=True)
 
     # Log in through the real form.

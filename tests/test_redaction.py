@@ -6,6 +6,7 @@ from collections import Counter
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import Group
 from django.core.management import call_command
 
 from inspector import redaction, store
@@ -162,6 +163,9 @@ def test_the_markdown_export_redacts_and_says_so_on_its_last_line(logged_in, wit
 def test_unredacted_exports_are_refused_to_users_without_the_permission(
     logged_in, with_secrets, django_user_model
 ):
+    viewer = django_user_model.objects.create_user("vic", password="a-long-test-password-42")
+    viewer.groups.add(Group.objects.get(name="fetcher"))
+    logged_in.force_login(viewer)
     assert logged_in.get(f"/responses/{with_secrets}.json?redact=0").status_code == 403
     admin = django_user_model.objects.create_superuser("root", "", "a-long-test-password-42")
     logged_in.force_login(admin)

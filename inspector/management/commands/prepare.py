@@ -1,4 +1,5 @@
-"""First-run preparation: migrate, load the demo, and create a first user if none exists."""
+"""First-run preparation: migrate, make the cache table, load the demo, and create a first
+user if none exists."""
 
 import secrets
 from typing import Any
@@ -18,6 +19,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, no_demo: bool = False, **options: Any) -> None:
         call_command("migrate", verbosity=0)
+        # The database cache (CACHE_URL db://…, the default) shares the fetch rate limit.
+        call_command("createcachetable", verbosity=0)
         if not no_demo:
             call_command("load_demo", stdout=self.stdout, stderr=self.stderr)
         users = get_user_model()

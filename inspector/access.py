@@ -1,0 +1,170 @@
+"""Who may do what: the roles (Django groups), the permission each view needs, and the
+per-user rate limit on upstream fetches.
+
+A role is a group with a fixed set of permissions, created by migration 0010 and kept
+present by `sync_roles` after every migrate (a flush empties the groups table). Every view
+carries `@need(...)`: the server refuses what a user may not do with 403 whatever the page
+showed; templates hide it with `perms`. Superusers have every permission.
+
+The rate limit counts upstream fetches per user in fixed windows through Django's cache
+framework, so every worker and host that shares the cache (the database cache by default)
+shares the count. A slot is claimed with cache.add, which is atomic on every backend (a
+unique key on the database cache), so concurrent requests can never overshoot the limit.
+"""
+
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+VIEW = "inspector.view_storedresponse"
+FETCH = "inspector.fetch_upstream"
+REVIEW = "inspector.review"
+IMPORT = "inspector.import_responses"
+DELETE = "inspector.delete_storedresponse"
+UNREDACTED = "inspector.export_unredacted"
+SAVE_SESSION = "inspector.add_playgroundsession"
+AUDIT = "inspector.view_auditentry"
+
+#: role (group name) -> its permissions ("app_label.codename"). Each role can read.
+READ = (VIEW, "inspector.view_playgroundsession", SAVE_SESSION)
+ROLES: dict[str, tuple[str, ...]] = {
+    "viewer": READ,
+    "fetcher": (*READ, FETCH),
+    "reviewer": (*READ, REVIEW),
+    "importer": (*READ, IMPORT),
+    "admin": (*READ, FETCH, REVIEW, IMPORT, DELETE, UNREDACTED),
+}
+
+#: What each permission lets a user do, for the 403 page.
+WHAT = {
+    VIEW: "read stored responses (the viewer role)",
+    FETCH: "fetch from the upstream API (the fetcher role)",
+    REVIEW: "write notes and set review status (the reviewer role)",
+    IMPORT: "import responses (the importer role)",
+    DELETE: "delete stored responses (the admin role)",
+    UNREDACTED: "export without redaction (the admin role)",
+    SAVE_SESSION: "save playground sessions (the viewer role)",
+    AUDIT: "read the audit trail (the admin role)",
+}
+
+
+def sync_roles(**kwargs: Any) -> None:
+    """Create the role groups that are missing, with their permissions (post_migrate).
+
+    A group that exists is left as the admins made it.
+    """
+    from django.contrib.auth.models import Group, Permission
+
+    for name, perms in ROLES.items():
+        group, created = Group.objects.get_or_create(name=name)
+        if created:
+            codenames = [perm.split(".", 1)[1] for perm in perms]
+            found = Permission.objects.filter(
+                content_type__app_label="inspector", codename__in=codenames
+            )
+            group.permissions.set(found)
+
+
+# --- the rate limit on upstream fetches ---------------------------------------------------
+
+_RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*(s|sec|second|m|min|minute|h|hour|d|day)s?\s*$")
+_SECONDS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600,
+            "hour": 3600, "d": 86400, "day": 86400}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Rate:
+    count: int
+    seconds: int
+
+    def __str__(self) -> str:
+        return f"{self.count} per {self.seconds} s"
+
+
+def parse_rate(text: str) -> Rate | None:
+    """ "30/min", "100/h", "5/10s" -> Rate; "" or "0/min" -> None (no limit)."""
+    if not text.strip():
+        return None
+    match = _RATE.match(text.lower())
+    if match is None:
+        raise ImproperlyConfigured(f"FETCH_RATE_LIMIT: {text!r} is not like 30/min or 100/h")
+    count, times, unit = int(match.group(1)), int(match.group(2) or 1), match.group(3)
+    return Rate(count, times * _SECONDS[unit]) if count else None
+
+
+class FetchLimited(Exception):
+    """A user made as many upstream fetches as FETCH_RATE_LIMIT allows in this window."""
+
+    def __init__(self, rate: Rate, retry_after: int) -> None:
+        super().__init__(f"{rate.count} upstream fetches per {rate.seconds} s")
+        self.rate = rate
+        self.retry_after = retry_after
+
+
+def take_fetch_slot(user_id: Any, rate: Rate | None, now: float | None = None) -> None:
+    """Claim one fetch for `user_id` in the current window, or raise FetchLimited."""
+    if rate is None:
+        return
+    now = time.time() if now is None else now
+    window = int(now // rate.seconds)
+    key = f"inspector:fetch-rate:{user_id}:{rate.seconds}:{window}"
+    timeout = rate.seconds + 5
+    start = cache.get(f"{key}:next", 0)
+    for slot in range(start, rate.count):
+        if cache.add(f"{key}:{slot}", 1, timeout):
+            cache.set(f"{key}:next", slot + 1, timeout)
+            return
+    raise FetchLimited(rate, retry_after=max(1, int((window + 1) * rate.seconds - now) + 1))
+
+
+def take_fetch(request: HttpRequest) -> None:
+    """The user may fetch from upstream now: the permission, then one slot of the limit."""
+    if not request.user.has_perm(FETCH):
+        raise PermissionDenied(WHAT[FETCH])
+    take_fetch_slot(request.user.pk, parse_rate(settings.FETCH_RATE_LIMIT))
+
+
+# --- the decorator every view carries -----------------------------------------------------
+
+
+def need(*perms: str, fetch: bool = False) -> Callable[[Any], Any]:
+    """The view needs `perms` (403 otherwise); `fetch`: it fetches, so take a rate slot.
+
+    A FetchLimited raised anywhere in the view (a fetch it makes only sometimes) becomes
+    the 429 page.
+    """
+
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            missing = [perm for perm in perms if not request.user.has_perm(perm)]
+            if missing:
+                raise PermissionDenied("; ".join(WHAT.get(p, p) for p in missing))
+            try:
+                if fetch:
+                    take_fetch(request)
+                return view(request, *args, **kwargs)
+            except FetchLimited as limited:
+                return rate_limited(request, limited)
+
+        wrapped.required_permissions = perms  # type: ignore[attr-defined]
+        return wrapped
+
+    return decorate
+
+
+def rate_limited(request: HttpRequest, limited: FetchLimited) -> HttpResponse:
+    context = {"rate": limited.rate, "retry_after": limited.retry_after,
+               "setting": settings.FETCH_RATE_LIMIT}  # fmt: skip
+    answer = render(request, "429.html", context, status=429)
+    answer["Retry-After"] = str(limited.retry_after)
+    return answer
