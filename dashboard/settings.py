@@ -249,3 +249,8 @@ CACHES = {"default": cache_config(CACHE_URL)}
 # Upstream fetches per user (fetch, refresh, resume, replay, trace walk, playground API
 # counts): "30/min", "100/h", "5/10s"; empty or 0 for no limit.
 FETCH_RATE_LIMIT = os.environ.get("FETCH_RATE_LIMIT", "30/min")
+# The audit trail's remote address: behind a reverse proxy REMOTE_ADDR is the proxy's. List
+# the proxies (IPs or networks, comma-separated) whose X-Forwarded-For is to be believed.
+TRUSTED_PROXIES = [
+    p.strip() for p in os.environ.get("TRUSTED_PROXIES", "").split(",") if p.strip()
+]

@@ -41,7 +41,7 @@ ROLES: dict[str, tuple[str, ...]] = {
     "fetcher": (*READ, FETCH),
     "reviewer": (*READ, REVIEW),
     "importer": (*READ, IMPORT),
-    "admin": (*READ, FETCH, REVIEW, IMPORT, DELETE, UNREDACTED),
+    "admin": (*READ, FETCH, REVIEW, IMPORT, DELETE, UNREDACTED, AUDIT),
 }
 
 #: What each permission lets a user do, for the 403 page.
@@ -72,6 +72,11 @@ def sync_roles(**kwargs: Any) -> None:
                 content_type__app_label="inspector", codename__in=codenames
             )
             group.permissions.set(found)
+
+
+def may_delete(user: Any, stored: Any) -> bool:
+    """Admins delete any stored response; a user, those they fetched (or imported)."""
+    return bool(user.has_perm(DELETE) or (user.pk and stored.fetched_by_id == user.pk))
 
 
 # --- the rate limit on upstream fetches ---------------------------------------------------

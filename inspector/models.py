@@ -306,3 +306,36 @@ class StreamEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.response_id} #{self.sequence_number} {self.type}"
+
+
+class AuditEntry(models.Model):
+    """Who fetched, viewed, exported, imported or deleted which response, when, from where.
+
+    Written by the views (inspector/audit.py), read-only in the admin. Keeps the username as
+    it was, so an entry outlives its user; `response_id` is not a foreign key, so it outlives
+    the response. Never holds the API key (audit.record masks it).
+    """
+
+    class Action(models.TextChoices):
+        FETCHED = "fetched", "fetched from upstream"
+        VIEWED = "viewed", "viewed"
+        EXPORTED = "exported", "exported"
+        IMPORTED = "imported", "imported"
+        DELETED = "deleted", "deleted"
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    username = models.CharField(max_length=150, blank=True)
+    action = models.CharField(max_length=16, choices=Action.choices, db_index=True)
+    response_id = models.CharField(max_length=128, blank=True, db_index=True)
+    detail = models.CharField(max_length=500, blank=True)
+    remote_addr = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name_plural = "audit entries"
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.username} {self.action} {self.response_id}"

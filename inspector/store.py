@@ -680,6 +680,13 @@ def demo_responses() -> list[StoredResponse]:
     )
 
 
+def delete_response(stored: StoredResponse) -> None:
+    """Forget a stored response and all that hangs on it (items, notes, tool calls, events);
+    nothing is sent upstream."""
+    with transaction.atomic():
+        stored.delete()
+
+
 # --- traces: the chain that ends at a response ---------------------------------------------
 
 TRACE_KIND = "responses-inspector.trace"

@@ -33,6 +33,7 @@ urlpatterns = [
     path("responses/<rid:response_id>/notes/add/", views.note_add, name="note-add"),
     path("responses/<rid:response_id>/review/", views.review_set, name="review-set"),
     path("responses/<rid:response_id>/", views.response_detail, name="response-detail"),
+    path("responses/<rid:response_id>/delete/", views.response_delete, name="response-delete"),
     path("responses/<rid:response_id>.json", views.response_json, name="response-json"),
     path("responses/<rid:response_id>.md", views.response_markdown, name="response-markdown"),
     path("responses/<rid:response_id>/trace/", views.response_trace, name="response-trace"),

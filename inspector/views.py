@@ -21,6 +21,7 @@ from django_htmx.middleware import HtmxDetails
 
 from . import (
     access,
+    audit,
     client,
     events,
     listing,
@@ -58,8 +59,29 @@ def _unredacted(request: HttpRequest) -> bool:
 
 
 def _export_json(request: HttpRequest, export: dict[str, Any]) -> JsonResponse:
-    data = export if _unredacted(request) else redaction.redact_export(export)
+    raw = _unredacted(request)
+    _exported(request, raw)
+    data = export if raw else redaction.redact_export(export)
     return JsonResponse(data, json_dumps_params={"indent": 2})
+
+
+def _exported(request: HttpRequest, raw: bool) -> None:
+    response_id = (request.resolver_match.kwargs if request.resolver_match else {}).get(
+        "response_id", ""
+    )
+    detail = request.path + (" (unredacted)" if raw else "")
+    audit.record(request, audit.Action.EXPORTED, response_id, detail)
+
+
+def _fetched(request: HttpRequest, response_id: str) -> StoredResponse:
+    """Fetch and keep a response; the audit trail says who, whether it worked or not."""
+    try:
+        stored = store.fetch_response(response_id, user=request.user)
+    except client.APIError as error:
+        audit.record(request, audit.Action.FETCHED, response_id, f"failed: {error.title}")
+        raise
+    audit.record(request, audit.Action.FETCHED, response_id)
+    return stored
 
 
 def upstream_error(request: HttpRequest, error: client.APIError, response_id: str) -> HttpResponse:
@@ -110,9 +132,10 @@ def response_detail(request: HttpRequest, response_id: str) -> HttpResponse:
     if stored is None:
         access.take_fetch(request)
         try:
-            stored = store.fetch_response(response_id, user=request.user)
+            stored = _fetched(request, response_id)
         except client.APIError as error:
             return upstream_error(request, error, response_id)
+    audit.record(request, audit.Action.VIEWED, stored.id)
     return render(request, "inspector/response_detail.html", response_page(stored))
 
 
@@ -135,7 +158,7 @@ def response_json(request: HttpRequest, response_id: str) -> HttpResponse:
 @access.need(access.FETCH, fetch=True)
 def response_refresh(request: HttpRequest, response_id: str) -> HttpResponse:
     try:
-        store.fetch_response(response_id, user=request.user)
+        _fetched(request, response_id)
     except client.APIError as error:
         return upstream_error(request, error, response_id)
     return HttpResponseRedirect(reverse("inspector:response-detail", args=[response_id]))
@@ -145,6 +168,7 @@ def response_refresh(request: HttpRequest, response_id: str) -> HttpResponse:
 @access.need(access.FETCH, fetch=True)
 def response_resume(request: HttpRequest, response_id: str) -> HttpResponse:
     stored = get_object_or_404(StoredResponse, pk=response_id)
+    audit.record(request, audit.Action.FETCHED, response_id, "resume input items")
     try:
         store.resume_input_items(stored)
     except client.APIError as error:
@@ -263,7 +287,7 @@ def response_poll(request: HttpRequest, response_id: str) -> HttpResponse:
     stored = get_object_or_404(StoredResponse, pk=response_id)
     error = None
     try:
-        stored = store.fetch_response(response_id, user=request.user)
+        stored = _fetched(request, response_id)
     except client.APIError as failure:
         error = failure
     context = rendering.poll_context(stored, error)
@@ -282,6 +306,25 @@ def patterns(request: HttpRequest) -> HttpResponse:
     if not request.user.is_staff:
         raise PermissionDenied
     return render(request, "inspector/patterns.html", rendering.patterns_page())
+
+
+@require_http_methods(["GET", "POST"])
+@access.need(access.VIEW)
+def response_delete(request: HttpRequest, response_id: str) -> HttpResponse:
+    """Delete a stored response (admins, or the user who fetched it), after a confirmation.
+
+    Only what this dashboard keeps goes (items, notes, tool calls, events); nothing is sent
+    upstream.
+    """
+    stored = get_object_or_404(StoredResponse, pk=response_id)
+    if not access.may_delete(request.user, stored):
+        raise PermissionDenied(access.WHAT[access.DELETE] + ", or having fetched it yourself")
+    if request.method == "GET":
+        return render(request, "inspector/response_delete.html", {"stored": stored})
+    store.delete_response(stored)
+    audit.record(request, audit.Action.DELETED, response_id)
+    messages.success(request, f"Deleted {response_id} from this dashboard (not upstream).")
+    return redirect("inspector:index")
 
 
 # --- notes and review status --------------------------------------------------------------
@@ -393,6 +436,7 @@ def _import_upload(request: HttpRequest) -> HttpResponse:
         return _import_refused(request)
     # Iterating the upload reads it a chunk at a time (UploadedFile.chunks), never whole.
     report = store.import_lines(upload, user=request.user)
+    audit.record(request, audit.Action.IMPORTED, "", f"{upload.name}: {report.summary()}")
     return _import_render(request, ImportForm(), report=report, name=upload.name)
 
 
@@ -420,9 +464,10 @@ def response_compare(request: HttpRequest, response_id: str, other_id: str) -> H
         if stored is None:
             access.take_fetch(request)
             try:
-                stored = store.fetch_response(rid, user=request.user)
+                stored = _fetched(request, rid)
             except client.APIError as error:
                 return upstream_error(request, error, rid)
+        audit.record(request, audit.Action.VIEWED, stored.id, "compare")
         pair.append(stored)
     return render(request, "inspector/response_compare.html", compare_page(*pair))
 
@@ -451,6 +496,7 @@ def _trace_context(
 @require_GET
 @access.need(access.VIEW)
 def response_trace(request: HttpRequest, response_id: str) -> HttpResponse:
+    audit.record(request, audit.Action.VIEWED, response_id, "trace")
     return render(request, "inspector/response_trace.html", _trace_context(request, response_id))
 
 
@@ -463,7 +509,7 @@ def response_trace_step(request: HttpRequest, response_id: str) -> HttpResponse:
     error = None
     if chain.missing:
         try:
-            store.fetch_response(chain.missing, user=request.user)
+            _fetched(request, chain.missing)
         except client.APIError as failure:
             error = failure
         else:
@@ -481,7 +527,9 @@ def response_trace_step(request: HttpRequest, response_id: str) -> HttpResponse:
 
 def _markdown(request: HttpRequest, text: str) -> HttpResponse:
     # Plain text, never HTML: X-Content-Type-Options: nosniff is set on every response.
-    text = text if _unredacted(request) else redaction.redact_markdown(text)
+    raw = _unredacted(request)
+    _exported(request, raw)
+    text = text if raw else redaction.redact_markdown(text)
     return HttpResponse(text, content_type="text/markdown; charset=utf-8")
 
 
@@ -552,7 +600,7 @@ def response_events(request: HttpRequest, response_id: str) -> HttpResponse:
     if stored is None:
         access.take_fetch(request)
         try:
-            stored = store.fetch_response(response_id, user=request.user)
+            stored = _fetched(request, response_id)
         except client.APIError as error:
             return upstream_error(request, error, response_id)
     return _events_page(request, stored)
@@ -601,6 +649,7 @@ def response_events_replay(request: HttpRequest, response_id: str) -> HttpRespon
     form = ReplayForm(request.POST)
     if not form.is_valid():
         return _events_page(request, stored, form=form, status=400)
+    audit.record(request, audit.Action.FETCHED, stored.id, "replay events")
     result = store.replay_events(stored, form.cleaned_data["starting_after"])
     if result.error is not None and not result.kept:
         return _events_page(request, stored, result=result, status=result.error.http_status)

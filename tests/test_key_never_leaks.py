@@ -17,7 +17,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from inspector import client as upstream_client
 from inspector import store
-from inspector.models import PlaygroundSession, StoredResponse
+from inspector.models import AuditEntry, PlaygroundSession, StoredResponse
 from tests import hostile
 from tests.conftest import TEST_KEY
 from tests.upstream import FakeUpstream, serve
@@ -158,6 +158,8 @@ def test_no_route_error_page_log_or_export_shows_the_key(sweep, upstream, caplog
     for url, status, content in answers:
         assert leaks(content) == [], (url, status)
     assert leaks(logged(caplog)) == []
+    assert AuditEntry.objects.count() > 50
+    assert leaks(str(list(AuditEntry.objects.values()))) == []
     assert "Incorrect API key provided: [OPENAI_API_KEY]." in logged_page(sweep, "resp_echo401")
 
 

@@ -1,0 +1,58 @@
+"""The audit trail: who fetched, viewed, exported, imported or deleted which response, when,
+and from which address (behind a trusted reverse proxy, the client's, not the proxy's)."""
+
+import ipaddress
+from collections.abc import Sequence
+
+from django.conf import settings
+from django.http import HttpRequest
+
+from .models import AuditEntry
+
+Action = AuditEntry.Action
+
+
+def _in(address: str, networks: Sequence[str]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return False
+    for network in networks:
+        try:
+            if ip in ipaddress.ip_network(network.strip(), strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
+
+
+def client_address(remote: str, forwarded_for: str, trusted: Sequence[str]) -> str | None:
+    """The client's address: REMOTE_ADDR, unless it is a trusted proxy; then the nearest
+    address in X-Forwarded-For that is not a trusted proxy (right to left: the left part is
+    whatever the client claimed). None if no valid address is found."""
+    hops = [remote, *reversed([h.strip() for h in forwarded_for.split(",") if h.strip()])]
+    for number, hop in enumerate(hops, 1):
+        if not _in(hop, ["0.0.0.0/0", "::/0"]):
+            return None  # not an address: stop rather than believe what comes after
+        if not _in(hop, trusted) or number == len(hops):
+            return hop
+    return None
+
+
+def record(request: HttpRequest, action: str, response_id: str = "", detail: str = "") -> None:
+    """Write one entry; the configured API key can never be part of it."""
+    user = request.user if request.user.is_authenticated else None
+    if key := settings.OPENAI_API_KEY:
+        detail = detail.replace(key, "[OPENAI_API_KEY]")
+    AuditEntry.objects.create(
+        user=user,
+        username=user.get_username() if user else "",
+        action=action,
+        response_id=response_id[:128],
+        detail=detail[:500],
+        remote_addr=client_address(
+            request.META.get("REMOTE_ADDR", ""),
+            request.META.get("HTTP_X_FORWARDED_FOR", ""),
+            settings.TRUSTED_PROXIES,
+        ),
+    )
