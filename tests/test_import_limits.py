@@ -119,25 +119,32 @@ def peak_while_importing(path: Path) -> tuple[int, store.ImportReport]:
         tracemalloc.stop()
 
 
-@pytest.mark.parametrize("shape", ["jsonl", "array"])
-def test_a_50_mb_file_imports_in_a_small_fraction_of_its_size(tmp_path, shape):
-    path = tmp_path / f"big.{shape}"
-    count, text = 100, 500_000  # 100 entries of about 0.5 MB: a ~50 MB file
+def big_file(path: Path, shape: str, first: int, count: int, text: int) -> int:
     with path.open("wb") as out:
         out.write(b"[" if shape == "array" else b"")
-        for number in range(count):
+        for number in range(first, first + count):
             if shape == "array":
-                out.write(b"," if number else b"")
+                out.write(b"," if number > first else b"")
                 out.write(json.dumps(bundle(number, text)).encode())
             else:
                 out.write(line(number, text))
         out.write(b"]" if shape == "array" else b"")
-    size = path.stat().st_size
-    assert size > 47 * MB
-    peak, report = peak_while_importing(path)
-    assert (report.imported, report.failed) == (count, 0)
-    # About one entry's worth (the line, its parsed form, the rows written), not the file.
-    assert peak < size / 8, f"peak {peak / MB:.1f} MB for a {size / MB:.0f} MB file"
+    return path.stat().st_size
+
+
+@pytest.mark.parametrize("shape", ["jsonl", "array"])
+def test_a_50_mb_file_imports_in_the_memory_of_a_12_mb_one(tmp_path, shape):
+    """Constant memory: four times the entries (~12 MB, then ~48 MB) cost no more."""
+    text = 500_000  # entries of about 0.5 MB
+    big_file(tmp_path / f"small.{shape}", shape, 0, 25, text)
+    large = big_file(tmp_path / f"large.{shape}", shape, 1000, 100, text)
+    assert large > 47 * MB
+    small_peak, report = peak_while_importing(tmp_path / f"small.{shape}")
+    assert (report.imported, report.failed) == (25, 0)
+    large_peak, report = peak_while_importing(tmp_path / f"large.{shape}")
+    assert (report.imported, report.failed) == (100, 0)
+    assert large_peak < small_peak + 4 * MB, (small_peak / MB, large_peak / MB)
+    assert large_peak < large / 2, f"peak {large_peak / MB:.1f} MB for {large / MB:.0f} MB"
 
 
 def test_a_line_far_over_the_limit_is_skipped_without_holding_it(tmp_path, settings):
