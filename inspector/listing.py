@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from . import pricing
 from .models import WITH_ERROR, Note, StoredResponse
-from .schemas import Response, item_adapter
+from .schemas import Response, Schema, item_adapter
 from .schemas.content import InputTextPart, OutputTextPart, RefusalPart
 from .schemas.items import (
     CodeInterpreterCallItem,
@@ -95,14 +95,15 @@ def response_search_text(response: Response) -> str:
 
 
 def extend_search_text(current: str, raw_items: Iterable[Any]) -> str:
-    """`current` plus the text of a page of raw input items, within the cap."""
+    """`current` plus the text of a page of input items (raw, or already parsed), within the
+    cap."""
     room = SEARCH_TEXT_MAX - len(current) - 1
     if room <= 0:
         return current
-    more = _join(
-        (text for raw in raw_items for text in item_texts(item_adapter.validate_python(raw))),
-        room,
+    items = (
+        raw if isinstance(raw, Schema) else item_adapter.validate_python(raw) for raw in raw_items
     )
+    more = _join((text for item in items for text in item_texts(item)), room)
     return f"{current}\n{more}" if current and more else current or more
 
 

@@ -35,6 +35,9 @@ from .schemas.tools import ImageGenerationTool
 LONG_TEXT = 20_000
 #: Longer texts are shown as plain text even in full: rendering them as Markdown costs seconds.
 MARKDOWN_MAX = 200_000
+#: Turns of a trace shown in full at first; later ones load when scrolled to (an item costs
+#: about a millisecond to render: a 40-turn trace stays within 8x a one-turn one).
+TRACE_FULL_TURNS = 8
 #: Tokens of a logprobs view shown before "show all".
 LOGPROB_TOKENS = 2_000
 #: Characters of a data: image URL inlined before "show all" (about 6 MB of image).
@@ -298,13 +301,71 @@ def json_block(value: Any, full: bool, url: str | None) -> SafeString:
 RAW_ITEM_MAX = LONG_TEXT * 5
 
 
+#: Every byte but the control characters (JSON escapes those, and `"` and `\\`).
+_NOT_CONTROL = bytes(range(32, 256))
+
+
+def _json_size(text: str) -> tuple[int, int]:
+    """Characters and UTF-8 bytes of `text` as a JSON string (ensure_ascii off), counted
+    without writing it: a few C-speed passes over its bytes instead of escaping megabytes.
+    A quote, a backslash, a tab, a newline and the like take one more character (a backslash
+    before them); other control characters five more (\\u0001)."""
+    data = text.encode("utf-8", "surrogatepass")  # a lone surrogate counts, never raises
+    controls = data.translate(None, _NOT_CONTROL)
+    short = sum(controls.count(c) for c in b"\b\t\n\f\r")
+    extra = data.count(b'"') + data.count(b"\\") + short + 5 * (len(controls) - short) + 2
+    return len(text) + extra, len(data) + extra
+
+
+def _utf8_size(text: str) -> int:
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
+def _cut_strings(value: Any, limit: int, cut: list[int]) -> Any:
+    """`value` with each string longer than `limit` cut to `limit`; `cut` counts the
+    characters and UTF-8 bytes of pretty JSON that this leaves out."""
+    if isinstance(value, str):
+        if len(value) <= limit:
+            return value
+        whole, kept = _json_size(value), _json_size(value[:limit])
+        cut[0] += whole[0] - kept[0]
+        cut[1] += whole[1] - kept[1]
+        return value[:limit]
+    if isinstance(value, dict):
+        return {key: _cut_strings(item, limit, cut) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_cut_strings(item, limit, cut) for item in value]
+    return value
+
+
+def clipped_json(value: Any, limit: int) -> tuple[Clip, int]:
+    """`clip(pretty_json(value), limit=limit)` and the whole text's size in UTF-8 bytes,
+    without writing out the whole of a long string (a 2 MB answer) only to cut it.
+
+    Strings are cut to `limit` characters first: everything before the first cut string is
+    unchanged, and that string alone reaches past `limit`, so the first `limit` characters
+    come out the same; the characters each cut leaves out are counted.
+    """
+    if hasattr(value, "wire"):
+        value = value.wire
+    cut = [0, 0]
+    try:
+        short = _cut_strings(value, limit, cut)
+    except RecursionError:  # hostile nesting: the plain way, as deep as json itself goes
+        short, cut = value, [0, 0]
+    text = pretty_json(short)
+    part = clip(text, limit=limit)
+    return Clip(part.shown, part.hidden + cut[0]), _utf8_size(text) + cut[1]
+
+
 def raw_item_json(value: Any, full: bool, url: str | None, bundle_url: str | None) -> SafeString:
     """An item's raw JSON: cut at LONG_TEXT (or RAW_ITEM_MAX in the full view)."""
-    text = pretty_json(value)
+    part, _ = clipped_json(value, RAW_ITEM_MAX if full else LONG_TEXT)
+    # Plain, like the response's own raw JSON: it sits collapsed, and highlighting every
+    # item's JSON cost a third of a long page's time (docs/benchmarks.md).
+    block = text_block(part.shown, True, None, css="json")
     if not full:
-        return code_block(text, "json", False, url)
-    part = clip(text, limit=RAW_ITEM_MAX)
-    block = code_block(part.shown, "json", True, None)
+        return format_html("{}{}", block, show_all_link(part.hidden, url)) if part.cut else block
     if not part.cut:
         return block
     where = (
@@ -1222,9 +1283,8 @@ class RawJson:
 
 def raw_json(stored: StoredResponse) -> RawJson:
     """The stored body, secrets masked, pretty, cut after LONG_TEXT * 5 characters."""
-    text = pretty_json(mask_secrets(stored.body))
-    part = clip(text, limit=LONG_TEXT * 5)
-    return RawJson(part.shown, part.hidden, len(text.encode()))
+    part, size = clipped_json(mask_secrets(stored.body), LONG_TEXT * 5)
+    return RawJson(part.shown, part.hidden, size)
 
 
 def response_page(stored: StoredResponse) -> dict[str, Any]:

@@ -1,11 +1,9 @@
 """Fetch-and-keep, import and export: the bridge between client, schemas and the ORM."""
 
-import operator
 import time
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import reduce
 from pathlib import Path
 from typing import Any
 
@@ -72,16 +70,37 @@ def columns(response: Response) -> dict[str, Any]:
     }
 
 
-def item_row(response_id: str, position: int, raw: Any) -> InputItem:
+def item_columns(raw: Any) -> tuple[str, str]:
+    """The indexed columns of an input item: its id and its type (item_tag)."""
     item_id = raw.get("id") if isinstance(raw, dict) else None
-    tag = item_tag(raw)
+    return str(item_id or "")[:200], str(item_tag(raw) or "")[:64]
+
+
+def item_row(response_id: str, position: int, raw: Any) -> InputItem:
+    item_id, kind = item_columns(raw)
     return InputItem(
-        response_id=response_id,
-        position=position,
-        item_id=str(item_id or "")[:200],
-        type=str(tag or "")[:64],
-        body=raw,
+        response_id=response_id, position=position, item_id=item_id, type=kind, body=raw
     )
+
+
+def _insert_items(rows: Iterable[tuple[str, int, Any]]) -> None:
+    """Insert input items given as (response id, position, raw item), many at once.
+
+    What bulk_create would write, without a model instance and the ORM's per-field work for
+    each: a 3,000-item input took 150-250 ms that way, 40 ms this way. Column and table names
+    come from the model, values are parameters, and the JSON is adapted as the field would.
+    """
+    meta, quote = InputItem._meta, connection.ops.quote_name
+    column = {field.name: str(field.column) for field in meta.concrete_fields}
+    names = ("response", "position", "item_id", "type", "body")
+    columns = ", ".join(quote(column[name]) for name in names)
+    sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES (%s, %s, %s, %s, %s)"  # noqa: S608
+    params = [
+        (rid, position, *item_columns(raw), connection.ops.adapt_json_value(raw, None))
+        for rid, position, raw in rows
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
 
 
 #: Who the note that keeps replaced characters is by (scrub.py says why they are replaced).
@@ -247,6 +266,16 @@ def export_bundle(stored: StoredResponse) -> dict[str, Any]:
     }
 
 
+def _check_ids(response: Response) -> None:
+    upstream.validate_response_id(response.id)
+    if response.previous_response_id:
+        # It becomes a link to /responses/<id>/: an unsafe one would break the page.
+        try:
+            upstream.validate_response_id(response.previous_response_id)
+        except ValueError as error:
+            raise ValueError(f"previous_response_id: {error}") from None
+
+
 def save_bundle(
     body: Any,
     input_items: list[Any] | None,
@@ -257,15 +286,9 @@ def save_bundle(
 ) -> str:
     """Keep one response (and its input items). Returns 'imported', 'updated' or 'skipped'."""
     response = Response.from_wire(body)
-    upstream.validate_response_id(response.id)
+    _check_ids(response)
     # Compared as they would be kept (scrub.py), so importing the same file twice skips.
     kept_body = as_kept(body)[0]
-    if response.previous_response_id:
-        # It becomes a link to /responses/<id>/: an unsafe one would break the page.
-        try:
-            upstream.validate_response_id(response.previous_response_id)
-        except ValueError as error:
-            raise ValueError(f"previous_response_id: {error}") from None
     items = list(input_items or [])
     # One transaction: a bundle is kept whole or not at all.
     with transaction.atomic():
@@ -523,29 +546,265 @@ def import_lines(
     """
     report = ImportReport()
     limit = settings.IMPORT_MAX_LINE_BYTES if max_line_bytes is None else max_line_bytes
+    batch = _Batch(report, source, user, progress)
     for number, obj in _bundles(_entries(lines, limit)):
         try:
             if isinstance(obj, Exception):
                 raise obj
-            body, items, complete = _unpack(obj)
-            annotations = notes.parse_bundle(obj)
-            outcome = save_bundle(body, items, source=source, user=user, complete=complete)
-            report.notes_added += notes.restore(body["id"], *annotations)
-        except ValidationError as error:
-            first = error.errors()[0]
-            where = ".".join(str(p) for p in first["loc"]) or "(top level)"
-            report.fail(number, f"not a valid response: {where}: {first['msg']}")
-        except ValueError as error:
-            report.fail(number, str(error))
-        except DatabaseError as error:
-            # e.g. a number too large for a column: the entry was rolled back whole; the
-            # others go on.
-            report.fail(number, f"could not be stored: {error}".strip())
-        else:
-            setattr(report, outcome, getattr(report, outcome) + 1)
-        if progress is not None:
-            progress(number, report)
+            batch.add(_prepare(number, obj))
+        except (ValidationError, ValueError) as error:
+            batch.flush()  # the report keeps the line order
+            report.fail(number, _reason(error))
+            if progress is not None:
+                progress(number, report)
+    batch.flush()
     return report
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, ValidationError):
+        first = error.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        return f"not a valid response: {where}: {first['msg']}"
+    if isinstance(error, DatabaseError):
+        # e.g. a number too large for a column: the entry was rolled back whole; the
+        # others go on.
+        return f"could not be stored: {error}".strip()
+    return str(error)
+
+
+# --- imports in bulk ------------------------------------------------------------------------
+#
+# Stored one by one, a bundle cost some fifteen queries and as many round trips through the
+# ORM: 40 responses a second, against 1,000 parsed (docs/benchmarks.md). New bundles are kept
+# a batch at a time instead: one transaction, bulk inserts, and the tool-call index told what
+# the batch already knows, so it asks the database only what it cannot know. A bundle that is
+# stored already (an update or a skip), that repeats an id of its batch, or whose strings had
+# to be replaced (scrub.py: it gets a note) takes the one-by-one path, in file order.
+
+#: Bundles kept in one transaction, and the input items of a batch at most. Larger batches
+#: were no faster (the queries are already few) and held more memory: 20 bundles of 25 KB
+#: held some 10 MB, 100 held 30 MB.
+IMPORT_BATCH = 20
+IMPORT_BATCH_ITEMS = 2_000
+
+
+@dataclass
+class _Bundle:
+    """One entry of an import: as sent, and as the store would keep it, parsed."""
+
+    number: int
+    body: Any
+    items: list[Any]
+    complete: bool
+    annotations: tuple[Any, Any]
+    #: The kept body (the API key masked, scrub.py) and input items, and the items parsed.
+    response: Response
+    kept_items: list[Any]
+    parsed_items: list[Any]
+    #: Characters were replaced (scrub.py): save_bundle keeps the note that says which.
+    scrubbed: bool
+
+
+def _prepare(number: int, obj: Any) -> _Bundle:
+    """Unpack, validate and make ready to keep, as save_bundle would (ValueError, or
+    ValidationError, for what save_bundle would refuse)."""
+    body, items, complete = _unpack(obj)
+    annotations = notes.parse_bundle(obj)
+    response = Response.from_wire(body)
+    _check_ids(response)
+    kept_body, found = as_kept(body)
+    if kept_body is not body:
+        response = Response.from_wire(kept_body)
+    raws = list(items or [])
+    kept = [as_kept(raw, f"input_items[{i}]", found)[0] for i, raw in enumerate(raws)]
+    parsed = [item_adapter.validate_python(raw) for raw in kept]
+    return _Bundle(number, body, raws, complete, annotations, response, kept, parsed, bool(found))
+
+
+class _Batch:
+    """Bundles waiting to be kept, and the report they go to."""
+
+    def __init__(
+        self,
+        report: ImportReport,
+        source: str,
+        user: AbstractBaseUser | AnonymousUser | None,
+        progress: Any,
+    ) -> None:
+        self.report, self.source, self.user, self.progress = report, source, user, progress
+        self.bundles: list[_Bundle] = []
+        self.items = 0
+
+    def add(self, bundle: _Bundle) -> None:
+        self.bundles.append(bundle)
+        self.items += len(bundle.items)
+        if len(self.bundles) >= IMPORT_BATCH or self.items >= IMPORT_BATCH_ITEMS:
+            self.flush()
+
+    def flush(self) -> None:
+        """Keep the waiting bundles, in order: runs of new ones in bulk, the others alone."""
+        bundles, self.bundles, self.items = self.bundles, [], 0
+        ids = [bundle.response.id for bundle in bundles]
+        stored = set(
+            StoredResponse.objects.filter(pk__in=ids).order_by().values_list("pk", flat=True)
+        )
+        run: list[_Bundle] = []
+        seen: set[str] = set()
+        for bundle in bundles:
+            rid = bundle.response.id
+            if rid in stored or rid in seen or bundle.scrubbed:
+                self._keep_new(run)
+                run = []
+                self._keep_one(bundle)
+            else:
+                run.append(bundle)
+            seen.add(rid)
+        self._keep_new(run)
+
+    def _keep_one(self, bundle: _Bundle) -> None:
+        try:
+            outcome = save_bundle(
+                bundle.body,
+                bundle.items,
+                source=self.source,
+                user=self.user,
+                complete=bundle.complete,
+            )
+            self.report.notes_added += notes.restore(bundle.body["id"], *bundle.annotations)
+        except (ValidationError, ValueError, DatabaseError) as error:
+            self.report.fail(bundle.number, _reason(error))
+        else:
+            setattr(self.report, outcome, getattr(self.report, outcome) + 1)
+        self._progress(bundle)
+
+    def _keep_new(self, run: list[_Bundle]) -> None:
+        if not run:
+            return
+        try:
+            with transaction.atomic():
+                _save_new(run, self.source, self.user)
+        except DatabaseError:
+            # One bundle the database refuses (or an id stored meanwhile by another import)
+            # rolls the run back: each is then kept alone, and fails alone.
+            for bundle in run:
+                self._keep_one(bundle)
+            return
+        for bundle in run:
+            try:
+                self.report.notes_added += notes.restore(bundle.body["id"], *bundle.annotations)
+            except (ValueError, DatabaseError) as error:
+                self.report.fail(bundle.number, _reason(error))
+            else:
+                self.report.imported += 1
+            self._progress(bundle)
+
+    def _progress(self, bundle: _Bundle) -> None:
+        if self.progress is not None:
+            self.progress(bundle.number, self.report)
+
+
+def _save_new(
+    run: list[_Bundle], source: str, user: AbstractBaseUser | AnonymousUser | None
+) -> None:
+    """Keep bundles whose ids are not stored yet, as save_bundle would, with bulk inserts."""
+    now = timezone.now()
+    by = user if isinstance(user, get_user_model()) else None
+    rows: list[StoredResponse] = []
+    items: list[tuple[str, int, Any]] = []
+    for bundle in run:
+        stored = StoredResponse(
+            **columns(bundle.response),
+            id=bundle.response.id,
+            body=bundle.response.wire,
+            source=source,
+            fetched_at=now,
+            fetched_by=by,
+            input_items_count=len(bundle.kept_items),
+            input_items_complete=bundle.complete,
+            input_items_error="",
+            fetch_token=uuid.uuid4().hex,
+        )
+        for start in range(0, len(bundle.parsed_items), 500):  # save_bundle's pages
+            page = bundle.parsed_items[start : start + 500]
+            stored.search_text = listing.extend_search_text(stored.search_text, page)
+        rows.append(stored)
+        items += [(stored.id, i, raw) for i, raw in enumerate(bundle.kept_items)]
+    StoredResponse.objects.bulk_create(rows)
+    _insert_items(items)
+    hints = _IndexHints.of(run)
+    for stored, bundle in zip(rows, run, strict=True):
+        index_tool_calls(
+            stored, parsed=(bundle.response, bundle.kept_items, bundle.parsed_items), hints=hints
+        )
+    hints.flush()
+
+
+def _chunks(values: list[str], size: int = 300) -> Iterator[list[str]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+@dataclass
+class _IndexHints:
+    """What a bulk import knows when it indexes the tool calls of a run of new responses.
+
+    With it index_tool_calls skips the queries that could only come back empty: the answers
+    in later turns when nothing continues the response, the rows a call's key could match
+    when no stored or pending row carries one of its values. The run's rows wait in
+    `pending` and are written before any query that could see them, and at the end.
+    """
+
+    continued: set[str]
+    #: (type, value) of every tool-call row stored or pending that carries one of the run's
+    #: call ids, item ids or approval request ids, in any of those three columns.
+    known: set[tuple[str, str]]
+    pending: list[ToolCall] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, run: list[_Bundle]) -> "_IndexHints":
+        ids = [bundle.response.id for bundle in run]
+        continued: set[str] = set()
+        for chunk in _chunks(ids):
+            followers = StoredResponse.objects.filter(previous_response_id__in=chunk).order_by()
+            continued.update(followers.values_list("previous_response_id", flat=True))
+        values: set[str] = set()
+        for bundle in run:
+            for item in [*bundle.parsed_items, *bundle.response.output]:
+                for name in ("call_id", "id", "approval_request_id"):
+                    value = getattr(item, name, None)
+                    if isinstance(value, str) and value:
+                        values.add(value[:200])
+        hints = cls(continued, set())
+        for chunk in _chunks(sorted(values)):
+            match = Q(call_id__in=chunk) | Q(item_id__in=chunk) | Q(approval_request_id__in=chunk)
+            for row in (
+                ToolCall.objects.filter(match)
+                .order_by()
+                .values_list("type", "call_id", "item_id", "approval_request_id")
+            ):
+                hints.known.update((row[0], value) for value in row[1:] if value)
+        return hints
+
+    def followed(self, stored: StoredResponse) -> bool:
+        """Whether a stored response may answer `stored`'s calls in its input."""
+        return stored.id in self.continued or bool(stored.conversation_id)
+
+    def may_match(self, keys: Iterable[tuple[str, str]]) -> bool:
+        """Whether some row may have one of these (type, value) in one of its id columns."""
+        return any(key in self.known for key in keys)
+
+    def add(self, rows: list[ToolCall]) -> None:
+        self.pending += rows
+        for row in rows:
+            for value in (row.call_id, row.item_id, row.approval_request_id):
+                if value:
+                    self.known.add((row.type, value))
+
+    def flush(self) -> None:
+        if self.pending:
+            ToolCall.objects.bulk_create(self.pending)
+            self.pending = []
 
 
 def load_demo() -> ImportReport:
@@ -562,7 +821,9 @@ def load_demo() -> ImportReport:
 
 # --- reading ----------------------------------------------------------------------------
 
-INPUT_PAGE_SIZE = 50
+#: Input items a page shows at first and each scroll loads: an item costs about a millisecond
+#: to render, so a first view of a 3,000-item response stays within 5x a one-message one.
+INPUT_PAGE_SIZE = 20
 
 
 @dataclass
@@ -669,422 +930,6 @@ def item_examples(
         )
         found[kind] += [(row.response, "input", row.position) for row in rows]
     return {kind: places for kind, places in found.items() if places}
-
-
-def demo_responses() -> list[StoredResponse]:
-    """Every stored demo response, oldest first."""
-    return list(
-        StoredResponse.objects.filter(source=StoredResponse.Source.DEMO).order_by(
-            "created_at", "id"
-        )
-    )
-
-
-def delete_response(stored: StoredResponse) -> None:
-    """Forget a stored response and all that hangs on it (items, notes, tool calls, events);
-    nothing is sent upstream."""
-    with transaction.atomic():
-        stored.delete()
-
-
-# --- traces: the chain that ends at a response ---------------------------------------------
-
-TRACE_KIND = "responses-inspector.trace"
-#: The longest chain walked; past it the trace says it stopped.
-MAX_TURNS = 1000
-#: ToolCall keeps this much of a call's arguments and output; the response page has all.
-AUDIT_TEXT_MAX = 2000
-
-
-@dataclass
-class Chain:
-    """The stored turns of the run that ends at a response, oldest first, and where it stops."""
-
-    end_id: str
-    responses: list[StoredResponse]
-    #: The next ancestor to fetch (linked but not stored yet), or "" when nothing is missing.
-    missing: str = ""
-    #: "previous_response_id", or "conversation" for turns sharing a conversation id.
-    kind: str = "previous_response_id"
-    conversation_id: str = ""
-    #: The newest stored turn of the conversation when it is later than the end, else None.
-    later: StoredResponse | None = None
-    #: The links loop back on themselves (hostile data): cut where an id repeats.
-    cycle: bool = False
-    #: Longer than MAX_TURNS: the earliest turns are left out.
-    truncated: bool = False
-
-    @property
-    def at_least(self) -> int:
-        """How many turns the run has at least: those in hand, plus one if one is missing."""
-        return len(self.responses) + (1 if self.missing else 0)
-
-
-def _chain_links(response_id: str) -> list[tuple[str, str]]:
-    """(id, previous_response_id) from `response_id` back through the store; one query."""
-    table = connection.ops.quote_name(StoredResponse._meta.db_table)
-    # A recursive CTE (SQLite and PostgreSQL alike), so a 40-turn chain is one query, not 40.
-    # Only the table name is formatted in, and it comes from the model, never from input.
-    sql = f"""
-        WITH RECURSIVE chain(id, prev, depth) AS (
-            SELECT id, previous_response_id, 0 FROM {table} WHERE id = %s
-            UNION ALL
-            SELECT t.id, t.previous_response_id, chain.depth + 1
-            FROM {table} t JOIN chain ON t.id = chain.prev
-            WHERE chain.prev <> '' AND chain.depth < %s
-        )
-        SELECT id, prev FROM chain ORDER BY depth
-    """  # noqa: S608
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [response_id, MAX_TURNS])
-        return [(str(a), str(b or "")) for a, b in cursor.fetchall()]
-
-
-def chain_ending_at(response_id: str) -> Chain:
-    """The stored turns that lead to `response_id` and the first missing ancestor.
-
-    Follows previous_response_id; a response with none but a conversation id gets the stored
-    turns of that conversation up to it, ordered by created_at. Two or three queries.
-    """
-    links = _chain_links(response_id)
-    if not links:
-        return Chain(end_id=response_id, responses=[], missing=response_id)
-    seen: set[str] = set()
-    ids: list[str] = []
-    chain = Chain(end_id=response_id, responses=[])
-    for item_id, previous in links:
-        if item_id in seen:
-            chain.cycle = True
-            break
-        seen.add(item_id)
-        ids.append(item_id)
-        chain.missing = previous
-    if chain.cycle:
-        chain.missing = ""
-    elif len(ids) > MAX_TURNS:
-        ids = ids[:MAX_TURNS]
-        chain.missing, chain.truncated = "", True
-    if len(ids) == 1 and not chain.missing:
-        end = StoredResponse.objects.get(pk=response_id)
-        if end.conversation_id:
-            return _conversation_chain(end)
-        chain.responses = [end]
-        return chain
-    rows = StoredResponse.objects.in_bulk(ids)
-    chain.responses = [rows[i] for i in reversed(ids) if i in rows]
-    return chain
-
-
-def _conversation_chain(end: StoredResponse) -> Chain:
-    turns = StoredResponse.objects.filter(conversation_id=end.conversation_id)
-    if end.created_at is not None:
-        earlier = turns.filter(created_at__lte=end.created_at).exclude(pk=end.pk)
-        later = turns.filter(created_at__gt=end.created_at).order_by("-created_at").first()
-    else:
-        earlier, later = turns.none(), None
-    before = list(earlier.order_by("-created_at", "-id")[: MAX_TURNS - 1])
-    return Chain(
-        end_id=end.id,
-        responses=[*reversed(before), end],
-        kind="conversation",
-        conversation_id=end.conversation_id,
-        later=later,
-        truncated=len(before) == MAX_TURNS - 1 and earlier.count() > len(before),
-    )
-
-
-def chain_input_items(ids: list[str]) -> dict[str, list[Any]]:
-    """The input items of several responses, parsed, by response id; one query."""
-    found: dict[str, list[Any]] = {response_id: [] for response_id in ids}
-    rows = InputItem.objects.filter(response_id__in=ids).order_by("response_id", "position")
-    for response_id, body in rows.values_list("response_id", "body").iterator(chunk_size=2000):
-        found[response_id].append(item_adapter.validate_python(body))
-    return found
-
-
-def load_trace(chain: Chain, price: Any = None) -> trace.Trace:
-    """The chain's turns with their input items, paired and audited (three queries)."""
-    items = chain_input_items([stored.id for stored in chain.responses])
-    return trace.build_trace(
-        [(Response.from_wire(s.body), s, items[s.id]) for s in chain.responses], price
-    )
-
-
-def export_trace(chain: Chain) -> dict[str, Any]:
-    """Every turn of a chain as bundles (with input items, notes, review), oldest first."""
-    return {
-        "kind": TRACE_KIND,
-        "version": 1,
-        "end": chain.end_id,
-        "responses": [export_bundle(stored) for stored in chain.responses],
-    }
-
-
-def _bundles(entries: Iterable[tuple[int, Any]]) -> Iterator[tuple[int, Any]]:
-    """Entries with each trace bundle opened into its response bundles (same line number)."""
-    for number, obj in entries:
-        if not isinstance(obj, dict) or obj.get("kind") != TRACE_KIND:
-            yield number, obj
-            continue
-        responses = obj.get("responses")
-        if not isinstance(responses, list):
-            yield number, ValueError("a trace bundle's responses must be a list")
-            continue
-        for bundle in responses:
-            yield number, bundle
-
-
-# --- the tool-call index: every call of every stored response, for /tool-calls/ ----------
-
-_ANSWERED_BY = {answer: call for call, answer in trace.ANSWER_TYPE.items()}
-
-
-def _short(text: str) -> str:
-    return text if len(text) <= AUDIT_TEXT_MAX else text[: AUDIT_TEXT_MAX - 1] + "…"
-
-
-def _call_key(kind: str, call_id: str, item_id: str) -> tuple[str, str, str]:
-    """What identifies one call wherever it appears: type and call_id, else type and id."""
-    return (kind, call_id, "") if call_id else (kind, "", item_id)
-
-
-def _item_key(item: Any) -> tuple[str, str, str]:
-    return _call_key(
-        str(getattr(item, "type", "") or ""),
-        str(getattr(item, "call_id", None) or ""),
-        str(getattr(item, "id", None) or ""),
-    )
-
-
-def _key_conditions(keys: Iterable[tuple[str, str, str]]) -> list[Q]:
-    return [
-        Q(type=kind, call_id=call_id) if call_id else Q(type=kind, call_id="", item_id=item_id)
-        for kind, call_id, item_id in keys
-    ]
-
-
-def _matching_any(queryset: QuerySet[ToolCall], conditions: list[Q]) -> Iterator[ToolCall]:
-    """Rows matching any condition, asked in chunks: SQLite refuses one OR of thousands."""
-    for start in range(0, len(conditions), 200):
-        yield from queryset.filter(reduce(operator.or_, conditions[start : start + 200]))
-
-
-def _tool_call_row(stored: StoredResponse, audit: trace.CallAudit) -> ToolCall:
-    item, flags = audit.entry.item, set(audit.flags)
-    return ToolCall(
-        response=stored,
-        where=audit.entry.where,
-        position=audit.entry.position,
-        type=audit.type[:64],
-        name=audit.name[:200],
-        call_id=str(getattr(item, "call_id", None) or "")[:200],
-        item_id=str(getattr(item, "id", None) or "")[:200],
-        approval_request_id=str(getattr(item, "approval_request_id", None) or "")[:200],
-        status=audit.status[:32],
-        arguments=_short(audit.arguments),
-        output=_short(audit.output),
-        answered=audit.answer is not None,
-        no_output="no-output" in flags,
-        bad_json="bad-json" in flags,
-        breaks_schema="schema" in flags,
-        schema_error=_short(audit.schema_error),
-        undeclared="undeclared" in flags,
-        failed="failed" in flags,
-        needs_approval="approval" in flags,
-        approval=audit.approval,
-        created_at=stored.created_at,
-    )
-
-
-def _answers_elsewhere(stored: StoredResponse, wanted: trace.Wanted) -> list[trace.Entry]:
-    """Answers to `stored`'s calls in the input of the responses that continue it."""
-    if not wanted:
-        return []
-    match = Q()
-    if wanted.call_ids:
-        match |= Q(body__call_id__in=sorted(wanted.call_ids))
-    if wanted.ids:
-        match |= Q(item_id__in=sorted(wanted.ids))
-    if wanted.approval_ids:
-        match |= Q(body__approval_request_id__in=sorted(wanted.approval_ids))
-    followers = Q(response__previous_response_id=stored.id)
-    if stored.conversation_id:
-        followers |= Q(response__conversation_id=stored.conversation_id)
-    rows = (
-        InputItem.objects.filter(followers, match, type__in=sorted(trace.ANSWER_TYPES))
-        .exclude(response=stored)
-        .order_by("response__created_at", "position")
-        .values_list("position", "body")[:500]
-    )
-    return [trace.Entry(0, "input", p, item_adapter.validate_python(b)) for p, b in rows]
-
-
-def _apply_answer(row: ToolCall, answer: Any) -> None:
-    """Update a call answered by a response stored after it."""
-    if row.type in trace.CALL_TYPES and not row.answered:
-        row.answered, row.no_output = True, False
-        row.output = _short(trace.answer_text(answer))
-        row.status = str(getattr(answer, "status", None) or row.status)[:32]
-        row.failed = row.failed or trace.is_failed(answer)
-    if getattr(answer, "type", None) == "mcp_approval_response":
-        row.approval = "approved" if answer.approve else "denied"
-
-
-def index_tool_calls(stored: StoredResponse) -> int:
-    """(Re)build the ToolCall rows of one stored response; returns how many it has.
-
-    Also gives its answers to calls already indexed (the call in one response, its output in
-    the next one's input), and takes over calls an input replayed before the response that
-    made them was stored, so each call is one row. A bounded number of queries per response.
-    """
-    response = Response.model_validate(stored.body)
-    wanted_types = sorted(trace.AUDITED_TYPES | trace.ANSWER_TYPES)
-    rows = stored.items.filter(type__in=wanted_types).order_by("position")
-    inputs = [
-        trace.Entry(0, "input", p, item_adapter.validate_python(b))
-        for p, b in rows.values_list("position", "body")
-    ]
-    outputs = [trace.Entry(0, "output", p, item) for p, item in enumerate(response.output)]
-    own = [*inputs, *outputs]
-    pairs = trace.pair(own, item_of=lambda e: e.item)
-    pairs.add(_answers_elsewhere(stored, trace.wanted([e.item for e in own], pairs)))
-    functions = trace.declared_functions(response.tools)
-    calls = [e for e in own if getattr(e.item, "type", None) in trace.AUDITED_TYPES]
-    output_keys = {_item_key(e.item) for e in outputs if e in calls}
-    replayed = {_item_key(e.item) for e in inputs if e in calls} - output_keys
-    elsewhere = ToolCall.objects.exclude(response=stored)
-    claimed = {
-        _call_key(row.type, row.call_id, row.item_id): (row.where, row.answered, row.pk)
-        for row in _matching_any(
-            elsewhere.only("type", "call_id", "item_id", "where", "answered"),
-            _key_conditions(output_keys | replayed),
-        )
-    }
-    new_rows: list[ToolCall] = []
-    taken_over: list[int] = []
-    for entry in calls:
-        key = _item_key(entry.item)
-        if entry.where == "input" and (key in output_keys or key in claimed or not any(key[1:])):
-            continue  # the call is (or will be) indexed where it was made
-        request = _text_of(getattr(entry.item, "approval_request_id", None))
-        approval = pairs.answers.get(("mcp_approval_response", request))
-        audit = trace.audit_call(
-            entry,
-            pairs.answer_to(entry.item),
-            functions,
-            approval.item if approval is not None else None,
-        )
-        new_rows.append(_tool_call_row(stored, audit))
-        if entry.where == "output" and key in claimed and claimed[key][0] == "input":
-            taken_over.append(claimed[key][2])
-    answers = [e.item for e in own if trace.answer_key(e.item) is not None]
-    with transaction.atomic():
-        previous = {r.pk: r for r in ToolCall.objects.filter(pk__in=taken_over)}
-        for row in new_rows:
-            for old in previous.values():
-                if (
-                    _call_key(old.type, old.call_id, old.item_id)
-                    == _call_key(row.type, row.call_id, row.item_id)
-                    and old.answered
-                    and not row.answered
-                ):
-                    row.answered, row.no_output, row.output = True, False, old.output
-                    row.status, row.failed = old.status, row.failed or old.failed
-        ToolCall.objects.filter(Q(response=stored) | Q(pk__in=taken_over)).delete()
-        ToolCall.objects.bulk_create(new_rows)
-        _answer_earlier_calls(stored, answers)
-    return len(new_rows)
-
-
-def _text_of(value: Any) -> str:
-    return value if isinstance(value, str) else ""
-
-
-def _answer_earlier_calls(stored: StoredResponse, answers: list[Any]) -> None:
-    """Give `answers` (items of `stored`) to the calls of other responses they answer."""
-    by_key: dict[tuple[str, str], Any] = {}
-    conditions: list[Q] = []
-    for answer in answers:
-        kind, value = trace.answer_key(answer) or ("", "")
-        if kind == "mcp_approval_response":
-            by_key.setdefault(("mcp_approval_request", value), answer)
-            by_key.setdefault(("mcp_call", value), answer)
-            conditions += [
-                Q(type="mcp_approval_request", item_id=value),
-                Q(type="mcp_call", approval_request_id=value),
-            ]
-        elif kind == "local_shell_call_output":
-            by_key.setdefault(("local_shell_call", value), answer)
-            conditions.append(Q(type="local_shell_call") & (Q(call_id=value) | Q(item_id=value)))
-        elif kind:
-            by_key.setdefault((_ANSWERED_BY[kind], value), answer)
-            conditions.append(Q(type=_ANSWERED_BY[kind], call_id=value))
-    if not by_key:
-        return
-    changed = []
-    for row in _matching_any(ToolCall.objects.exclude(response=stored), conditions):
-        for value in (row.approval_request_id, row.call_id, row.item_id):
-            answer = by_key.get((row.type, value)) if value else None
-            if answer is not None:
-                _apply_answer(row, answer)
-                changed.append(row)
-                break
-    ToolCall.objects.bulk_update(
-        changed, ["answered", "no_output", "output", "status", "failed", "approval"]
-    )
-
-
-def reindex_tool_calls() -> int:
-    """Rebuild the whole tool-call index, oldest response first; returns the rows made."""
-    total = 0
-    for stored in StoredResponse.objects.order_by("created_at", "id").iterator(chunk_size=200):
-        total += index_tool_calls(stored)
-    return total
-
-
-# --- reading the tool-call index ---------------------------------------------------------
-
-#: ?flag= values of /tool-calls/ and the filter each means.
-TOOL_CALL_FLAGS: dict[str, Q] = {
-    "no-output": Q(no_output=True),
-    "bad-json": Q(bad_json=True),
-    "schema": Q(breaks_schema=True),
-    "undeclared": Q(undeclared=True),
-    "failed": Q(failed=True),
-    "approval": Q(needs_approval=True),
-    "denied": Q(approval="denied"),
-}
-
-
-def tool_calls(name: str = "", kind: str = "", flag: str = "") -> Any:
-    """Indexed tool calls, newest first, filtered by exact name, type and flag."""
-    rows = ToolCall.objects.all()
-    if name:
-        rows = rows.filter(name=name)
-    if kind:
-        rows = rows.filter(type=kind)
-    if flag in TOOL_CALL_FLAGS:
-        rows = rows.filter(TOOL_CALL_FLAGS[flag])
-    return rows
-
-
-def tool_call_choices() -> tuple[list[str], list[str]]:
-    """The tool names and types there are calls of, for the filter menus; two queries."""
-    names = ToolCall.objects.order_by("name").values_list("name", flat=True).distinct()
-    kinds = ToolCall.objects.order_by("type").values_list("type", flat=True).distinct()
-    return list(names[:500]), list(kinds)
-
-
-def chain_notes(ids: list[str]) -> dict[str, list[Note]]:
-    """The notes of several responses (every id, [] if none), oldest first; one query."""
-    found: dict[str, list[Note]] = {response_id: [] for response_id in ids}
-    for note in Note.objects.filter(response_id__in=ids).order_by("created_at", "id"):
-        found[note.response_id].append(note)
-    return found
-
-
-#: (value, label) of the /tool-calls/ flag filter.
-TOOL_CALL_FLAG_CHOICES = trace.FLAGS
 
 
 # --- stream events: replay, follow, timeline (spec §1.1, §6) ---------------------------------
@@ -1275,3 +1120,478 @@ def export_events(stored: StoredResponse) -> dict[str, Any]:
             for r in records
         ],
     }
+
+
+# --- traces: the chain that ends at a response ---------------------------------------------
+
+TRACE_KIND = "responses-inspector.trace"
+#: The longest chain walked; past it the trace says it stopped.
+MAX_TURNS = 1000
+#: ToolCall keeps this much of a call's arguments and output; the response page has all.
+AUDIT_TEXT_MAX = 2000
+
+
+@dataclass
+class Chain:
+    """The stored turns of the run that ends at a response, oldest first, and where it stops."""
+
+    end_id: str
+    responses: list[StoredResponse]
+    #: The next ancestor to fetch (linked but not stored yet), or "" when nothing is missing.
+    missing: str = ""
+    #: "previous_response_id", or "conversation" for turns sharing a conversation id.
+    kind: str = "previous_response_id"
+    conversation_id: str = ""
+    #: The newest stored turn of the conversation when it is later than the end, else None.
+    later: StoredResponse | None = None
+    #: The links loop back on themselves (hostile data): cut where an id repeats.
+    cycle: bool = False
+    #: Longer than MAX_TURNS: the earliest turns are left out.
+    truncated: bool = False
+
+    @property
+    def at_least(self) -> int:
+        """How many turns the run has at least: those in hand, plus one if one is missing."""
+        return len(self.responses) + (1 if self.missing else 0)
+
+
+def _chain_links(response_id: str) -> list[tuple[str, str]]:
+    """(id, previous_response_id) from `response_id` back through the store; one query."""
+    table = connection.ops.quote_name(StoredResponse._meta.db_table)
+    # A recursive CTE (SQLite and PostgreSQL alike), so a 40-turn chain is one query, not 40.
+    # Only the table name is formatted in, and it comes from the model, never from input.
+    sql = f"""
+        WITH RECURSIVE chain(id, prev, depth) AS (
+            SELECT id, previous_response_id, 0 FROM {table} WHERE id = %s
+            UNION ALL
+            SELECT t.id, t.previous_response_id, chain.depth + 1
+            FROM {table} t JOIN chain ON t.id = chain.prev
+            WHERE chain.prev <> '' AND chain.depth < %s
+        )
+        SELECT id, prev FROM chain ORDER BY depth
+    """  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [response_id, MAX_TURNS])
+        return [(str(a), str(b or "")) for a, b in cursor.fetchall()]
+
+
+def chain_ending_at(response_id: str) -> Chain:
+    """The stored turns that lead to `response_id` and the first missing ancestor.
+
+    Follows previous_response_id; a response with none but a conversation id gets the stored
+    turns of that conversation up to it, ordered by created_at. Two or three queries.
+    """
+    links = _chain_links(response_id)
+    if not links:
+        return Chain(end_id=response_id, responses=[], missing=response_id)
+    seen: set[str] = set()
+    ids: list[str] = []
+    chain = Chain(end_id=response_id, responses=[])
+    for item_id, previous in links:
+        if item_id in seen:
+            chain.cycle = True
+            break
+        seen.add(item_id)
+        ids.append(item_id)
+        chain.missing = previous
+    if chain.cycle:
+        chain.missing = ""
+    elif len(ids) > MAX_TURNS:
+        ids = ids[:MAX_TURNS]
+        chain.missing, chain.truncated = "", True
+    if len(ids) == 1 and not chain.missing:
+        end = StoredResponse.objects.get(pk=response_id)
+        if end.conversation_id:
+            return _conversation_chain(end)
+        chain.responses = [end]
+        return chain
+    rows = StoredResponse.objects.in_bulk(ids)
+    chain.responses = [rows[i] for i in reversed(ids) if i in rows]
+    return chain
+
+
+def _conversation_chain(end: StoredResponse) -> Chain:
+    turns = StoredResponse.objects.filter(conversation_id=end.conversation_id)
+    if end.created_at is not None:
+        earlier = turns.filter(created_at__lte=end.created_at).exclude(pk=end.pk)
+        later = turns.filter(created_at__gt=end.created_at).order_by("-created_at").first()
+    else:
+        earlier, later = turns.none(), None
+    before = list(earlier.order_by("-created_at", "-id")[: MAX_TURNS - 1])
+    return Chain(
+        end_id=end.id,
+        responses=[*reversed(before), end],
+        kind="conversation",
+        conversation_id=end.conversation_id,
+        later=later,
+        truncated=len(before) == MAX_TURNS - 1 and earlier.count() > len(before),
+    )
+
+
+def chain_input_items(ids: list[str]) -> dict[str, list[Any]]:
+    """The input items of several responses, parsed, by response id; one query."""
+    found: dict[str, list[Any]] = {response_id: [] for response_id in ids}
+    rows = InputItem.objects.filter(response_id__in=ids).order_by("response_id", "position")
+    for response_id, body in rows.values_list("response_id", "body").iterator(chunk_size=2000):
+        found[response_id].append(item_adapter.validate_python(body))
+    return found
+
+
+def load_trace(chain: Chain, price: Any = None) -> trace.Trace:
+    """The chain's turns with their input items, paired and audited (three queries)."""
+    items = chain_input_items([stored.id for stored in chain.responses])
+    return trace.build_trace(
+        [(Response.from_wire(s.body), s, items[s.id]) for s in chain.responses], price
+    )
+
+
+def export_trace(chain: Chain) -> dict[str, Any]:
+    """Every turn of a chain as bundles (with input items, notes, review), oldest first."""
+    return {
+        "kind": TRACE_KIND,
+        "version": 1,
+        "end": chain.end_id,
+        "responses": [export_bundle(stored) for stored in chain.responses],
+    }
+
+
+def _bundles(entries: Iterable[tuple[int, Any]]) -> Iterator[tuple[int, Any]]:
+    """Entries with each trace bundle opened into its response bundles (same line number)."""
+    for number, obj in entries:
+        if not isinstance(obj, dict) or obj.get("kind") != TRACE_KIND:
+            yield number, obj
+            continue
+        responses = obj.get("responses")
+        if not isinstance(responses, list):
+            yield number, ValueError("a trace bundle's responses must be a list")
+            continue
+        for bundle in responses:
+            yield number, bundle
+
+
+# --- the tool-call index: every call of every stored response, for /tool-calls/ ----------
+
+_ANSWERED_BY = {answer: call for call, answer in trace.ANSWER_TYPE.items()}
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= AUDIT_TEXT_MAX else text[: AUDIT_TEXT_MAX - 1] + "…"
+
+
+def _call_key(kind: str, call_id: str, item_id: str) -> tuple[str, str, str]:
+    """What identifies one call wherever it appears: type and call_id, else type and id."""
+    return (kind, call_id, "") if call_id else (kind, "", item_id)
+
+
+def _item_key(item: Any) -> tuple[str, str, str]:
+    return _call_key(
+        str(getattr(item, "type", "") or ""),
+        str(getattr(item, "call_id", None) or ""),
+        str(getattr(item, "id", None) or ""),
+    )
+
+
+#: The columns a call is looked up by, each with its own index.
+_ID_COLUMNS = ("call_id", "item_id", "approval_request_id")
+
+
+def _key_columns(keys: Iterable[tuple[str, str, str]]) -> set[tuple[str, str, str]]:
+    """(type, column, value) of call keys: by call_id, else by id (rows then filter on
+    _call_key, which also needs an empty call_id)."""
+    return {(kind, "call_id", c) if c else (kind, "item_id", i) for kind, c, i in keys}
+
+
+def _rows_by_id(
+    queryset: QuerySet[ToolCall], wanted: set[tuple[str, str, str]]
+) -> Iterator[ToolCall]:
+    """Rows with a (type, column, value) of `wanted` in one of _ID_COLUMNS.
+
+    Asked by value in chunks, so each column's own index finds them, and matched on type
+    here: SQLite answers `type = %s AND call_id = %s` by walking the type index through every
+    call of that type (one OR clause per call also broke SQLite at ~1,000 calls).
+    """
+    seen: set[int] = set()
+    for chunk in _chunks(sorted({value for _, _, value in wanted})):
+        match = Q(call_id__in=chunk) | Q(item_id__in=chunk) | Q(approval_request_id__in=chunk)
+        for row in queryset.filter(match).order_by():
+            if row.pk not in seen and any(
+                (row.type, column, getattr(row, column)) in wanted for column in _ID_COLUMNS
+            ):
+                seen.add(row.pk)
+                yield row
+
+
+def _tool_call_row(stored: StoredResponse, audit: trace.CallAudit) -> ToolCall:
+    item, flags = audit.entry.item, set(audit.flags)
+    return ToolCall(
+        response=stored,
+        where=audit.entry.where,
+        position=audit.entry.position,
+        type=audit.type[:64],
+        name=audit.name[:200],
+        call_id=str(getattr(item, "call_id", None) or "")[:200],
+        item_id=str(getattr(item, "id", None) or "")[:200],
+        approval_request_id=str(getattr(item, "approval_request_id", None) or "")[:200],
+        status=audit.status[:32],
+        arguments=_short(audit.arguments),
+        output=_short(audit.output),
+        answered=audit.answer is not None,
+        no_output="no-output" in flags,
+        bad_json="bad-json" in flags,
+        breaks_schema="schema" in flags,
+        schema_error=_short(audit.schema_error),
+        undeclared="undeclared" in flags,
+        failed="failed" in flags,
+        needs_approval="approval" in flags,
+        approval=audit.approval,
+        created_at=stored.created_at,
+    )
+
+
+def _answers_elsewhere(stored: StoredResponse, wanted: trace.Wanted) -> list[trace.Entry]:
+    """Answers to `stored`'s calls in the input of the responses that continue it."""
+    if not wanted:
+        return []
+    match = Q()
+    if wanted.call_ids:
+        match |= Q(body__call_id__in=sorted(wanted.call_ids))
+    if wanted.ids:
+        match |= Q(item_id__in=sorted(wanted.ids))
+    if wanted.approval_ids:
+        match |= Q(body__approval_request_id__in=sorted(wanted.approval_ids))
+    followers = Q(response__previous_response_id=stored.id)
+    if stored.conversation_id:
+        followers |= Q(response__conversation_id=stored.conversation_id)
+    rows = (
+        InputItem.objects.filter(followers, match, type__in=sorted(trace.ANSWER_TYPES))
+        .exclude(response=stored)
+        .order_by("response__created_at", "position")
+        .values_list("position", "body")[:500]
+    )
+    return [trace.Entry(0, "input", p, item_adapter.validate_python(b)) for p, b in rows]
+
+
+def _apply_answer(row: ToolCall, answer: Any) -> None:
+    """Update a call answered by a response stored after it."""
+    if row.type in trace.CALL_TYPES and not row.answered:
+        row.answered, row.no_output = True, False
+        row.output = _short(trace.answer_text(answer))
+        row.status = str(getattr(answer, "status", None) or row.status)[:32]
+        row.failed = row.failed or trace.is_failed(answer)
+    if getattr(answer, "type", None) == "mcp_approval_response":
+        row.approval = "approved" if answer.approve else "denied"
+
+
+def index_tool_calls(
+    stored: StoredResponse,
+    *,
+    parsed: tuple[Response, list[Any], list[Any]] | None = None,
+    hints: _IndexHints | None = None,
+) -> int:
+    """(Re)build the ToolCall rows of one stored response; returns how many it has.
+
+    Also gives its answers to calls already indexed (the call in one response, its output in
+    the next one's input), and takes over calls an input replayed before the response that
+    made them was stored, so each call is one row. A bounded number of queries per response.
+    A bulk import passes the response and its (raw, parsed) input items as it has them, and
+    what its batch knows (`_IndexHints`): then `stored` is new, and the rows wait in `hints`.
+    """
+    wanted_types = trace.AUDITED_TYPES | trace.ANSWER_TYPES
+    if parsed is None:
+        response = Response.model_validate(stored.body)
+        rows = stored.items.filter(type__in=sorted(wanted_types)).order_by("position")
+        inputs = [
+            trace.Entry(0, "input", p, item_adapter.validate_python(b))
+            for p, b in rows.values_list("position", "body")
+        ]
+    else:
+        response, raws, items = parsed
+        inputs = [
+            trace.Entry(0, "input", p, item)
+            for p, (raw, item) in enumerate(zip(raws, items, strict=True))
+            if str(item_tag(raw) or "")[:64] in wanted_types  # as item_row stores the type
+        ]
+    outputs = [trace.Entry(0, "output", p, item) for p, item in enumerate(response.output)]
+    own = [*inputs, *outputs]
+    pairs = trace.pair(own, item_of=lambda e: e.item)
+    if hints is None or hints.followed(stored):
+        pairs.add(_answers_elsewhere(stored, trace.wanted([e.item for e in own], pairs)))
+    functions = trace.declared_functions(response.tools)
+    calls = [e for e in own if getattr(e.item, "type", None) in trace.AUDITED_TYPES]
+    output_keys = {_item_key(e.item) for e in outputs if e in calls}
+    replayed = {_item_key(e.item) for e in inputs if e in calls} - output_keys
+    claimed: dict[tuple[str, str, str], tuple[str, bool, int]] = {}
+    keys = output_keys | replayed
+    if hints is None or hints.may_match((k, c or i) for k, c, i in keys):
+        if hints is not None:
+            hints.flush()  # the query must see the rows the run has made so far
+        elsewhere = ToolCall.objects.exclude(response=stored)
+        found = elsewhere.only(
+            "type", "call_id", "item_id", "approval_request_id", "where", "answered"
+        )
+        claimed = {
+            _call_key(row.type, row.call_id, row.item_id): (row.where, row.answered, row.pk)
+            for row in _rows_by_id(found, _key_columns(keys))
+            if _call_key(row.type, row.call_id, row.item_id) in keys
+        }
+    new_rows: list[ToolCall] = []
+    taken_over: list[int] = []
+    for entry in calls:
+        key = _item_key(entry.item)
+        if entry.where == "input" and (key in output_keys or key in claimed or not any(key[1:])):
+            continue  # the call is (or will be) indexed where it was made
+        request = _text_of(getattr(entry.item, "approval_request_id", None))
+        approval = pairs.answers.get(("mcp_approval_response", request))
+        audit = trace.audit_call(
+            entry,
+            pairs.answer_to(entry.item),
+            functions,
+            approval.item if approval is not None else None,
+        )
+        new_rows.append(_tool_call_row(stored, audit))
+        if entry.where == "output" and key in claimed and claimed[key][0] == "input":
+            taken_over.append(claimed[key][2])
+    answers = [e.item for e in own if trace.answer_key(e.item) is not None]
+    # A bulk import holds its own transaction; a savepoint per response would double the
+    # queries it makes.
+    with transaction.atomic(savepoint=hints is None):
+        previous = (
+            {r.pk: r for r in ToolCall.objects.filter(pk__in=taken_over)} if taken_over else {}
+        )
+        for row in new_rows:
+            for old in previous.values():
+                if (
+                    _call_key(old.type, old.call_id, old.item_id)
+                    == _call_key(row.type, row.call_id, row.item_id)
+                    and old.answered
+                    and not row.answered
+                ):
+                    row.answered, row.no_output, row.output = True, False, old.output
+                    row.status, row.failed = old.status, row.failed or old.failed
+        if hints is None or taken_over:  # a new response has no rows of its own yet
+            ToolCall.objects.filter(Q(response=stored) | Q(pk__in=taken_over)).delete()
+        if hints is None:
+            ToolCall.objects.bulk_create(new_rows)
+        _answer_earlier_calls(stored, answers, hints)
+        if hints is not None:
+            hints.add(new_rows)  # after: the answers are for other responses' calls
+    return len(new_rows)
+
+
+def _text_of(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _answer_earlier_calls(
+    stored: StoredResponse, answers: list[Any], hints: _IndexHints | None = None
+) -> None:
+    """Give `answers` (items of `stored`) to the calls of other responses they answer."""
+    by_key: dict[tuple[str, str], Any] = {}
+    wanted: set[tuple[str, str, str]] = set()  # (type, column, value) of the calls answered
+    for answer in answers:
+        kind, value = trace.answer_key(answer) or ("", "")
+        if kind == "mcp_approval_response":
+            by_key.setdefault(("mcp_approval_request", value), answer)
+            by_key.setdefault(("mcp_call", value), answer)
+            wanted |= {
+                ("mcp_approval_request", "item_id", value),
+                ("mcp_call", "approval_request_id", value),
+            }
+        elif kind == "local_shell_call_output":
+            by_key.setdefault(("local_shell_call", value), answer)
+            wanted |= {
+                ("local_shell_call", "call_id", value),
+                ("local_shell_call", "item_id", value),
+            }
+        elif kind:
+            by_key.setdefault((_ANSWERED_BY[kind], value), answer)
+            wanted.add((_ANSWERED_BY[kind], "call_id", value))
+    if not by_key:
+        return
+    if hints is not None:
+        if not hints.may_match(by_key):
+            return
+        hints.flush()
+    fields = ["answered", "no_output", "output", "status", "failed", "approval"]
+    changed = []
+    for row in _rows_by_id(ToolCall.objects.exclude(response=stored), wanted):
+        for value in (row.approval_request_id, row.call_id, row.item_id):
+            answer = by_key.get((row.type, value)) if value else None
+            if answer is not None:
+                before = [getattr(row, name) for name in fields]
+                _apply_answer(row, answer)
+                # Only rows the answer changes: a re-import answers every call again, and
+                # bulk_update's CASE per row and field costs seconds for thousands of them.
+                if [getattr(row, name) for name in fields] != before:
+                    changed.append(row)
+                break
+    ToolCall.objects.bulk_update(changed, fields, batch_size=200)
+
+
+def reindex_tool_calls() -> int:
+    """Rebuild the whole tool-call index, oldest response first; returns the rows made."""
+    total = 0
+    for stored in StoredResponse.objects.order_by("created_at", "id").iterator(chunk_size=200):
+        total += index_tool_calls(stored)
+    return total
+
+
+# --- reading the tool-call index ---------------------------------------------------------
+
+#: ?flag= values of /tool-calls/ and the filter each means.
+TOOL_CALL_FLAGS: dict[str, Q] = {
+    "no-output": Q(no_output=True),
+    "bad-json": Q(bad_json=True),
+    "schema": Q(breaks_schema=True),
+    "undeclared": Q(undeclared=True),
+    "failed": Q(failed=True),
+    "approval": Q(needs_approval=True),
+    "denied": Q(approval="denied"),
+}
+
+
+def tool_calls(name: str = "", kind: str = "", flag: str = "") -> Any:
+    """Indexed tool calls, newest first, filtered by exact name, type and flag."""
+    rows = ToolCall.objects.all()
+    if name:
+        rows = rows.filter(name=name)
+    if kind:
+        rows = rows.filter(type=kind)
+    if flag in TOOL_CALL_FLAGS:
+        rows = rows.filter(TOOL_CALL_FLAGS[flag])
+    return rows
+
+
+def tool_call_choices() -> tuple[list[str], list[str]]:
+    """The tool names and types there are calls of, for the filter menus; two queries."""
+    names = ToolCall.objects.order_by("name").values_list("name", flat=True).distinct()
+    kinds = ToolCall.objects.order_by("type").values_list("type", flat=True).distinct()
+    return list(names[:500]), list(kinds)
+
+
+def chain_notes(ids: list[str]) -> dict[str, list[Note]]:
+    """The notes of several responses (every id, [] if none), oldest first; one query."""
+    found: dict[str, list[Note]] = {response_id: [] for response_id in ids}
+    for note in Note.objects.filter(response_id__in=ids).order_by("created_at", "id"):
+        found[note.response_id].append(note)
+    return found
+
+
+#: (value, label) of the /tool-calls/ flag filter.
+TOOL_CALL_FLAG_CHOICES = trace.FLAGS
+
+
+def demo_responses() -> list[StoredResponse]:
+    """Every stored demo response, oldest first."""
+    return list(
+        StoredResponse.objects.filter(source=StoredResponse.Source.DEMO).order_by(
+            "created_at", "id"
+        )
+    )
+
+
+def delete_response(stored: StoredResponse) -> None:
+    """Forget a stored response and all that hangs on it (items, notes, tool calls, events);
+    nothing is sent upstream."""
+    with transaction.atomic():
+        stored.delete()

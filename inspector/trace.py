@@ -10,6 +10,7 @@ Entries can be anything that carries an item (a page row, a (turn, item) tuple .
 context (position, anchor) with no second lookup.
 """
 
+import functools
 import json
 import re
 from collections.abc import Callable, Iterable, Sequence
@@ -553,6 +554,16 @@ def strict_schema(schema: Any) -> Any:
     return out
 
 
+@functools.lru_cache(maxsize=256)
+def _validator(schema_text: str) -> Any:
+    """A validator for a schema (given as sorted JSON), checked once: checking a schema costs
+    milliseconds, and every call of a tool, in every response, shares its tool's schema."""
+    schema = json.loads(schema_text)
+    validator_class = validator_for(schema, default=Draft202012Validator)
+    validator_class.check_schema(schema)  # raises SchemaError, which is never cached
+    return validator_class(schema)
+
+
 def schema_violation(arguments: Any, parameters: Any, strict: bool | None) -> str | None:
     """Why parsed `arguments` break the function's JSON Schema, or None if they fit.
 
@@ -563,9 +574,8 @@ def schema_violation(arguments: Any, parameters: Any, strict: bool | None) -> st
         return None
     schema = strict_schema(parameters) if strict else parameters
     try:
-        validator_class = validator_for(schema, default=Draft202012Validator)
-        validator_class.check_schema(schema)
-        error = best_match(validator_class(schema).iter_errors(arguments))
+        validator = _validator(json.dumps(schema, sort_keys=True))
+        error = best_match(validator.iter_errors(arguments))
     except SchemaError as problem:
         return f"the declared schema is not valid JSON Schema: {problem.message}"
     except Exception as problem:  # an unresolvable $ref and the like: say so, never crash.

@@ -38,6 +38,11 @@ urlpatterns = [
     path("responses/<rid:response_id>.md", views.response_markdown, name="response-markdown"),
     path("responses/<rid:response_id>/trace/", views.response_trace, name="response-trace"),
     path(
+        "responses/<rid:response_id>/trace/turns/<int:number>/",
+        views.response_trace_turn,
+        name="response-trace-turn",
+    ),
+    path(
         "responses/<rid:response_id>/trace/step/",
         views.response_trace_step,
         name="response-trace-step",

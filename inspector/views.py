@@ -263,68 +263,232 @@ def playground_save(request: HttpRequest) -> HttpResponse:
     return HttpResponseClientRedirect(url) if request.htmx else HttpResponseRedirect(url)
 
 
-# --- the response page: one item in full, live status, the pattern page -----------------
+# --- stream events: timeline, replay, live follow (spec §1.1, §6) ---------------------------
+#
+# Live follow is short htmx polling of a bounded server-side read, not htmx's SSE extension
+# against a streaming view. A streaming view would hold a sync worker (runserver, gunicorn's
+# sync workers) for as long as a background response runs, which can be an hour, and would
+# need another vendored script plus reconnect logic in the browser. Here each poll is one
+# POST that reads upstream with starting_after = the last kept sequence number for at most
+# store.FOLLOW_SECONDS, keeps what came and answers with the new rows: every connection is
+# bounded in time, a drop is resumed by the next poll, nothing lives in process memory (any
+# worker or host can answer the next poll), and polling stops at a terminal event.
 
 
 @require_GET
 @access.need(access.VIEW)
-def response_item(
-    request: HttpRequest, response_id: str, section: str, position: int
+def response_events(request: HttpRequest, response_id: str) -> HttpResponse:
+    stored = StoredResponse.objects.filter(pk=response_id).first()
+    if stored is None:
+        access.take_fetch(request)
+        try:
+            stored = _fetched(request, response_id)
+        except client.APIError as error:
+            return upstream_error(request, error, response_id)
+    return _events_page(request, stored)
+
+
+def _events_page(
+    request: HttpRequest,
+    stored: StoredResponse,
+    *,
+    result: store.ReplayResult | None = None,
+    form: ReplayForm | None = None,
+    status: int = 200,
 ) -> HttpResponse:
-    """One item in full: what "show all" swaps in (htmx), or a page of its own."""
-    stored = get_object_or_404(StoredResponse, pk=response_id)
-    context = rendering.item_context(stored, section, position)
-    if context is None:
-        raise Http404("No such item in this response.")
-    template = "inspector/response_item.html"
-    return render(request, f"{template}#item" if request.htmx else template, context)  # type: ignore[attr-defined]
+    timeline = store.event_timeline(stored)
+    if result is None:
+        follow = events.follow_start(timeline, timeline.status)
+    else:
+        follow = events.follow_next(
+            events.Follow(active=True),
+            ended=result.ended,
+            timeline=timeline,
+            status=timeline.status,
+        )
+    context = {
+        "stored": stored,
+        "timeline": timeline,
+        "follow": follow,
+        "result": result,
+        "replay_form": form or ReplayForm(),
+        "follow_seconds": store.FOLLOW_SECONDS,
+    }
+    return render(request, "inspector/response_events.html", context, status=status)
 
 
 @require_GET
-@access.need(access.FETCH)
-def response_poll(request: HttpRequest, response_id: str) -> HttpResponse:
-    """Re-fetch a queued or in-progress response; its page polls this until it settles."""
-    stored = get_object_or_404(StoredResponse, pk=response_id)
-    error = None
-    try:
-        stored = _fetched(request, response_id)
-    except client.APIError as failure:
-        error = failure
-    context = rendering.poll_context(stored, error)
-    if not request.htmx:  # type: ignore[attr-defined]
-        return HttpResponseRedirect(reverse("inspector:response-detail", args=[response_id]))
-    if context["done"]:
-        return HttpResponseClientRefresh()
-    status = error.http_status if error is not None else 200
-    return render(request, "inspector/response_detail.html#live", context, status=status)
-
-
-@require_GET
-@access.need()  # staff only, checked below: the demo items, whatever the role
-def patterns(request: HttpRequest) -> HttpResponse:
-    """Staff only: one demo item of every type, to review the whole visual vocabulary."""
-    if not request.user.is_staff:
-        raise PermissionDenied
-    return render(request, "inspector/patterns.html", rendering.patterns_page())
-
-
-@require_http_methods(["GET", "POST"])
 @access.need(access.VIEW)
-def response_delete(request: HttpRequest, response_id: str) -> HttpResponse:
-    """Delete a stored response (admins, or the user who fetched it), after a confirmation.
-
-    Only what this dashboard keeps goes (items, notes, tool calls, events); nothing is sent
-    upstream.
-    """
+def response_events_json(request: HttpRequest, response_id: str) -> HttpResponse:
     stored = get_object_or_404(StoredResponse, pk=response_id)
-    if not access.may_delete(request.user, stored):
-        raise PermissionDenied(access.WHAT[access.DELETE] + ", or having fetched it yourself")
-    if request.method == "GET":
-        return render(request, "inspector/response_delete.html", {"stored": stored})
-    store.delete_response(stored)
-    audit.record(request, audit.Action.DELETED, response_id)
-    messages.success(request, f"Deleted {response_id} from this dashboard (not upstream).")
-    return redirect("inspector:index")
+    return _export_json(request, store.export_events(stored))
+
+
+@require_POST
+@access.need(access.FETCH, fetch=True)
+def response_events_replay(request: HttpRequest, response_id: str) -> HttpResponse:
+    stored = get_object_or_404(StoredResponse, pk=response_id)
+    form = ReplayForm(request.POST)
+    if not form.is_valid():
+        return _events_page(request, stored, form=form, status=400)
+    audit.record(request, audit.Action.FETCHED, stored.id, "replay events")
+    result = store.replay_events(stored, form.cleaned_data["starting_after"])
+    if result.error is not None and not result.kept:
+        return _events_page(request, stored, result=result, status=result.error.http_status)
+    # A read cut short (a drop, the time bound) is resumed by the page's live follow.
+    return redirect("inspector:response-events", response_id=stored.id)
+
+
+@require_POST
+@access.need(access.FETCH)
+def response_events_follow(request: HttpRequest, response_id: str) -> HttpResponse:
+    stored = get_object_or_404(StoredResponse, pk=response_id)
+    form = FollowForm(request.POST)
+    previous = form.state() if form.is_valid() else events.Follow(active=True)
+    result = store.follow_events(stored)
+    if not request.htmx:  # type: ignore[attr-defined]
+        return redirect("inspector:response-events", response_id=stored.id)
+    timeline = store.event_timeline(stored, after=previous.shown)
+    follow = events.follow_next(
+        previous, ended=result.ended, timeline=timeline, status=timeline.status
+    )
+    context = {
+        "stored": stored,
+        "timeline": timeline,
+        "follow": follow,
+        "previous": previous,
+        "result": result,
+        "replay_form": ReplayForm(),
+        "follow_seconds": store.FOLLOW_SECONDS,
+    }
+    # Always 200: a lost connection or a refusal is news for the page, said in words.
+    return render(request, "inspector/response_events.html#follow-update", context)
+
+
+# --- traces, the tool-call audit, transcripts and trace bundles ----------------------------
+
+
+def _trace_context(
+    request: HttpRequest, response_id: str, error: client.APIError | None = None
+) -> dict[str, Any]:
+    chain = store.chain_ending_at(response_id)
+    # The notes of every turn in one query, put where the items' notes tags look first
+    # (templatetags/inspector.py keeps one list per response and request).
+    memo = request.__dict__.setdefault("_inspector_notes", {})
+    memo.update(store.chain_notes([stored.id for stored in chain.responses]))
+    return {
+        "chain": chain,
+        "trace": store.load_trace(chain),
+        "end_id": response_id,
+        "error": error,
+        # ?walk=paused shows what is stored without fetching more (after a failure).
+        "walk": request.GET.get("walk") != "paused" and error is None,
+        # The first turns in full, the others when scrolled to; ?turns=all shows every one.
+        "full_turns": None if request.GET.get("turns") == "all" else rendering.TRACE_FULL_TURNS,
+    }
+
+
+@require_GET
+@access.need(access.VIEW)
+def response_trace(request: HttpRequest, response_id: str) -> HttpResponse:
+    audit.record(request, audit.Action.VIEWED, response_id, "trace")
+    return render(request, "inspector/response_trace.html", _trace_context(request, response_id))
+
+
+@require_GET
+@access.need(access.VIEW)
+def response_trace_turn(request: HttpRequest, response_id: str, number: int) -> HttpResponse:
+    """One later turn's items, which the trace page loads when it is scrolled to (htmx)."""
+    context = _trace_context(request, response_id)
+    turns = context["trace"].turns
+    if not 1 <= number <= len(turns):
+        raise Http404("No such turn in this trace.")
+    if not request.htmx:  # type: ignore[attr-defined]
+        url = reverse("inspector:response-trace", args=[response_id])
+        return HttpResponseRedirect(f"{url}?turns=all#turn-{number}")
+    context["turn"] = turns[number - 1]
+    return render(request, "inspector/response_trace.html#turn-body", context)
+
+
+@require_POST
+@access.need(access.FETCH, fetch=True)
+def response_trace_step(request: HttpRequest, response_id: str) -> HttpResponse:
+    """Fetch one missing ancestor of the chain; htmx calls this again until none is missing."""
+    url = reverse("inspector:response-trace", args=[response_id])
+    chain = store.chain_ending_at(response_id)
+    error = None
+    if chain.missing:
+        try:
+            _fetched(request, chain.missing)
+        except client.APIError as failure:
+            error = failure
+        else:
+            chain = store.chain_ending_at(response_id)
+    if error is None and not chain.missing:
+        return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+    if request.htmx:
+        context = {"chain": chain, "end_id": response_id, "error": error, "walk": error is None}
+        return render(request, "inspector/response_trace.html#walk", context)
+    if error is None:
+        return redirect(url)
+    context = _trace_context(request, response_id, error)
+    return render(request, "inspector/response_trace.html", context, status=error.http_status)
+
+
+def _markdown(request: HttpRequest, text: str) -> HttpResponse:
+    # Plain text, never HTML: X-Content-Type-Options: nosniff is set on every response.
+    raw = _unredacted(request)
+    _exported(request, raw)
+    text = text if raw else redaction.redact_markdown(text)
+    return HttpResponse(text, content_type="text/markdown; charset=utf-8")
+
+
+@require_GET
+@access.need(access.VIEW)
+def response_markdown(request: HttpRequest, response_id: str) -> HttpResponse:
+    stored = get_object_or_404(StoredResponse, pk=response_id)
+    chain = store.Chain(end_id=stored.id, responses=[stored])
+    built = store.load_trace(chain)
+    notes = store.chain_notes([stored.id])
+    return _markdown(request, transcript.render(built, notes, f"Response {stored.id}"))
+
+
+@require_GET
+@access.need(access.VIEW)
+def response_trace_markdown(request: HttpRequest, response_id: str) -> HttpResponse:
+    chain = store.chain_ending_at(response_id)
+    if not chain.responses:
+        raise Http404("not stored")
+    built = store.load_trace(chain)
+    notes = store.chain_notes([stored.id for stored in chain.responses])
+    return _markdown(request, transcript.render(built, notes, transcript.trace_title(chain)))
+
+
+@require_GET
+@access.need(access.VIEW)
+def response_trace_json(request: HttpRequest, response_id: str) -> HttpResponse:
+    chain = store.chain_ending_at(response_id)
+    if not chain.responses:
+        raise Http404("not stored")
+    return _export_json(request, store.export_trace(chain))
+
+
+@require_GET
+@access.need(access.VIEW)
+def tool_calls(request: HttpRequest) -> HttpResponse:
+    name, kind, flag = (request.GET.get(key, "")[:200] for key in ("name", "type", "flag"))
+    rows = store.tool_calls(name=name, kind=kind, flag=flag)
+    names, kinds = store.tool_call_choices()
+    context = {
+        "page": Paginator(rows, 50).get_page(request.GET.get("page")),
+        "names": names,
+        "kinds": kinds,
+        "flags": store.TOOL_CALL_FLAG_CHOICES,
+        "name": name,
+        "kind": kind,
+        "flag": flag,
+    }
+    return render(request, "inspector/tool_calls.html", context)
 
 
 # --- notes and review status --------------------------------------------------------------
@@ -472,212 +636,65 @@ def response_compare(request: HttpRequest, response_id: str, other_id: str) -> H
     return render(request, "inspector/response_compare.html", compare_page(*pair))
 
 
-# --- traces, the tool-call audit, transcripts and trace bundles ----------------------------
-
-
-def _trace_context(
-    request: HttpRequest, response_id: str, error: client.APIError | None = None
-) -> dict[str, Any]:
-    chain = store.chain_ending_at(response_id)
-    # The notes of every turn in one query, put where the items' notes tags look first
-    # (templatetags/inspector.py keeps one list per response and request).
-    memo = request.__dict__.setdefault("_inspector_notes", {})
-    memo.update(store.chain_notes([stored.id for stored in chain.responses]))
-    return {
-        "chain": chain,
-        "trace": store.load_trace(chain),
-        "end_id": response_id,
-        "error": error,
-        # ?walk=paused shows what is stored without fetching more (after a failure).
-        "walk": request.GET.get("walk") != "paused" and error is None,
-    }
+# --- the response page: one item in full, live status, the pattern page -----------------
 
 
 @require_GET
 @access.need(access.VIEW)
-def response_trace(request: HttpRequest, response_id: str) -> HttpResponse:
-    audit.record(request, audit.Action.VIEWED, response_id, "trace")
-    return render(request, "inspector/response_trace.html", _trace_context(request, response_id))
-
-
-@require_POST
-@access.need(access.FETCH, fetch=True)
-def response_trace_step(request: HttpRequest, response_id: str) -> HttpResponse:
-    """Fetch one missing ancestor of the chain; htmx calls this again until none is missing."""
-    url = reverse("inspector:response-trace", args=[response_id])
-    chain = store.chain_ending_at(response_id)
-    error = None
-    if chain.missing:
-        try:
-            _fetched(request, chain.missing)
-        except client.APIError as failure:
-            error = failure
-        else:
-            chain = store.chain_ending_at(response_id)
-    if error is None and not chain.missing:
-        return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
-    if request.htmx:
-        context = {"chain": chain, "end_id": response_id, "error": error, "walk": error is None}
-        return render(request, "inspector/response_trace.html#walk", context)
-    if error is None:
-        return redirect(url)
-    context = _trace_context(request, response_id, error)
-    return render(request, "inspector/response_trace.html", context, status=error.http_status)
-
-
-def _markdown(request: HttpRequest, text: str) -> HttpResponse:
-    # Plain text, never HTML: X-Content-Type-Options: nosniff is set on every response.
-    raw = _unredacted(request)
-    _exported(request, raw)
-    text = text if raw else redaction.redact_markdown(text)
-    return HttpResponse(text, content_type="text/markdown; charset=utf-8")
-
-
-@require_GET
-@access.need(access.VIEW)
-def response_markdown(request: HttpRequest, response_id: str) -> HttpResponse:
-    stored = get_object_or_404(StoredResponse, pk=response_id)
-    chain = store.Chain(end_id=stored.id, responses=[stored])
-    built = store.load_trace(chain)
-    notes = store.chain_notes([stored.id])
-    return _markdown(request, transcript.render(built, notes, f"Response {stored.id}"))
-
-
-@require_GET
-@access.need(access.VIEW)
-def response_trace_markdown(request: HttpRequest, response_id: str) -> HttpResponse:
-    chain = store.chain_ending_at(response_id)
-    if not chain.responses:
-        raise Http404("not stored")
-    built = store.load_trace(chain)
-    notes = store.chain_notes([stored.id for stored in chain.responses])
-    return _markdown(request, transcript.render(built, notes, transcript.trace_title(chain)))
-
-
-@require_GET
-@access.need(access.VIEW)
-def response_trace_json(request: HttpRequest, response_id: str) -> HttpResponse:
-    chain = store.chain_ending_at(response_id)
-    if not chain.responses:
-        raise Http404("not stored")
-    return _export_json(request, store.export_trace(chain))
-
-
-@require_GET
-@access.need(access.VIEW)
-def tool_calls(request: HttpRequest) -> HttpResponse:
-    name, kind, flag = (request.GET.get(key, "")[:200] for key in ("name", "type", "flag"))
-    rows = store.tool_calls(name=name, kind=kind, flag=flag)
-    names, kinds = store.tool_call_choices()
-    context = {
-        "page": Paginator(rows, 50).get_page(request.GET.get("page")),
-        "names": names,
-        "kinds": kinds,
-        "flags": store.TOOL_CALL_FLAG_CHOICES,
-        "name": name,
-        "kind": kind,
-        "flag": flag,
-    }
-    return render(request, "inspector/tool_calls.html", context)
-
-
-# --- stream events: timeline, replay, live follow (spec §1.1, §6) ---------------------------
-#
-# Live follow is short htmx polling of a bounded server-side read, not htmx's SSE extension
-# against a streaming view. A streaming view would hold a sync worker (runserver, gunicorn's
-# sync workers) for as long as a background response runs, which can be an hour, and would
-# need another vendored script plus reconnect logic in the browser. Here each poll is one
-# POST that reads upstream with starting_after = the last kept sequence number for at most
-# store.FOLLOW_SECONDS, keeps what came and answers with the new rows: every connection is
-# bounded in time, a drop is resumed by the next poll, nothing lives in process memory (any
-# worker or host can answer the next poll), and polling stops at a terminal event.
-
-
-@require_GET
-@access.need(access.VIEW)
-def response_events(request: HttpRequest, response_id: str) -> HttpResponse:
-    stored = StoredResponse.objects.filter(pk=response_id).first()
-    if stored is None:
-        access.take_fetch(request)
-        try:
-            stored = _fetched(request, response_id)
-        except client.APIError as error:
-            return upstream_error(request, error, response_id)
-    return _events_page(request, stored)
-
-
-def _events_page(
-    request: HttpRequest,
-    stored: StoredResponse,
-    *,
-    result: store.ReplayResult | None = None,
-    form: ReplayForm | None = None,
-    status: int = 200,
+def response_item(
+    request: HttpRequest, response_id: str, section: str, position: int
 ) -> HttpResponse:
-    timeline = store.event_timeline(stored)
-    if result is None:
-        follow = events.follow_start(timeline, timeline.status)
-    else:
-        follow = events.follow_next(
-            events.Follow(active=True),
-            ended=result.ended,
-            timeline=timeline,
-            status=timeline.status,
-        )
-    context = {
-        "stored": stored,
-        "timeline": timeline,
-        "follow": follow,
-        "result": result,
-        "replay_form": form or ReplayForm(),
-        "follow_seconds": store.FOLLOW_SECONDS,
-    }
-    return render(request, "inspector/response_events.html", context, status=status)
+    """One item in full: what "show all" swaps in (htmx), or a page of its own."""
+    stored = get_object_or_404(StoredResponse, pk=response_id)
+    context = rendering.item_context(stored, section, position)
+    if context is None:
+        raise Http404("No such item in this response.")
+    template = "inspector/response_item.html"
+    return render(request, f"{template}#item" if request.htmx else template, context)  # type: ignore[attr-defined]
 
 
 @require_GET
-@access.need(access.VIEW)
-def response_events_json(request: HttpRequest, response_id: str) -> HttpResponse:
-    stored = get_object_or_404(StoredResponse, pk=response_id)
-    return _export_json(request, store.export_events(stored))
-
-
-@require_POST
-@access.need(access.FETCH, fetch=True)
-def response_events_replay(request: HttpRequest, response_id: str) -> HttpResponse:
-    stored = get_object_or_404(StoredResponse, pk=response_id)
-    form = ReplayForm(request.POST)
-    if not form.is_valid():
-        return _events_page(request, stored, form=form, status=400)
-    audit.record(request, audit.Action.FETCHED, stored.id, "replay events")
-    result = store.replay_events(stored, form.cleaned_data["starting_after"])
-    if result.error is not None and not result.kept:
-        return _events_page(request, stored, result=result, status=result.error.http_status)
-    # A read cut short (a drop, the time bound) is resumed by the page's live follow.
-    return redirect("inspector:response-events", response_id=stored.id)
-
-
-@require_POST
 @access.need(access.FETCH)
-def response_events_follow(request: HttpRequest, response_id: str) -> HttpResponse:
+def response_poll(request: HttpRequest, response_id: str) -> HttpResponse:
+    """Re-fetch a queued or in-progress response; its page polls this until it settles."""
     stored = get_object_or_404(StoredResponse, pk=response_id)
-    form = FollowForm(request.POST)
-    previous = form.state() if form.is_valid() else events.Follow(active=True)
-    result = store.follow_events(stored)
+    error = None
+    try:
+        stored = _fetched(request, response_id)
+    except client.APIError as failure:
+        error = failure
+    context = rendering.poll_context(stored, error)
     if not request.htmx:  # type: ignore[attr-defined]
-        return redirect("inspector:response-events", response_id=stored.id)
-    timeline = store.event_timeline(stored, after=previous.shown)
-    follow = events.follow_next(
-        previous, ended=result.ended, timeline=timeline, status=timeline.status
-    )
-    context = {
-        "stored": stored,
-        "timeline": timeline,
-        "follow": follow,
-        "previous": previous,
-        "result": result,
-        "replay_form": ReplayForm(),
-        "follow_seconds": store.FOLLOW_SECONDS,
-    }
-    # Always 200: a lost connection or a refusal is news for the page, said in words.
-    return render(request, "inspector/response_events.html#follow-update", context)
+        return HttpResponseRedirect(reverse("inspector:response-detail", args=[response_id]))
+    if context["done"]:
+        return HttpResponseClientRefresh()
+    status = error.http_status if error is not None else 200
+    return render(request, "inspector/response_detail.html#live", context, status=status)
+
+
+@require_GET
+@access.need()  # staff only, checked below: the demo items, whatever the role
+def patterns(request: HttpRequest) -> HttpResponse:
+    """Staff only: one demo item of every type, to review the whole visual vocabulary."""
+    if not request.user.is_staff:
+        raise PermissionDenied
+    return render(request, "inspector/patterns.html", rendering.patterns_page())
+
+
+@require_http_methods(["GET", "POST"])
+@access.need(access.VIEW)
+def response_delete(request: HttpRequest, response_id: str) -> HttpResponse:
+    """Delete a stored response (admins, or the user who fetched it), after a confirmation.
+
+    Only what this dashboard keeps goes (items, notes, tool calls, events); nothing is sent
+    upstream.
+    """
+    stored = get_object_or_404(StoredResponse, pk=response_id)
+    if not access.may_delete(request.user, stored):
+        raise PermissionDenied(access.WHAT[access.DELETE] + ", or having fetched it yourself")
+    if request.method == "GET":
+        return render(request, "inspector/response_delete.html", {"stored": stored})
+    store.delete_response(stored)
+    audit.record(request, audit.Action.DELETED, response_id)
+    messages.success(request, f"Deleted {response_id} from this dashboard (not upstream).")
+    return redirect("inspector:index")

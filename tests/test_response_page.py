@@ -187,7 +187,8 @@ def test_an_output_anywhere_in_the_input_pairs_with_a_call_on_another_page(logge
     card = article(page(logged_in, rid), "item-fc_early")
     assert "ANSWER-FROM-PAGE-THREE" in card
     assert 'href="#item-fco_late"' in card
-    third = logged_in.get(f"/responses/{rid}/items/?page=3").content.decode()
+    last = (len(items) - 1) // store.INPUT_PAGE_SIZE + 1  # the page the last item is on
+    third = logged_in.get(f"/responses/{rid}/items/?page={last}").content.decode()
     answer = article(third, "item-fco_late")
     assert 'href="#item-fc_early"' in answer
 
@@ -539,12 +540,14 @@ def test_input_items_come_in_pages_that_load_as_the_reader_scrolls(logged_in):
              for i in range(120)]  # fmt: skip
     rid = keep({"id": "resp_pages"}, items)
     html = page(logged_in, rid)
-    assert "line 49" in html and "line 50" not in html
+    size = store.INPUT_PAGE_SIZE
+    assert f"line {size - 1}" in html and f"line {size}" not in html
     link = f"/responses/{rid}/items/?page=2"
     assert f'href="{link}" hx-get="{link}" hx-trigger="revealed"' in html
     second = logged_in.get(link).content.decode()
-    assert "line 50" in second and "line 99" in second and "line 100" not in second
-    assert 'id="item-msg_50"' in second
+    assert f"line {size}" in second and f"line {2 * size - 1}" in second
+    assert f"line {2 * size}" not in second
+    assert f'id="item-msg_{size}"' in second
 
 
 # --- live status --------------------------------------------------------------------------

@@ -76,7 +76,7 @@ def test_scrolling_loads_every_page_of_input_items(watched):
     keep({"id": "resp_scroll"}, items)
     watched.goto("/responses/resp_scroll/")
     cards = watched.page.locator("#input-items article.item")
-    assert cards.count() == 50
+    assert cards.count() == store.INPUT_PAGE_SIZE
     for _ in range(20):
         if cards.count() == 130:
             break
@@ -189,7 +189,7 @@ def test_a_response_with_3000_input_items_and_a_2_mb_text_opens_and_shows_all(wa
         items,
     )  # fmt: skip
     watched.goto("/responses/resp_huge/")
-    assert watched.page.locator("#input-items article.item").count() == 50
+    assert watched.page.locator("#input-items article.item").count() == store.INPUT_PAGE_SIZE
     big = watched.page.locator("#item-msg_big")
     big.locator(".md-rendered .show-all").click()
     watched.page.locator("#item-msg_big", has_text="THE-END").wait_for(timeout=15_000)
