@@ -30,7 +30,7 @@ from inspector.models import StoredResponse
 from inspector.schemas import Response, item_adapter
 from tests.upstream import FakeUpstream
 
-HUGE, SMALL, STORED = "resp_benchhuge000001", "resp_benchsmall00001", "resp_benchstore00001"
+HUGE, SMALL = "resp_benchhuge000001", "resp_benchsmall00001"
 HTML_BUDGET_KB = 400
 #: The upstream's page size the client asks for (DESIGN.md: limit=100).
 UPSTREAM_PAGE = 100
@@ -135,9 +135,12 @@ def page_figures(client: Any, huge: tuple[dict, list], rounds: int) -> list:
 
 
 def store_figure(huge: tuple[dict, list], rounds: int) -> Any:
-    """Storing the huge bundle from its JSON ÷ parsing and validating that JSON alone."""
-    body = {**huge[0], "id": STORED}
-    text = json.dumps(data.bundle(body, huge[1]))
+    """Storing the huge bundle from its JSON ÷ parsing and validating that JSON alone.
+
+    Stored as new each round (what a first fetch or an import does): it is deleted first,
+    untimed, with everything hanging on it.
+    """
+    text = json.dumps(data.bundle(*huge))
 
     def parse() -> None:
         obj = upstream_client.parse_json(text)
@@ -150,7 +153,7 @@ def store_figure(huge: tuple[dict, list], rounds: int) -> Any:
         assert report.imported == 1, report.summary()
 
     def forget() -> None:
-        StoredResponse.objects.filter(pk=STORED).delete()
+        StoredResponse.objects.filter(pk=HUGE).delete()
 
     times = common.interleaved({"parse": parse, "store": keep}, rounds, before=forget)
     return common.at_most(

@@ -41,8 +41,8 @@ def test_trace_figure_compares_a_long_chain_with_one_turn() -> None:
 
 @pytest.mark.django_db
 def test_list_figures_keep_queries_per_page_constant() -> None:
-    ratio, queries = list_page.figures(common.TINY)
-    assert ratio.value > 0
+    ratio, combined, queries = list_page.figures(common.TINY)
+    assert ratio.value > 0 and combined.value > 0
     assert queries.met, queries.detail
 
 
