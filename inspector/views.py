@@ -84,6 +84,18 @@ def _fetched(request: HttpRequest, response_id: str) -> StoredResponse:
     return stored
 
 
+def _stored_or_fetched(request: HttpRequest, response_id: str) -> StoredResponse | HttpResponse:
+    """The stored response, else fetched now (rate-limited), else the upstream's error page."""
+    stored = StoredResponse.objects.filter(pk=response_id).first()
+    if stored is not None:
+        return stored
+    access.take_fetch(request)
+    try:
+        return _fetched(request, response_id)
+    except client.APIError as error:
+        return upstream_error(request, error, response_id)
+
+
 def upstream_error(request: HttpRequest, error: client.APIError, response_id: str) -> HttpResponse:
     return render(
         request,
@@ -128,13 +140,9 @@ def lookup(request: HttpRequest) -> HttpResponse:
 @require_GET
 @access.need(access.VIEW)
 def response_detail(request: HttpRequest, response_id: str) -> HttpResponse:
-    stored = StoredResponse.objects.filter(pk=response_id).first()
-    if stored is None:
-        access.take_fetch(request)
-        try:
-            stored = _fetched(request, response_id)
-        except client.APIError as error:
-            return upstream_error(request, error, response_id)
+    stored = _stored_or_fetched(request, response_id)
+    if isinstance(stored, HttpResponse):
+        return stored
     audit.record(request, audit.Action.VIEWED, stored.id)
     return render(request, "inspector/response_detail.html", response_page(stored))
 
@@ -278,13 +286,9 @@ def playground_save(request: HttpRequest) -> HttpResponse:
 @require_GET
 @access.need(access.VIEW)
 def response_events(request: HttpRequest, response_id: str) -> HttpResponse:
-    stored = StoredResponse.objects.filter(pk=response_id).first()
-    if stored is None:
-        access.take_fetch(request)
-        try:
-            stored = _fetched(request, response_id)
-        except client.APIError as error:
-            return upstream_error(request, error, response_id)
+    stored = _stored_or_fetched(request, response_id)
+    if isinstance(stored, HttpResponse):
+        return stored
     return _events_page(request, stored)
 
 
