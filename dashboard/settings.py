@@ -251,6 +251,4 @@ CACHES = {"default": cache_config(CACHE_URL)}
 FETCH_RATE_LIMIT = os.environ.get("FETCH_RATE_LIMIT", "30/min")
 # The audit trail's remote address: behind a reverse proxy REMOTE_ADDR is the proxy's. List
 # the proxies (IPs or networks, comma-separated) whose X-Forwarded-For is to be believed.
-TRUSTED_PROXIES = [
-    p.strip() for p in os.environ.get("TRUSTED_PROXIES", "").split(",") if p.strip()
-]
+TRUSTED_PROXIES = [p.strip() for p in os.environ.get("TRUSTED_PROXIES", "").split(",") if p.strip()]

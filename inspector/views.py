@@ -49,7 +49,13 @@ from .playground import PlaygroundForm
 from .rendering import response_page
 
 
-def _unredacted(request: HttpRequest) -> bool:
+class HtmxHttpRequest(HttpRequest):
+    """A request as django-htmx's middleware leaves it (typed, for the views below)."""
+
+    htmx: HtmxDetails
+
+
+def _unredacted(request: HtmxHttpRequest) -> bool:
     """?redact=0 on an export: the raw data, for those allowed (redaction.py says why)."""
     if request.GET.get("redact", "").lower() not in ("0", "off", "false", "no"):
         return False
@@ -58,14 +64,14 @@ def _unredacted(request: HttpRequest) -> bool:
     return True
 
 
-def _export_json(request: HttpRequest, export: dict[str, Any]) -> JsonResponse:
+def _export_json(request: HtmxHttpRequest, export: dict[str, Any]) -> JsonResponse:
     raw = _unredacted(request)
     _exported(request, raw)
     data = export if raw else redaction.redact_export(export)
     return JsonResponse(data, json_dumps_params={"indent": 2})
 
 
-def _exported(request: HttpRequest, raw: bool) -> None:
+def _exported(request: HtmxHttpRequest, raw: bool) -> None:
     response_id = (request.resolver_match.kwargs if request.resolver_match else {}).get(
         "response_id", ""
     )
@@ -73,7 +79,7 @@ def _exported(request: HttpRequest, raw: bool) -> None:
     audit.record(request, audit.Action.EXPORTED, response_id, detail)
 
 
-def _fetched(request: HttpRequest, response_id: str) -> StoredResponse:
+def _fetched(request: HtmxHttpRequest, response_id: str) -> StoredResponse:
     """Fetch and keep a response; the audit trail says who, whether it worked or not."""
     try:
         stored = store.fetch_response(response_id, user=request.user)
@@ -84,7 +90,7 @@ def _fetched(request: HttpRequest, response_id: str) -> StoredResponse:
     return stored
 
 
-def _stored_or_fetched(request: HttpRequest, response_id: str) -> StoredResponse | HttpResponse:
+def _stored_or_fetched(request: HtmxHttpRequest, response_id: str) -> StoredResponse | HttpResponse:
     """The stored response, else fetched now (rate-limited), else the upstream's error page."""
     stored = StoredResponse.objects.filter(pk=response_id).first()
     if stored is not None:
@@ -96,7 +102,9 @@ def _stored_or_fetched(request: HttpRequest, response_id: str) -> StoredResponse
         return upstream_error(request, error, response_id)
 
 
-def upstream_error(request: HttpRequest, error: client.APIError, response_id: str) -> HttpResponse:
+def upstream_error(
+    request: HtmxHttpRequest, error: client.APIError, response_id: str
+) -> HttpResponse:
     return render(
         request,
         "inspector/upstream_error.html",
@@ -107,17 +115,17 @@ def upstream_error(request: HttpRequest, error: client.APIError, response_id: st
 
 @require_GET
 @login_not_required
-def healthz(request: HttpRequest) -> HttpResponse:
+def healthz(request: HtmxHttpRequest) -> HttpResponse:
     return HttpResponse("ok\n", content_type="text/plain")
 
 
 @require_GET
 @access.need(access.VIEW)
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: HtmxHttpRequest) -> HttpResponse:
     return _index(request, LookupForm())
 
 
-def _index(request: HttpRequest, form: LookupForm, status: int = 200) -> HttpResponse:
+def _index(request: HtmxHttpRequest, form: LookupForm, status: int = 200) -> HttpResponse:
     filters = ListFilterForm(request.GET)
     page = Paginator(listing.filtered(filters.filters()), 50).get_page(request.GET.get("page"))
     return render(
@@ -130,7 +138,7 @@ def _index(request: HttpRequest, form: LookupForm, status: int = 200) -> HttpRes
 
 @require_GET
 @access.need(access.VIEW)
-def lookup(request: HttpRequest) -> HttpResponse:
+def lookup(request: HtmxHttpRequest) -> HttpResponse:
     form = LookupForm(request.GET)
     if not form.is_valid():
         return _index(request, form, status=400)
@@ -139,7 +147,7 @@ def lookup(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @access.need(access.VIEW)
-def response_detail(request: HttpRequest, response_id: str) -> HttpResponse:
+def response_detail(request: HtmxHttpRequest, response_id: str) -> HttpResponse:
     stored = _stored_or_fetched(request, response_id)
     if isinstance(stored, HttpResponse):
         return stored
@@ -149,7 +157,7 @@ def response_detail(request: HttpRequest, response_id: str) -> HttpResponse:
 
 @require_GET
 @access.need(access.VIEW)
-def response_input_items(request: HttpRequest, response_id: str) -> HttpResponse:
+def response_input_items(request: HtmxHttpRequest, response_id: str) -> HttpResponse:
     stored = get_object_or_404(StoredResponse, pk=response_id)
     context = rendering.input_items_context(stored, request.GET.get("page"))
     return render(request, "inspector/response_detail.html#input-items", context)
@@ -157,14 +165,14 @@ def response_input_items(request: HttpRequest, response_id: str) -> HttpResponse
 
 @require_GET
 @access.need(access.VIEW)
-def response_json(request: HttpRequest, response_id: str) -> HttpResponse:
+def response_json(request: HtmxHttpRequest, response_id: str) -> HttpResponse:
     stored = get_object_or_404(StoredResponse, pk=response_id)
     return _export_json(request, store.export_bundle(stored))
 
 
 @require_POST
 @access.need(access.FETCH, fetch=True)
-def response_refresh(request: HttpRequest, response_id: str) -> HttpResponse:
+def response_refresh(request: HtmxHttpRequest, response_id: str) -> HttpResponse:
     try:
         _fetched(request, response_id)
     except client.APIError as error:
@@ -174,7 +182,7 @@ def response_refresh(request: HttpRequest, response_id: str) -> HttpResponse:
 
 @require_POST
 @access.need(access.FETCH, fetch=True)
-def response_resume(request: HttpRequest, response_id: str) -> HttpResponse:
+def response_resume(request: HtmxHttpRequest, response_id: str) -> HttpResponse:
     stored = get_object_or_404(StoredResponse, pk=response_id)
     audit.record(request, audit.Action.FETCHED, response_id, "resume input items")
     try:
@@ -190,7 +198,7 @@ PLAYGROUND = "inspector/playground.html"
 
 
 def _playground(
-    request: HttpRequest, form: PlaygroundForm, fragment: str, status: int = 200, **extra: Any
+    request: HtmxHttpRequest, form: PlaygroundForm, fragment: str, status: int = 200, **extra: Any
 ) -> HttpResponse:
     """The whole page, or (htmx) one of its fragments, with the form as it was sent."""
     context = pg.page(
@@ -205,7 +213,7 @@ def _playground(
 
 @require_GET
 @access.need(access.VIEW)
-def playground(request: HttpRequest) -> HttpResponse:
+def playground(request: HtmxHttpRequest) -> HttpResponse:
     source = request.GET.get("from", "")
     stored = StoredResponse.objects.filter(pk=source).first() if source else None
     state, notes = pg.state_from_response(stored) if stored else (pg.EMPTY_STATE, [])
@@ -219,7 +227,7 @@ def playground(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @access.need(access.VIEW)
-def playground_session(request: HttpRequest, slug: str) -> HttpResponse:
+def playground_session(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     session = get_object_or_404(PlaygroundSession.objects.select_related("author"), slug=slug)
     form = PlaygroundForm(session.state)
     form.is_valid()
@@ -228,7 +236,7 @@ def playground_session(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_POST
 @access.need(access.VIEW)
-def playground_count(request: HttpRequest) -> HttpResponse:
+def playground_count(request: HtmxHttpRequest) -> HttpResponse:
     form = PlaygroundForm(request.POST)
     status = 200 if form.is_valid() else 400
     return _playground(request, form, "results", status)
@@ -236,7 +244,7 @@ def playground_count(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @access.need(access.FETCH, fetch=True)
-def playground_api_count(request: HttpRequest) -> HttpResponse:
+def playground_api_count(request: HtmxHttpRequest) -> HttpResponse:
     form = PlaygroundForm(request.POST)
     if not form.is_valid():
         return _playground(request, form, "api-result", 400)
@@ -247,7 +255,7 @@ def playground_api_count(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @access.need(access.VIEW)
-def playground_attribute(request: HttpRequest) -> HttpResponse:
+def playground_attribute(request: HtmxHttpRequest) -> HttpResponse:
     form = PlaygroundForm(request.POST)
     if not form.is_valid():
         return _playground(request, form, "attribution", 400)
@@ -261,7 +269,7 @@ def playground_attribute(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @access.need(access.SAVE_SESSION)
-def playground_save(request: HttpRequest) -> HttpResponse:
+def playground_save(request: HtmxHttpRequest) -> HttpResponse:
     form, save = PlaygroundForm(request.POST), pg.SaveForm(request.POST)
     form.is_valid()  # a session keeps what was typed, even half-finished JSON
     if not save.is_valid():
@@ -285,7 +293,7 @@ def playground_save(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @access.need(access.VIEW)
-def response_events(request: HttpRequest, response_id: str) -> HttpResponse:
+def response_events(request: HtmxHttpRequest, response_id: str) -> HttpResponse:
     stored = _stored_or_fetched(request, response_id)
     if isinstance(stored, HttpResponse):
         return stored
@@ -293,7 +301,7 @@ def response_events(request: HttpRequest, response_id: str) -> HttpResponse:
 
 
 def _events_page(
-    request: HttpRequest,
+    request: HtmxHttpRequest,
     stored: StoredResponse,
     *,
     result: store.ReplayResult | None = None,
@@ -323,14 +331,14 @@ def _events_page(
 
 @require_GET
 @access.need(access.VIEW)
-def response_events_json(request: HttpRequest, response_id: str) -> HttpResponse:
+def response_events_json(request: HtmxHttpRequest, response_id: str) -> HttpResponse:
     stored = get_object_or_404(StoredResponse, pk=response_id)
     return _export_json(request, store.export_events(stored))
 
 
 @require_POST
 @access.need(access.FETCH, fetch=True)
-def response_events_replay(request: HttpRequest, response_id: str) -> HttpResponse:
+def response_events_replay(request: HtmxHttpRequest, response_id: str) -> HttpResponse:
     stored = get_object_or_404(StoredResponse, pk=response_id)
     form = ReplayForm(request.POST)
     if not form.is_valid():
@@ -345,12 +353,12 @@ def response_events_replay(request: HttpRequest, response_id: str) -> HttpRespon
 
 @require_POST
 @access.need(access.FETCH)
-def response_events_follow(request: HttpRequest, response_id: str) -> HttpResponse:
+def response_events_follow(request: HtmxHttpRequest, response_id: str) -> HttpResponse:
     stored = get_object_or_404(StoredResponse, pk=response_id)
     form = FollowForm(request.POST)
     previous = form.state() if form.is_valid() else events.Follow(active=True)
     result = store.follow_events(stored)
-    if not request.htmx:  # type: ignore[attr-defined]
+    if not request.htmx:
         return redirect("inspector:response-events", response_id=stored.id)
     timeline = store.event_timeline(stored, after=previous.shown)
     follow = events.follow_next(
@@ -373,7 +381,7 @@ def response_events_follow(request: HttpRequest, response_id: str) -> HttpRespon
 
 
 def _trace_context(
-    request: HttpRequest, response_id: str, error: client.APIError | None = None
+    request: HtmxHttpRequest, response_id: str, error: client.APIError | None = None
 ) -> dict[str, Any]:
     chain = store.chain_ending_at(response_id)
     # The notes of every turn in one query, put where the items' notes tags look first
@@ -394,20 +402,20 @@ def _trace_context(
 
 @require_GET
 @access.need(access.VIEW)
-def response_trace(request: HttpRequest, response_id: str) -> HttpResponse:
+def response_trace(request: HtmxHttpRequest, response_id: str) -> HttpResponse:
     audit.record(request, audit.Action.VIEWED, response_id, "trace")
     return render(request, "inspector/response_trace.html", _trace_context(request, response_id))
 
 
 @require_GET
 @access.need(access.VIEW)
-def response_trace_turn(request: HttpRequest, response_id: str, number: int) -> HttpResponse:
+def response_trace_turn(request: HtmxHttpRequest, response_id: str, number: int) -> HttpResponse:
     """One later turn's items, which the trace page loads when it is scrolled to (htmx)."""
     context = _trace_context(request, response_id)
     turns = context["trace"].turns
     if not 1 <= number <= len(turns):
         raise Http404("No such turn in this trace.")
-    if not request.htmx:  # type: ignore[attr-defined]
+    if not request.htmx:
         url = reverse("inspector:response-trace", args=[response_id])
         return HttpResponseRedirect(f"{url}?turns=all#turn-{number}")
     context["turn"] = turns[number - 1]
@@ -416,7 +424,7 @@ def response_trace_turn(request: HttpRequest, response_id: str, number: int) -> 
 
 @require_POST
 @access.need(access.FETCH, fetch=True)
-def response_trace_step(request: HttpRequest, response_id: str) -> HttpResponse:
+def response_trace_step(request: HtmxHttpRequest, response_id: str) -> HttpResponse:
     """Fetch one missing ancestor of the chain; htmx calls this again until none is missing."""
     url = reverse("inspector:response-trace", args=[response_id])
     chain = store.chain_ending_at(response_id)
@@ -439,7 +447,7 @@ def response_trace_step(request: HttpRequest, response_id: str) -> HttpResponse:
     return render(request, "inspector/response_trace.html", context, status=error.http_status)
 
 
-def _markdown(request: HttpRequest, text: str) -> HttpResponse:
+def _markdown(request: HtmxHttpRequest, text: str) -> HttpResponse:
     # Plain text, never HTML: X-Content-Type-Options: nosniff is set on every response.
     raw = _unredacted(request)
     _exported(request, raw)
@@ -449,7 +457,7 @@ def _markdown(request: HttpRequest, text: str) -> HttpResponse:
 
 @require_GET
 @access.need(access.VIEW)
-def response_markdown(request: HttpRequest, response_id: str) -> HttpResponse:
+def response_markdown(request: HtmxHttpRequest, response_id: str) -> HttpResponse:
     stored = get_object_or_404(StoredResponse, pk=response_id)
     chain = store.Chain(end_id=stored.id, responses=[stored])
     built = store.load_trace(chain)
@@ -459,7 +467,7 @@ def response_markdown(request: HttpRequest, response_id: str) -> HttpResponse:
 
 @require_GET
 @access.need(access.VIEW)
-def response_trace_markdown(request: HttpRequest, response_id: str) -> HttpResponse:
+def response_trace_markdown(request: HtmxHttpRequest, response_id: str) -> HttpResponse:
     chain = store.chain_ending_at(response_id)
     if not chain.responses:
         raise Http404("not stored")
@@ -470,7 +478,7 @@ def response_trace_markdown(request: HttpRequest, response_id: str) -> HttpRespo
 
 @require_GET
 @access.need(access.VIEW)
-def response_trace_json(request: HttpRequest, response_id: str) -> HttpResponse:
+def response_trace_json(request: HtmxHttpRequest, response_id: str) -> HttpResponse:
     chain = store.chain_ending_at(response_id)
     if not chain.responses:
         raise Http404("not stored")
@@ -479,7 +487,7 @@ def response_trace_json(request: HttpRequest, response_id: str) -> HttpResponse:
 
 @require_GET
 @access.need(access.VIEW)
-def tool_calls(request: HttpRequest) -> HttpResponse:
+def tool_calls(request: HtmxHttpRequest) -> HttpResponse:
     name, kind, flag = (request.GET.get(key, "")[:200] for key in ("name", "type", "flag"))
     rows = store.tool_calls(name=name, kind=kind, flag=flag)
     names, kinds = store.tool_call_choices()
@@ -496,12 +504,6 @@ def tool_calls(request: HttpRequest) -> HttpResponse:
 
 
 # --- notes and review status --------------------------------------------------------------
-
-
-class HtmxHttpRequest(HttpRequest):
-    """A request as django-htmx's middleware leaves it (typed, for the views below)."""
-
-    htmx: HtmxDetails
 
 
 def _back_to(response_id: str, anchor: str) -> HttpResponseRedirect:
@@ -568,7 +570,7 @@ def review_set(request: HtmxHttpRequest, response_id: str) -> HttpResponse:
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 @access.need(access.IMPORT)
-def import_page(request: HttpRequest) -> HttpResponse:
+def import_page(request: HtmxHttpRequest) -> HttpResponse:
     """Upload a file of responses or bundles; the same line-level report as the command.
 
     An upload announced as too large is refused before its body is read: this outer view
@@ -581,19 +583,19 @@ def import_page(request: HttpRequest) -> HttpResponse:
 
 
 def _import_render(
-    request: HttpRequest, form: ImportForm, status: int = 200, **context: Any
+    request: HtmxHttpRequest, form: ImportForm, status: int = 200, **context: Any
 ) -> HttpResponse:
     limits = {"limit": settings.IMPORT_MAX_BYTES, "line_limit": settings.IMPORT_MAX_LINE_BYTES}
     context = {"form": form, **limits, "too_large": False, **context}
     return render(request, "inspector/import.html", context, status=status)
 
 
-def _import_refused(request: HttpRequest) -> HttpResponse:
+def _import_refused(request: HtmxHttpRequest) -> HttpResponse:
     return _import_render(request, ImportForm(), status=413, too_large=True)
 
 
 @csrf_protect
-def _import_upload(request: HttpRequest) -> HttpResponse:
+def _import_upload(request: HtmxHttpRequest) -> HttpResponse:
     if request.method == "GET":
         return _import_render(request, ImportForm())
     form = ImportForm(request.POST, request.FILES)
@@ -613,7 +615,7 @@ def _import_upload(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @access.need(access.VIEW)
-def compare_pick(request: HttpRequest) -> HttpResponse:
+def compare_pick(request: HtmxHttpRequest) -> HttpResponse:
     """Two ids (from the list's checkboxes or the response page's form) -> the compare page."""
     form = CompareForm(request.GET)
     if not form.is_valid():
@@ -625,7 +627,7 @@ def compare_pick(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @access.need(access.VIEW)
-def response_compare(request: HttpRequest, response_id: str, other_id: str) -> HttpResponse:
+def response_compare(request: HtmxHttpRequest, response_id: str, other_id: str) -> HttpResponse:
     pair = []
     for rid in (response_id, other_id):
         stored = StoredResponse.objects.filter(pk=rid).first()
@@ -646,7 +648,7 @@ def response_compare(request: HttpRequest, response_id: str, other_id: str) -> H
 @require_GET
 @access.need(access.VIEW)
 def response_item(
-    request: HttpRequest, response_id: str, section: str, position: int
+    request: HtmxHttpRequest, response_id: str, section: str, position: int
 ) -> HttpResponse:
     """One item in full: what "show all" swaps in (htmx), or a page of its own."""
     stored = get_object_or_404(StoredResponse, pk=response_id)
@@ -654,12 +656,12 @@ def response_item(
     if context is None:
         raise Http404("No such item in this response.")
     template = "inspector/response_item.html"
-    return render(request, f"{template}#item" if request.htmx else template, context)  # type: ignore[attr-defined]
+    return render(request, f"{template}#item" if request.htmx else template, context)
 
 
 @require_GET
 @access.need(access.FETCH)
-def response_poll(request: HttpRequest, response_id: str) -> HttpResponse:
+def response_poll(request: HtmxHttpRequest, response_id: str) -> HttpResponse:
     """Re-fetch a queued or in-progress response; its page polls this until it settles."""
     stored = get_object_or_404(StoredResponse, pk=response_id)
     error = None
@@ -668,7 +670,7 @@ def response_poll(request: HttpRequest, response_id: str) -> HttpResponse:
     except client.APIError as failure:
         error = failure
     context = rendering.poll_context(stored, error)
-    if not request.htmx:  # type: ignore[attr-defined]
+    if not request.htmx:
         return HttpResponseRedirect(reverse("inspector:response-detail", args=[response_id]))
     if context["done"]:
         return HttpResponseClientRefresh()
@@ -678,7 +680,7 @@ def response_poll(request: HttpRequest, response_id: str) -> HttpResponse:
 
 @require_GET
 @access.need()  # staff only, checked below: the demo items, whatever the role
-def patterns(request: HttpRequest) -> HttpResponse:
+def patterns(request: HtmxHttpRequest) -> HttpResponse:
     """Staff only: one demo item of every type, to review the whole visual vocabulary."""
     if not request.user.is_staff:
         raise PermissionDenied
@@ -687,7 +689,7 @@ def patterns(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @access.need(access.VIEW)
-def response_delete(request: HttpRequest, response_id: str) -> HttpResponse:
+def response_delete(request: HtmxHttpRequest, response_id: str) -> HttpResponse:
     """Delete a stored response (admins, or the user who fetched it), after a confirmation.
 
     Only what this dashboard keeps goes (items, notes, tool calls, events); nothing is sent

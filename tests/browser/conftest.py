@@ -81,8 +81,14 @@ def watched(browser: Any, live_server: Any, client: Any, user: Any) -> Iterator[
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     host = live_server.url.split("//", 1)[1].split(":")[0]
     context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "domain": host,
-          "path": "/"}]
+        [
+            {
+                "name": "sessionid",
+                "value": client.cookies["sessionid"].value,
+                "domain": host,
+                "path": "/",
+            }
+        ]
     )
     context.add_init_script(WATCH)
     page = context.new_page()
