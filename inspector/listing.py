@@ -121,12 +121,12 @@ def response_cost(response: Response) -> Decimal | None:
     if not all(0 <= n < 2**53 for n in counts.values()):
         return None  # a hostile or broken usage block prices as "unknown", never crashes
     try:
-        cost = pricing.price(response.model, when=response.created, **counts)
+        cost = pricing.total(response.model, when=response.created, **counts)
     except (ValueError, ArithmeticError):
         return None
-    if cost is None or not cost.total.is_finite() or abs(cost.total) >= 10**10:
+    if cost is None or not cost.is_finite() or abs(cost) >= 10**10:
         return None  # does not fit the column (max_digits=20, decimal_places=10)
-    return cost.total
+    return cost
 
 
 def list_columns(response: Response) -> dict[str, Any]:

@@ -43,6 +43,33 @@ def _calc(usage: Usage, model: str, when: datetime):  # type: ignore[no-untyped-
     return calc_price(usage, model_ref=model, provider_id=PROVIDER, genai_request_timestamp=when)
 
 
+def _usage(input_tokens: int, cached_tokens: int, output_tokens: int, cache_write: int) -> Usage:
+    return Usage(
+        input_tokens=input_tokens,
+        cache_read_tokens=max(0, min(cached_tokens, input_tokens)),
+        cache_write_tokens=cache_write or None,
+        output_tokens=output_tokens,
+    )
+
+
+def total(
+    model: str,
+    *,
+    input_tokens: int,
+    cached_tokens: int = 0,
+    output_tokens: int = 0,
+    cache_write_tokens: int = 0,
+    when: datetime | None = None,
+) -> Decimal | None:
+    """`price(...).total` in one calculation instead of two (no split of the input price):
+    what the store keeps for the list, once per stored response."""
+    usage = _usage(input_tokens, cached_tokens, output_tokens, cache_write_tokens)
+    try:
+        return Decimal(_calc(usage, model, when or datetime.now(tz=UTC)).total_price)
+    except LookupError:
+        return None
+
+
 def price(
     model: str,
     *,
@@ -61,14 +88,7 @@ def price(
     cached = max(0, min(cached_tokens, input_tokens))
     try:
         whole = _calc(
-            Usage(
-                input_tokens=input_tokens,
-                cache_read_tokens=cached,
-                cache_write_tokens=cache_write_tokens or None,
-                output_tokens=output_tokens,
-            ),
-            model,
-            when,
+            _usage(input_tokens, cached_tokens, output_tokens, cache_write_tokens), model, when
         )
         uncached_only = _calc(Usage(input_tokens=input_tokens - cached), model, when)
     except LookupError:

@@ -14,6 +14,7 @@ store is about to keep, so an upstream that echoes the key never gets it stored.
 Pure functions.
 """
 
+import json
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -197,6 +198,13 @@ def mask(value: Any, secret: str) -> Any:
         inner = [mask(v, secret) for v in value]
         return value if all(a is b for a, b in zip(inner, value, strict=True)) else inner
     return value
+
+
+def may_hold(json_text: str, secret: str) -> bool:
+    """Whether JSON text written by `json.dumps` may hold `secret` in one of its strings (or
+    across two: then `mask` finds none). The dump escapes character by character, so a
+    string holding the secret holds the secret's escaped form."""
+    return bool(secret) and json.dumps(secret)[1:-1] in json_text
 
 
 def rules_table() -> list[tuple[str, str]]:

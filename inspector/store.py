@@ -1,5 +1,6 @@
 """Fetch-and-keep, import and export: the bridge between client, schemas and the ORM."""
 
+import json
 import time
 import uuid
 from collections.abc import Iterable, Iterator
@@ -10,7 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, connection, models, transaction
 from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 from pydantic import ValidationError
@@ -83,26 +84,6 @@ def item_row(response_id: str, position: int, raw: Any) -> InputItem:
     )
 
 
-def _insert_items(rows: Iterable[tuple[str, int, Any]]) -> None:
-    """Insert input items given as (response id, position, raw item), many at once.
-
-    What bulk_create would write, without a model instance and the ORM's per-field work for
-    each: a 3,000-item input took 150-250 ms that way, 40 ms this way. Column and table names
-    come from the model, values are parameters, and the JSON is adapted as the field would.
-    """
-    meta, quote = InputItem._meta, connection.ops.quote_name
-    column = {field.name: str(field.column) for field in meta.concrete_fields}
-    names = ("response", "position", "item_id", "type", "body")
-    columns = ", ".join(quote(column[name]) for name in names)
-    sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES (%s, %s, %s, %s, %s)"  # noqa: S608
-    params = [
-        (rid, position, *item_columns(raw), connection.ops.adapt_json_value(raw, None))
-        for rid, position, raw in rows
-    ]
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
-
-
 #: Who the note that keeps replaced characters is by (scrub.py says why they are replaced).
 SCRUB_NOTE_AUTHOR = "responses-inspector"
 
@@ -113,6 +94,36 @@ def as_kept(
     """What the store keeps of `value` (parsed JSON): the configured API key masked (an
     upstream may echo it), NUL and lone surrogates replaced (scrub.py)."""
     return scrub.scrub(redaction.mask(value, settings.OPENAI_API_KEY), path, found)
+
+
+class JSONText(str):
+    """JSON already written (as_kept_json): `_insert_rows` gives it to a JSON column as it is."""
+
+
+def as_kept_json(value: Any, path: str, found: scrub.Found) -> tuple[Any, JSONText]:
+    """`as_kept`, and the JSON text of what is kept, as a bulk insert gives it the database.
+
+    One dump in C, which the insert needs anyway; `as_kept` walks every string in Python
+    (a 3,000-item import spent a third of its time there), so it runs only when the text may
+    hold the key or a character scrub replaces, which almost no response does.
+    """
+    text = json.dumps(value)  # as Django's JSONField writes it
+    if redaction.may_hold(text, settings.OPENAI_API_KEY) or scrub.may_hold_bad(text):
+        value = as_kept(value, path, found)[0]
+        text = json.dumps(value)
+    return value, JSONText(text)
+
+
+def _json_param(field: Any, text: str) -> Any:
+    """The parameter a JSON column gets for JSON text already written (what the field would
+    make of the value itself: the text on SQLite, psycopg's json or jsonb on PostgreSQL)."""
+    if connection.vendor != "postgresql":
+        return text
+    # Imported here: psycopg is only installed with the postgres extra.
+    from psycopg.types.json import Json, Jsonb
+
+    wrapper = Json if field.db_type(connection) == "json" else Jsonb
+    return wrapper(text, dumps=str)
 
 
 def _keep_originals(stored: StoredResponse, found: scrub.Found) -> None:
@@ -598,9 +609,12 @@ class _Bundle:
     items: list[Any]
     complete: bool
     annotations: tuple[Any, Any]
-    #: The kept body (the API key masked, scrub.py) and input items, and the items parsed.
+    #: The kept body (the API key masked, scrub.py) parsed and as JSON text, the kept input
+    #: items and their JSON texts, and the items parsed.
     response: Response
+    body_json: JSONText
     kept_items: list[Any]
+    items_json: list[JSONText]
     parsed_items: list[Any]
     #: Characters were replaced (scrub.py): save_bundle keeps the note that says which.
     scrubbed: bool
@@ -613,13 +627,22 @@ def _prepare(number: int, obj: Any) -> _Bundle:
     annotations = notes.parse_bundle(obj)
     response = Response.from_wire(body)
     _check_ids(response)
-    kept_body, found = as_kept(body)
+    found = scrub.Found()
+    kept_body, body_json = as_kept_json(body, "", found)
     if kept_body is not body:
         response = Response.from_wire(kept_body)
     raws = list(items or [])
-    kept = [as_kept(raw, f"input_items[{i}]", found)[0] for i, raw in enumerate(raws)]
+    kept: list[Any] = []
+    texts: list[JSONText] = []
+    for i, raw in enumerate(raws):
+        value, text = as_kept_json(raw, f"input_items[{i}]", found)
+        kept.append(value)
+        texts.append(text)
     parsed = [item_adapter.validate_python(raw) for raw in kept]
-    return _Bundle(number, body, raws, complete, annotations, response, kept, parsed, bool(found))
+    return _Bundle(
+        number, body, raws, complete, annotations, response, body_json, kept, texts, parsed,
+        bool(found),
+    )  # fmt: skip
 
 
 class _Batch:
@@ -709,53 +732,90 @@ def _save_new(
 ) -> None:
     """Keep bundles whose ids are not stored yet, as save_bundle would, with bulk inserts."""
     now = timezone.now()
-    by = user if isinstance(user, get_user_model()) else None
-    rows: list[StoredResponse] = []
-    items: list[tuple[str, int, Any]] = []
+    by = user.pk if isinstance(user, get_user_model()) else None
+    rows: list[dict[str, Any]] = []
+    items: list[dict[str, Any]] = []
     for bundle in run:
-        stored = StoredResponse(
+        rid = bundle.response.id
+        row = {
             **columns(bundle.response),
-            id=bundle.response.id,
-            body=bundle.response.wire,
-            source=source,
-            fetched_at=now,
-            fetched_by=by,
-            input_items_count=len(bundle.kept_items),
-            input_items_complete=bundle.complete,
-            input_items_error="",
-            fetch_token=uuid.uuid4().hex,
-        )
+            "id": rid,
+            "body": bundle.body_json,
+            "source": source,
+            "fetched_at": now,
+            "fetched_by_id": by,
+            "input_items_count": len(bundle.kept_items),
+            "input_items_complete": bundle.complete,
+            "fetch_token": uuid.uuid4().hex,
+        }
         for start in range(0, len(bundle.parsed_items), 500):  # save_bundle's pages
             page = bundle.parsed_items[start : start + 500]
-            stored.search_text = listing.extend_search_text(stored.search_text, page)
-        rows.append(stored)
-        items += [(stored.id, i, raw) for i, raw in enumerate(bundle.kept_items)]
-    _insert_many(rows)
-    _insert_items(items)
+            row["search_text"] = listing.extend_search_text(row["search_text"], page)
+        rows.append(row)
+        for position, (raw, text) in enumerate(
+            zip(bundle.kept_items, bundle.items_json, strict=True)
+        ):
+            item_id, kind = item_columns(raw)
+            items.append(
+                {"response_id": rid, "position": position, "item_id": item_id, "type": kind,
+                 "body": text}
+            )  # fmt: skip
+    _insert_rows(StoredResponse, rows)
+    _insert_rows(InputItem, items)
     hints = _IndexHints.of(run)
-    for stored, bundle in zip(rows, run, strict=True):
+    for row, bundle in zip(rows, run, strict=True):
+        stored = StoredResponse(**{k: v for k, v in row.items() if k != "body"})
         index_tool_calls(
             stored, parsed=(bundle.response, bundle.kept_items, bundle.parsed_items), hints=hints
         )
     hints.flush()
 
 
-def _insert_many(objs: list[Any]) -> None:
-    """INSERT new model instances of one model in one executemany (an auto primary key is
-    left to the database, and not read back).
+#: Field classes, and the value types each sends as they are (its get_db_prep_save returns
+#: such a value unchanged): _insert_rows skips their preparation, ~1 µs a value.
+_AS_IS: tuple[tuple[type, tuple[type, ...]], ...] = (
+    (models.CharField, (str, type(None))),
+    (models.TextField, (str, type(None))),
+    (models.BooleanField, (bool, type(None))),
+    (models.IntegerField, (int, type(None))),
+    (models.ForeignKey, (str, int, type(None))),
+)
 
-    The SQL bulk_create writes, without its per-object compiling: 600 tool-call rows took
-    75-140 ms through bulk_create, 35 ms this way. Each value is prepared by its field.
+
+def _sent_as_is(field: Any) -> tuple[type, ...]:
+    return next((types for kind, types in _AS_IS if isinstance(field, kind)), ())
+
+
+def _insert_rows(model: type[models.Model], rows: list[dict[str, Any]]) -> None:
+    """INSERT new rows of `model`, each given as {field attname: value} (a field left out
+    gets its default), in one executemany; an auto primary key is left to the database.
+
+    The SQL bulk_create writes, without a model instance per row and its per-object
+    compiling: 600 tool-call rows took 75-140 ms through bulk_create, 3,000 input items
+    150-250 ms; this way a few ms. Column and table names come from the model, values are
+    parameters, each prepared by its field, but for a plain value the field would send as
+    it is, and JSONText, which a JSON column takes as written.
     """
-    meta, quote = type(objs[0])._meta, connection.ops.quote_name
-    fields = [field for field in meta.concrete_fields if field is not meta.auto_field]
-    names = ", ".join(quote(str(field.column)) for field in fields)
+    if not rows:
+        return
+    meta, quote = model._meta, connection.ops.quote_name
+    fields = [f for f in meta.concrete_fields if f is not meta.auto_field]
+    names = ", ".join(quote(str(f.column)) for f in fields)
     marks = ", ".join(["%s"] * len(fields))
     sql = f"INSERT INTO {quote(meta.db_table)} ({names}) VALUES ({marks})"  # noqa: S608
-    params = [
-        tuple(field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields)
-        for obj in objs
-    ]
+    plan = [(f, f.attname, _sent_as_is(f)) for f in fields]
+    params = []
+    for row in rows:
+        values = []
+        for column, attname, types in plan:
+            value = row[attname] if attname in row else column.get_default()
+            if type(value) in types:
+                values.append(value)
+            elif isinstance(value, JSONText):
+                values.append(_json_param(column, value))
+            else:
+                values.append(column.get_db_prep_save(value, connection))
+        params.append(tuple(values))
     with connection.cursor() as cursor:
         cursor.executemany(sql, params)
 
@@ -763,6 +823,25 @@ def _insert_many(objs: list[Any]) -> None:
 def _chunks(values: list[str], size: int = 300) -> Iterator[list[str]]:
     for start in range(0, len(values), size):
         yield values[start : start + size]
+
+
+def _id_column_matches(values: list[str]) -> Iterator[tuple[str, str, str, str]]:
+    """(type, call_id, item_id, approval_request_id) of every tool-call row that has one of
+    `values` in one of those id columns, asked in chunks so each column's index finds them.
+
+    In SQL: the ORM prepares each value of an `__in` once per column, which for the 1,200
+    ids of a 3,000-item import took 25 ms against 3 ms for the queries themselves.
+    """
+    meta, quote = ToolCall._meta, connection.ops.quote_name
+    table = quote(meta.db_table)
+    column = {f.name: str(f.column) for f in meta.concrete_fields}
+    names = [quote(column[name]) for name in ("type", *_ID_COLUMNS)]
+    with connection.cursor() as cursor:
+        for chunk in _chunks(values):
+            marks = ", ".join(["%s"] * len(chunk))
+            match = " OR ".join(f"{name} IN ({marks})" for name in names[1:])
+            cursor.execute(f"SELECT {', '.join(names)} FROM {table} WHERE {match}", chunk * 3)  # noqa: S608
+            yield from cursor.fetchall()
 
 
 @dataclass
@@ -779,7 +858,7 @@ class _IndexHints:
     #: (type, value) of every tool-call row stored or pending that carries one of the run's
     #: call ids, item ids or approval request ids, in any of those three columns.
     known: set[tuple[str, str]]
-    pending: list[ToolCall] = field(default_factory=list)
+    pending: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
     def of(cls, run: list[_Bundle]) -> "_IndexHints":
@@ -799,14 +878,8 @@ class _IndexHints:
                     if isinstance(value, str) and value:
                         values.add(value[:200])
         hints = cls(continued, set())
-        for chunk in _chunks(sorted(values)):
-            match = Q(call_id__in=chunk) | Q(item_id__in=chunk) | Q(approval_request_id__in=chunk)
-            for row in (
-                ToolCall.objects.filter(match)
-                .order_by()
-                .values_list("type", "call_id", "item_id", "approval_request_id")
-            ):
-                hints.known.update((row[0], value) for value in row[1:] if value)
+        for row in _id_column_matches(sorted(values)):
+            hints.known.update((row[0], value) for value in row[1:] if value)
         return hints
 
     def followed(self, stored: StoredResponse) -> bool:
@@ -817,17 +890,16 @@ class _IndexHints:
         """Whether some row may have one of these (type, value) in one of its id columns."""
         return any(key in self.known for key in keys)
 
-    def add(self, rows: list[ToolCall]) -> None:
+    def add(self, rows: list[dict[str, Any]]) -> None:
         self.pending += rows
         for row in rows:
-            for value in (row.call_id, row.item_id, row.approval_request_id):
-                if value:
-                    self.known.add((row.type, value))
+            for column in _ID_COLUMNS:
+                if row[column]:
+                    self.known.add((row["type"], row[column]))
 
     def flush(self) -> None:
-        if self.pending:
-            _insert_many(self.pending)
-            self.pending = []
+        _insert_rows(ToolCall, self.pending)
+        self.pending = []
 
 
 def load_demo() -> ImportReport:
@@ -1344,31 +1416,32 @@ def _rows_by_id(
                 yield row
 
 
-def _tool_call_row(stored: StoredResponse, audit: trace.CallAudit) -> ToolCall:
+def _tool_call_row(stored: StoredResponse, audit: trace.CallAudit) -> dict[str, Any]:
+    """The ToolCall row of one audited call, as {field attname: value}."""
     item, flags = audit.entry.item, set(audit.flags)
-    return ToolCall(
-        response=stored,
-        where=audit.entry.where,
-        position=audit.entry.position,
-        type=audit.type[:64],
-        name=audit.name[:200],
-        call_id=str(getattr(item, "call_id", None) or "")[:200],
-        item_id=str(getattr(item, "id", None) or "")[:200],
-        approval_request_id=str(getattr(item, "approval_request_id", None) or "")[:200],
-        status=audit.status[:32],
-        arguments=_short(audit.arguments),
-        output=_short(audit.output),
-        answered=audit.answer is not None,
-        no_output="no-output" in flags,
-        bad_json="bad-json" in flags,
-        breaks_schema="schema" in flags,
-        schema_error=_short(audit.schema_error),
-        undeclared="undeclared" in flags,
-        failed="failed" in flags,
-        needs_approval="approval" in flags,
-        approval=audit.approval,
-        created_at=stored.created_at,
-    )
+    return {
+        "response_id": stored.id,
+        "where": audit.entry.where,
+        "position": audit.entry.position,
+        "type": audit.type[:64],
+        "name": audit.name[:200],
+        "call_id": str(getattr(item, "call_id", None) or "")[:200],
+        "item_id": str(getattr(item, "id", None) or "")[:200],
+        "approval_request_id": str(getattr(item, "approval_request_id", None) or "")[:200],
+        "status": audit.status[:32],
+        "arguments": _short(audit.arguments),
+        "output": _short(audit.output),
+        "answered": audit.answer is not None,
+        "no_output": "no-output" in flags,
+        "bad_json": "bad-json" in flags,
+        "breaks_schema": "schema" in flags,
+        "schema_error": _short(audit.schema_error),
+        "undeclared": "undeclared" in flags,
+        "failed": "failed" in flags,
+        "needs_approval": "approval" in flags,
+        "approval": audit.approval,
+        "created_at": stored.created_at,
+    }
 
 
 def _answers_elsewhere(stored: StoredResponse, wanted: trace.Wanted) -> list[trace.Entry]:
@@ -1441,8 +1514,8 @@ def index_tool_calls(
         pairs.add(_answers_elsewhere(stored, trace.wanted([e.item for e in own], pairs)))
     functions = trace.declared_functions(response.tools)
     calls = [e for e in own if getattr(e.item, "type", None) in trace.AUDITED_TYPES]
-    output_keys = {_item_key(e.item) for e in outputs if e in calls}
-    replayed = {_item_key(e.item) for e in inputs if e in calls} - output_keys
+    output_keys = {_item_key(e.item) for e in calls if e.where == "output"}
+    replayed = {_item_key(e.item) for e in calls if e.where == "input"} - output_keys
     claimed: dict[tuple[str, str, str], tuple[str, bool, int]] = {}
     keys = output_keys | replayed
     if hints is None or hints.may_match((k, c or i) for k, c, i in keys):
@@ -1457,7 +1530,7 @@ def index_tool_calls(
             for row in _rows_by_id(found, _key_columns(keys))
             if _call_key(row.type, row.call_id, row.item_id) in keys
         }
-    new_rows: list[ToolCall] = []
+    new_rows: list[dict[str, Any]] = []
     taken_over: list[int] = []
     for entry in calls:
         key = _item_key(entry.item)
@@ -1485,16 +1558,16 @@ def index_tool_calls(
             for old in previous.values():
                 if (
                     _call_key(old.type, old.call_id, old.item_id)
-                    == _call_key(row.type, row.call_id, row.item_id)
+                    == _call_key(row["type"], row["call_id"], row["item_id"])
                     and old.answered
-                    and not row.answered
+                    and not row["answered"]
                 ):
-                    row.answered, row.no_output, row.output = True, False, old.output
-                    row.status, row.failed = old.status, row.failed or old.failed
+                    row.update(answered=True, no_output=False, output=old.output)
+                    row.update(status=old.status, failed=row["failed"] or old.failed)
         if hints is None or taken_over:  # a new response has no rows of its own yet
             ToolCall.objects.filter(Q(response=stored) | Q(pk__in=taken_over)).delete()
         if hints is None:
-            ToolCall.objects.bulk_create(new_rows)
+            _insert_rows(ToolCall, new_rows)
         _answer_earlier_calls(stored, answers, hints)
         if hints is not None:
             hints.add(new_rows)  # after: the answers are for other responses' calls

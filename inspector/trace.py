@@ -564,6 +564,23 @@ def _validator(schema_text: str) -> Any:
     return validator_class(schema)
 
 
+#: (id of a parameters object, strict) -> (that object, its schema's sorted JSON), for the
+#: schemas seen last: every call of a tool in a response shares its parameters object.
+_schema_texts: dict[tuple[int, bool], tuple[Any, str]] = {}
+
+
+def _schema_text(parameters: dict[str, Any], strict: bool) -> str:
+    """The sorted JSON of the schema `parameters` declare (as strict mode reads it)."""
+    known = _schema_texts.get((id(parameters), strict))
+    if known is not None and known[0] is parameters:
+        return known[1]
+    text = json.dumps(strict_schema(parameters) if strict else parameters, sort_keys=True)
+    if len(_schema_texts) >= 256:
+        _schema_texts.clear()
+    _schema_texts[(id(parameters), strict)] = (parameters, text)
+    return text
+
+
 def schema_violation(arguments: Any, parameters: Any, strict: bool | None) -> str | None:
     """Why parsed `arguments` break the function's JSON Schema, or None if they fit.
 
@@ -572,9 +589,8 @@ def schema_violation(arguments: Any, parameters: Any, strict: bool | None) -> st
     """
     if not isinstance(parameters, dict) or not parameters:
         return None
-    schema = strict_schema(parameters) if strict else parameters
     try:
-        validator = _validator(json.dumps(schema, sort_keys=True))
+        validator = _validator(_schema_text(parameters, bool(strict)))
         error = best_match(validator.iter_errors(arguments))
     except SchemaError as problem:
         return f"the declared schema is not valid JSON Schema: {problem.message}"

@@ -289,6 +289,10 @@ def test_prices(monkeypatch: pytest.MonkeyPatch) -> None:
         return SimpleNamespace(total=Decimal(input_tokens + 2 * output_tokens) / 1000)
 
     monkeypatch.setattr(pricing, "price", price)
+    # What the store keeps for the list: the same made-up total.
+    monkeypatch.setattr(
+        pricing, "total", lambda model, **kw: getattr(price(model, **kw), "total", None)
+    )
 
 
 def test_usage_deltas(test_prices):

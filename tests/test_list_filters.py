@@ -28,6 +28,10 @@ def test_prices(monkeypatch: pytest.MonkeyPatch) -> None:
         return SimpleNamespace(total=Decimal(input_tokens + output_tokens) / 1_000_000)
 
     monkeypatch.setattr(pricing, "price", price)
+    # What the store keeps for the list: the same made-up total.
+    monkeypatch.setattr(
+        pricing, "total", lambda model, **kw: getattr(price(model, **kw), "total", None)
+    )
 
 
 def body(rid: str, **extra: Any) -> dict[str, Any]:

@@ -157,3 +157,71 @@ def test_a_later_turn_comes_as_its_items_for_htmx_and_as_the_whole_page_without(
     assert plain.status_code == 302
     assert plain["Location"] == f"/responses/{end}/trace/?turns=all#turn-{number}"
     assert logged_in.get(f"/responses/{end}/trace/turns/{TURNS + 1}/").status_code == 404
+
+
+# --- storing: the key mask and the scrub walk only where one dump shows they may find ------
+
+SECRET = 'sk-test-"quoted"\\key-é😀'
+PIECES = [*ODD, "\x00", "\udc00", "\ud83d\ude00", "\\u0000", "u0000", "\\ud800", SECRET, "sk-"]
+
+
+def _value(rng: random.Random, depth: int = 0) -> object:
+    def text() -> str:
+        return "".join(rng.choice(PIECES) for _ in range(rng.randint(0, 4)))
+
+    if depth >= 3 or rng.random() < 0.4:
+        return rng.choice([text(), rng.randint(-5, 5), None, True, 1.5])
+    if rng.random() < 0.5:
+        return [_value(rng, depth + 1) for _ in range(rng.randint(0, 3))]
+    return {text(): _value(rng, depth + 1) for _ in range(rng.randint(0, 3))}
+
+
+def test_kept_json_is_the_walk_of_as_kept_written_out(settings):
+    """For every value (strings of NUL, lone and paired surrogates, the key in keys and
+    values, escapes that look like bad characters): the same value, the same places found
+    and the same text as as_kept followed by json.dumps, which is what the store wrote."""
+    settings.OPENAI_API_KEY = SECRET
+    rng = random.Random(11)
+    walked = 0
+    for _ in range(2_000):
+        value = _value(rng)
+        expected, found = store.as_kept(value, "at")
+        got_found = store.scrub.Found()
+        kept, text = store.as_kept_json(value, "at", got_found)
+        assert kept == expected
+        assert text == json.dumps(expected)
+        assert isinstance(text, store.JSONText)
+        assert (got_found.places, got_found.nul, got_found.surrogates) == (
+            found.places,
+            found.nul,
+            found.surrogates,
+        )
+        walked += kept is not value
+    assert walked > 100  # the corpus does reach the walk
+
+
+def test_kept_json_skips_the_walk_when_the_text_is_clean(settings, monkeypatch):
+    settings.OPENAI_API_KEY = "sk-live-key"
+    monkeypatch.setattr(store, "as_kept", lambda *a: pytest.fail("walked a clean value"))
+    value = {"text": "plain é 中文 \\ path", "n": [1, 2, {"sk": "sk-live"}]}
+    kept, text = store.as_kept_json(value, "", store.scrub.Found())
+    assert kept is value and text == json.dumps(value)
+
+
+def test_the_stored_cost_is_the_total_of_the_full_price():
+    from datetime import UTC, datetime
+
+    from inspector import pricing
+
+    rng = random.Random(5)
+    when = datetime(2026, 1, 1, tzinfo=UTC)
+    for model in (*pricing.COMPARE_MODELS, "no-such-model"):
+        for _ in range(20):
+            counts = {
+                "input_tokens": rng.randint(0, 400_000),
+                "output_tokens": rng.randint(0, 50_000),
+                "cache_write_tokens": rng.choice([0, rng.randint(0, 1000)]),
+            }
+            counts["cached_tokens"] = rng.randint(0, counts["input_tokens"] + 10)
+            whole = pricing.price(model, when=when, **counts)
+            assert pricing.total(model, when=when, **counts) == (whole and whole.total)

@@ -62,6 +62,10 @@ def test_prices(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, datetime]]:
         )  # fmt: skip
 
     monkeypatch.setattr(pricing, "price", price)
+    # What the store keeps for the list: the same made-up total.
+    monkeypatch.setattr(
+        pricing, "total", lambda model, **kw: getattr(price(model, **kw), "total", None)
+    )
     return asked
 
 
