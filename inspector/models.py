@@ -150,7 +150,10 @@ class StoredResponse(models.Model):
 class InputItem(models.Model):
     """One input item of a stored response, at its position (0-based, oldest first)."""
 
-    response = models.ForeignKey(StoredResponse, on_delete=models.CASCADE, related_name="items")
+    # No index of its own: the unique (response, position) index below starts with it.
+    response = models.ForeignKey(
+        StoredResponse, on_delete=models.CASCADE, related_name="items", db_index=False
+    )
     position = models.PositiveIntegerField()
     item_id = models.CharField(max_length=200, blank=True)
     type = models.CharField(max_length=64, blank=True)
@@ -224,6 +227,10 @@ class Note(models.Model):
         return f"{self.response_id}#{self.anchor or 'response'} by {self.author_name}"
 
 
+#: The ToolCall audit flag columns (trace.FLAGS has their meaning).
+FLAG_COLUMNS = ("no_output", "bad_json", "breaks_schema", "undeclared", "failed", "needs_approval")
+
+
 class ToolCall(models.Model):
     """One tool call a stored response made, with its answer and audit flags (/tool-calls/).
 
@@ -248,14 +255,15 @@ class ToolCall(models.Model):
     arguments = models.TextField(blank=True)
     output = models.TextField(blank=True)
     answered = models.BooleanField(default=False)
-    # Audit flags (inspector/trace.py FLAGS), one column each so each filter is indexed.
-    no_output = models.BooleanField(default=False, db_index=True)
-    bad_json = models.BooleanField(default=False, db_index=True)
+    # Audit flags (inspector/trace.py FLAGS), one column each, each with a partial index of
+    # the calls that have it (Meta): few rows are in one, and the others never write it.
+    no_output = models.BooleanField(default=False)
+    bad_json = models.BooleanField(default=False)
     schema_error = models.TextField(blank=True)
-    breaks_schema = models.BooleanField(default=False, db_index=True)
-    undeclared = models.BooleanField(default=False, db_index=True)
-    failed = models.BooleanField(default=False, db_index=True)
-    needs_approval = models.BooleanField(default=False, db_index=True)
+    breaks_schema = models.BooleanField(default=False)
+    undeclared = models.BooleanField(default=False)
+    failed = models.BooleanField(default=False)
+    needs_approval = models.BooleanField(default=False)
     approval = models.CharField(max_length=8, blank=True)  # approved / denied / pending
     created_at = models.DateTimeField(null=True, blank=True)  # the response's
 
@@ -264,7 +272,15 @@ class ToolCall(models.Model):
         indexes = [
             models.Index(
                 fields=["-created_at", "response", "where", "position"], name="toolcall_newest"
-            )
+            ),
+            *(
+                models.Index(
+                    fields=["-created_at", "response", "where", "position"],
+                    condition=models.Q((flag, True)),
+                    name=f"toolcall_{flag}",
+                )
+                for flag in FLAG_COLUMNS
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
