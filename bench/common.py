@@ -4,6 +4,7 @@ Each benchmark module exposes `figures(scale) -> list[Figure]` and needs Django 
 first (`setup()`), so that importing it never touches a database.
 """
 
+import gc
 import os
 import statistics
 import sys
@@ -126,11 +127,17 @@ def clock() -> float:
 def median_time(
     run: Callable[[], Any], rounds: int, before: Callable[[], Any] | None = None
 ) -> float:
-    """The median CPU time of `rounds` calls of `run`; `before` runs untimed before each."""
+    """The median CPU time of `rounds` calls of `run`; `before` runs untimed before each.
+
+    Each call starts from a collected heap: otherwise the full collection that one call's
+    garbage sets off lands in whichever call comes next (parsing the huge response took
+    32 to 158 ms by that alone). The collector still runs during the call, as it would.
+    """
     times = []
     for _ in range(rounds):
         if before is not None:
             before()
+        gc.collect()
         started = clock()
         run()
         times.append(clock() - started)
@@ -146,6 +153,35 @@ def interleaved(
         for name, run in runs.items():
             times[name].append(median_time(run, 1, before))
     return {name: statistics.median(values) for name, values in times.items()}
+
+
+def store_floor(lines: list[str]) -> None:
+    """The least any store of these bundle lines does, to set a store's time against: parse
+    and validate them (the "parse" runs), write each body and item out as JSON, and insert
+    them as rows of the real tables, a batch to a transaction as the import does. None of
+    what the store derives: columns, search text, cost, the tool-call index, notes.
+    """
+    import json
+
+    from django.db import transaction
+
+    from inspector import client, store
+    from inspector.models import InputItem, StoredResponse
+    from inspector.schemas import Response, item_adapter
+
+    for start in range(0, len(lines), store.IMPORT_BATCH):
+        responses, items = [], []
+        for line in lines[start : start + store.IMPORT_BATCH]:
+            obj = client.parse_json(line)
+            rid = Response.from_wire(obj["response"]).id
+            for position, raw in enumerate(obj["input_items"]):
+                item_adapter.validate_python(raw)
+                text = store.JSONText(json.dumps(raw))
+                items.append({"response_id": rid, "position": position, "body": text})
+            responses.append({"id": rid, "body": store.JSONText(json.dumps(obj["response"]))})
+        with transaction.atomic():
+            store._insert_rows(StoredResponse, responses)
+            store._insert_rows(InputItem, items)
 
 
 def logged_in_client() -> Any:
