@@ -956,6 +956,19 @@ def input_items_page(stored: StoredResponse, number: Any = 1) -> ItemsPage:
 # --- reading for the response page: counterparts, failures, one item, examples ------------
 
 
+def _linked(wanted: Any) -> Q:
+    """Input items whose call_id, id or approval_request_id is one `wanted` (a trace.Wanted)
+    names; the call_id and approval_request_id are read inside the JSON body."""
+    match = Q()
+    if wanted.call_ids:
+        match |= Q(body__call_id__in=sorted(wanted.call_ids))
+    if wanted.ids:
+        match |= Q(item_id__in=sorted(wanted.ids))
+    if wanted.approval_ids:
+        match |= Q(body__approval_request_id__in=sorted(wanted.approval_ids))
+    return match
+
+
 def linked_input_items(stored: StoredResponse, wanted: Any) -> list[tuple[int, Any]]:
     """Input items that pair with what `wanted` (a trace.Wanted) names, as (position, item).
 
@@ -964,14 +977,7 @@ def linked_input_items(stored: StoredResponse, wanted: Any) -> list[tuple[int, A
     """
     if not wanted:
         return []
-    match = Q()
-    if wanted.call_ids:
-        match |= Q(body__call_id__in=sorted(wanted.call_ids))
-    if wanted.ids:
-        match |= Q(item_id__in=sorted(wanted.ids))
-    if wanted.approval_ids:
-        match |= Q(body__approval_request_id__in=sorted(wanted.approval_ids))
-    match &= Q(type__in=sorted(wanted.types))
+    match = _linked(wanted) & Q(type__in=sorted(wanted.types))
     if wanted.reference_ids:
         match |= Q(item_id__in=sorted(wanted.reference_ids))
     rows = stored.items.filter(match).order_by("position")
@@ -1448,13 +1454,7 @@ def _answers_elsewhere(stored: StoredResponse, wanted: trace.Wanted) -> list[tra
     """Answers to `stored`'s calls in the input of the responses that continue it."""
     if not wanted:
         return []
-    match = Q()
-    if wanted.call_ids:
-        match |= Q(body__call_id__in=sorted(wanted.call_ids))
-    if wanted.ids:
-        match |= Q(item_id__in=sorted(wanted.ids))
-    if wanted.approval_ids:
-        match |= Q(body__approval_request_id__in=sorted(wanted.approval_ids))
+    match = _linked(wanted)
     followers = Q(response__previous_response_id=stored.id)
     if stored.conversation_id:
         followers |= Q(response__conversation_id=stored.conversation_id)
