@@ -39,7 +39,7 @@ def test_trace_figure_compares_a_long_chain_with_one_turn() -> None:
     assert figure.value > 0 and "SQL queries" in figure.detail
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)  # outside a transaction: SQLite takes two files
 def test_list_figures_keep_queries_per_page_constant() -> None:
     ratio, combined, queries = list_page.figures(common.TINY)
     assert ratio.value > 0 and combined.value > 0
