@@ -18,9 +18,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError, best_match
-from jsonschema.validators import validator_for
+import jsonschema_rs
 
 from . import scrub
 from .schemas.base import Unknown
@@ -554,14 +552,37 @@ def strict_schema(schema: Any) -> Any:
     return out
 
 
+#: Backtracking steps a `pattern` may take on one string before it fails with a message; a
+#: hostile pattern like `^(a+)+$` would otherwise take hours on 40 characters.
+PATTERN_BACKTRACK_LIMIT = 100_000
+
+
+class SchemaProblem(ValueError):
+    """The declared schema is not valid JSON Schema (never cached: see _validator)."""
+
+
 @functools.lru_cache(maxsize=256)
 def _validator(schema_text: str) -> Any:
-    """A validator for a schema (given as sorted JSON), checked once: checking a schema costs
-    milliseconds, and every call of a tool, in every response, shares its tool's schema."""
+    """A validator for a schema (given as sorted JSON), built once: every call of a tool, in
+    every response, shares its tool's schema.
+
+    jsonschema-rs: the dialect the schema names, else 2020-12; formats not asserted; nothing
+    retrieved (`offline`: a `$ref` to a URL or a file fails, it is never fetched); patterns
+    with a bounded backtracking (PATTERN_BACKTRACK_LIMIT). Raises SchemaProblem for a schema
+    that is not JSON Schema, ValueError (jsonschema_rs.ValidationError) for one that cannot
+    be built, e.g. an unresolvable `$ref`.
+    """
     schema = json.loads(schema_text)
-    validator_class = validator_for(schema, default=Draft202012Validator)
-    validator_class.check_schema(schema)  # raises SchemaError, which is never cached
-    return validator_class(schema)
+    try:
+        jsonschema_rs.meta.validate(schema)
+    except jsonschema_rs.ValidationError as problem:
+        raise SchemaProblem(problem.message) from None
+    return jsonschema_rs.validator_for(
+        schema,
+        validate_formats=False,
+        offline=True,
+        pattern_options=jsonschema_rs.FancyRegexOptions(backtrack_limit=PATTERN_BACKTRACK_LIMIT),
+    )
 
 
 #: (id of a parameters object, strict) -> (that object, its schema's sorted JSON), for the
@@ -584,21 +605,22 @@ def _schema_text(parameters: dict[str, Any], strict: bool) -> str:
 def schema_violation(arguments: Any, parameters: Any, strict: bool | None) -> str | None:
     """Why parsed `arguments` break the function's JSON Schema, or None if they fit.
 
-    Checked with the `jsonschema` library (the dialect the schema names, else 2020-12);
-    `$ref`s are never fetched. A schema that is itself invalid is reported as such.
+    Checked with jsonschema-rs (_validator says how); the first error is reported, with
+    where in the arguments it is. A schema that is itself invalid is reported as such.
     """
     if not isinstance(parameters, dict) or not parameters:
         return None
     try:
         validator = _validator(_schema_text(parameters, bool(strict)))
-        error = best_match(validator.iter_errors(arguments))
-    except SchemaError as problem:
-        return f"the declared schema is not valid JSON Schema: {problem.message}"
+        error = next(iter(validator.iter_errors(arguments)), None)
+    except SchemaProblem as problem:
+        return f"the declared schema is not valid JSON Schema: {problem}"
     except Exception as problem:  # an unresolvable $ref and the like: say so, never crash.
-        return f"the declared schema could not be checked: {problem}"
+        first = str(problem).strip().splitlines() or [type(problem).__name__]
+        return f"the declared schema could not be checked: {first[0]}"
     if error is None:
         return None
-    where = "/".join(str(p) for p in error.absolute_path)
+    where = "/".join(str(p) for p in error.instance_path)
     return f"{where}: {error.message}" if where else error.message
 
 

@@ -88,8 +88,8 @@ SCHEMA = {"type": "object", "properties": {"n": {"type": "integer"}}, "required"
     ("arguments", "parameters", "problem"),
     [
         ({"n": 1}, SCHEMA, None),
-        ({"n": "1"}, SCHEMA, "n: '1' is not of type 'integer'"),
-        ({}, SCHEMA, "'n' is a required property"),
+        ({"n": "1"}, SCHEMA, 'n: "1" is not of type "integer"'),
+        ({}, SCHEMA, '"n" is a required property'),
         ({"n": 1}, {"type": "no-such-type"}, "the declared schema is not valid JSON Schema"),
     ],
 )

@@ -59,7 +59,7 @@ def test_function_arguments_are_checked_against_the_declared_schema(arguments, s
 
 def test_a_schema_violation_says_where_and_why():
     audit = trace.audit_call(entry(call('{"order": "B-1"}')), None, {"lookup": tool()})
-    assert audit.schema_error == "order: 'B-1' does not match '^A-\\\\d{3}$'"
+    assert audit.schema_error == 'order: "B-1" does not match "^A-\\d{3}$"'
     assert audit.flags == ["no-output", "schema"]
 
 
@@ -360,7 +360,7 @@ def test_the_trace_page_shows_the_audit_table_with_flags(logged_in):
     audit = page.split('id="audit-h"')[1].split("</section>")[0]
     assert "arguments break the tool&#x27;s schema" in audit
     assert "no output" in audit
-    assert "order: &#x27;nope&#x27; does not match" in audit
+    assert "order: &quot;nope&quot; does not match" in audit
 
 
 def test_flags_are_listed_in_a_fixed_order_with_labels():
@@ -374,3 +374,33 @@ def test_flags_are_listed_in_a_fixed_order_with_labels():
         "denied",
     ]
     assert store.TOOL_CALL_FLAG_CHOICES == trace.FLAGS
+
+
+# --- hostile schemas: a response's tool definitions are data from outside ----------------
+
+
+def test_a_catastrophic_pattern_gets_its_verdict_without_stalling():
+    # Python's re takes hours on this (2^40 ways to split the a's); the check answers at once.
+    schema = {"type": "object", "properties": {"a": {"type": "string", "pattern": "^(a+)+$"}}}
+    problem = trace.schema_violation({"a": "a" * 40 + "!"}, schema, False)
+    assert problem is not None and problem.startswith('a: "aaaa') and "does not match" in problem
+
+
+def test_a_pattern_that_must_backtrack_stops_at_the_limit_and_says_so():
+    schema = {"type": "string", "pattern": "^(?=a)(a|aa)+(?!b)$"}
+    problem = trace.schema_violation("a" * 5_000 + "c", schema, False)
+    assert problem is not None and "backtracking" in problem
+
+
+@pytest.mark.parametrize("ref", ["https://schemas.example.com/order.json", "file:///etc/passwd"])
+def test_a_ref_elsewhere_is_never_fetched(ref):
+    problem = trace.schema_violation({"order": "A-1"}, {"$ref": ref}, False)
+    assert problem is not None
+    assert problem.startswith("the declared schema could not be checked:")
+    assert "root:" not in problem
+
+
+def test_a_local_ref_is_followed():
+    schema = {"$defs": {"n": {"type": "integer"}}, "properties": {"n": {"$ref": "#/$defs/n"}}}
+    assert trace.schema_violation({"n": 1}, schema, False) is None
+    assert trace.schema_violation({"n": "1"}, schema, False) == 'n: "1" is not of type "integer"'
