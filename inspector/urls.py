@@ -68,6 +68,11 @@ urlpatterns = [
         views.response_item,
         name="response-item",
     ),
+    path(
+        "responses/<rid:response_id>/instructions/",
+        views.response_instructions,
+        name="response-instructions",
+    ),
     path("responses/<rid:response_id>/poll/", views.response_poll, name="response-poll"),
     path("patterns/", views.patterns, name="patterns"),
     path(

@@ -660,6 +660,20 @@ def response_item(
 
 
 @require_GET
+@access.need(access.VIEW)
+def response_instructions(request: HtmxHttpRequest, response_id: str) -> HttpResponse:
+    """Instructions given as one string, in full: what their "show all" swaps in (htmx), or a
+    page of their own. (Instructions given as items have their items' full views.)"""
+    stored = get_object_or_404(StoredResponse, pk=response_id)
+    instructions = rendering.parse_response(stored).instructions
+    if not isinstance(instructions, str) or not instructions:
+        raise Http404("This response has no instructions given as text.")
+    context = {"stored": stored, "instructions": instructions, "full": True}
+    template = "inspector/response_instructions.html"
+    return render(request, f"{template}#text" if request.htmx else template, context)
+
+
+@require_GET
 @access.need(access.FETCH)
 def response_poll(request: HtmxHttpRequest, response_id: str) -> HttpResponse:
     """Re-fetch a queued or in-progress response; its page polls this until it settles."""

@@ -676,3 +676,26 @@ def test_the_pattern_page_shows_one_item_of_every_type_and_every_tool(
     assert "item-unknown" not in html
     for tool in rendering.TOOL_TYPES:
         assert f"tool-{tool.replace('_', '')}" in html or f"tool-{tool}" in html, tool
+
+
+def test_long_instructions_text_is_cut_with_a_show_all_that_has_every_character(logged_in):
+    words = [f"rule{n} <b>&" for n in range(3_000)]  # ~36,000 characters, hostile-looking
+    rid = keep({"id": "resp_longinstructions", "instructions": " ".join(words)})
+    html = page(logged_in, rid)
+    url = f"/responses/{rid}/instructions/"
+    assert f'href="{url}" hx-get="{url}"' in html
+    shown = html.split('id="instructions"', 1)[1].split("</div></div>", 1)[0]
+    assert "rule0 &lt;b&gt;&amp;" in shown and "rule2999" not in shown and "<b>" not in shown
+    whole = logged_in.get(url).content.decode()
+    assert "rule2999 &lt;b&gt;&amp;" in whole and "Show all" not in whole
+    fragment = logged_in.get(url, headers={"HX-Request": "true"}).content.decode()
+    assert fragment.lstrip().startswith('<div class="item" id="instructions">')
+    assert "rule2999" in fragment and "<html" not in fragment
+
+
+def test_instructions_in_full_is_a_404_without_text_instructions(logged_in):
+    rid = keep({"id": "resp_noinstructions"})
+    assert logged_in.get(f"/responses/{rid}/instructions/").status_code == 404
+    listed = keep({"id": "resp_listinstructions", "instructions": [
+        {"type": "message", "role": "developer", "content": "Be brief."}]})  # fmt: skip
+    assert logged_in.get(f"/responses/{listed}/instructions/").status_code == 404

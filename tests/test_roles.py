@@ -42,6 +42,7 @@ NEEDS = {
     "inspector:tool-calls": access.VIEW,
     "inspector:response-input-items": access.VIEW,
     "inspector:response-item": access.VIEW,
+    "inspector:response-instructions": access.VIEW,
     "inspector:response-poll": access.FETCH,
     "inspector:patterns": STAFF,
     "inspector:response-refresh": access.FETCH,

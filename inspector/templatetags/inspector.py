@@ -242,9 +242,12 @@ def _more_url(context: template.Context) -> str | None:
 
 
 @register.simple_tag(takes_context=True)
-def text_block(context: template.Context, text: Any, css: str = "text") -> SafeString:
-    """Plain text, cut after rendering.LONG_TEXT characters with a "show all" link."""
-    return rendering.text_block(text, _full(context), _more_url(context), css)
+def text_block(
+    context: template.Context, text: Any, css: str = "text", url: str | None = None
+) -> SafeString:
+    """Plain text, cut after rendering.LONG_TEXT characters with a "show all" link (to `url`,
+    else to the row's full view)."""
+    return rendering.text_block(text, _full(context), url or _more_url(context), css)
 
 
 @register.simple_tag(takes_context=True)
