@@ -181,6 +181,9 @@ def test_every_page_of_a_hostile_response_shows_its_payloads_as_text(logged_in, 
     assert ESCAPED_SCRIPT in html
     assert "{{ request.user.password }}" in html
     page(logged_in, f"/responses/{response_id}/trace/")
+    page(logged_in, f"/responses/{response_id}/trace/?turns=all")  # every turn in full
+    if isinstance(stored.body.get("instructions"), str):
+        page(logged_in, f"/responses/{response_id}/instructions/")
     page(logged_in, f"/playground/?from={response_id}")
     page(logged_in, f"/responses/{response_id}/items/?page=1")
     for position in range(len(stored.body["output"])):
