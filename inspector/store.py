@@ -598,6 +598,9 @@ def _reason(error: Exception) -> str:
 #: held some 10 MB, 100 held 30 MB.
 IMPORT_BATCH = 20
 IMPORT_BATCH_ITEMS = 2_000
+#: And at most this much JSON text (the bodies and items as they are written): a batch of
+#: large entries (0.5 MB each) holds their text besides their parsed values until written.
+IMPORT_BATCH_BYTES = 4 * 1024 * 1024
 
 
 @dataclass
@@ -657,17 +660,22 @@ class _Batch:
     ) -> None:
         self.report, self.source, self.user, self.progress = report, source, user, progress
         self.bundles: list[_Bundle] = []
-        self.items = 0
+        self.items = self.size = 0
 
     def add(self, bundle: _Bundle) -> None:
         self.bundles.append(bundle)
         self.items += len(bundle.items)
-        if len(self.bundles) >= IMPORT_BATCH or self.items >= IMPORT_BATCH_ITEMS:
+        self.size += len(bundle.body_json) + sum(len(text) for text in bundle.items_json)
+        if (
+            len(self.bundles) >= IMPORT_BATCH
+            or self.items >= IMPORT_BATCH_ITEMS
+            or self.size >= IMPORT_BATCH_BYTES
+        ):
             self.flush()
 
     def flush(self) -> None:
         """Keep the waiting bundles, in order: runs of new ones in bulk, the others alone."""
-        bundles, self.bundles, self.items = self.bundles, [], 0
+        bundles, self.bundles, self.items, self.size = self.bundles, [], 0, 0
         ids = [bundle.response.id for bundle in bundles]
         stored = set(
             StoredResponse.objects.filter(pk__in=ids).order_by().values_list("pk", flat=True)
