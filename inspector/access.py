@@ -74,6 +74,13 @@ def sync_roles(**kwargs: Any) -> None:
             group.permissions.set(found)
 
 
+def may_delete_note(user: Any, note: Any) -> bool:
+    """Admins delete any note; a reviewer, the notes they wrote."""
+    if user.has_perm(DELETE):
+        return True
+    return bool(user.has_perm(REVIEW) and user.pk and note.author_id == user.pk)
+
+
 def may_delete(user: Any, stored: Any) -> bool:
     """Admins delete any stored response; a user, those they fetched (or imported)."""
     return bool(user.has_perm(DELETE) or (user.pk and stored.fetched_by_id == user.pk))

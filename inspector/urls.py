@@ -31,6 +31,11 @@ urlpatterns = [
     ),
     path("responses/<rid:response_id>/notes/", views.response_notes, name="response-notes"),
     path("responses/<rid:response_id>/notes/add/", views.note_add, name="note-add"),
+    path(
+        "responses/<rid:response_id>/notes/<int:note_id>/delete/",
+        views.note_delete,
+        name="note-delete",
+    ),
     path("responses/<rid:response_id>/review/", views.review_set, name="review-set"),
     path("responses/<rid:response_id>/", views.response_detail, name="response-detail"),
     path("responses/<rid:response_id>/delete/", views.response_delete, name="response-delete"),

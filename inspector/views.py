@@ -44,7 +44,7 @@ from .forms import (
     ReplayForm,
     ReviewForm,
 )
-from .models import PlaygroundSession, StoredResponse
+from .models import Note, PlaygroundSession, StoredResponse
 from .playground import PlaygroundForm
 from .rendering import response_page
 
@@ -546,6 +546,21 @@ def note_add(request: HtmxHttpRequest, response_id: str) -> HttpResponse:
         return render(request, "inspector/_notes.html", context, status=status)
     response = render(request, "inspector/_item_notes.html", context, status=status)
     return trigger_client_event(response, "notesChanged") if saved else response
+
+
+@require_POST
+@access.need(access.REVIEW)
+def note_delete(request: HtmxHttpRequest, response_id: str, note_id: int) -> HttpResponse:
+    """Delete a note: its author, or an admin. The audit trail keeps who deleted what."""
+    note = get_object_or_404(Note, pk=note_id, response_id=response_id)
+    if not access.may_delete_note(request.user, note):
+        raise PermissionDenied("Only the note's author or an admin can delete it.")
+    where = f"on {note.anchor}" if note.anchor else "on the response"
+    detail = f"note by {note.author_name or '(unknown)'} {where}: {note.text}"
+    note.delete()
+    audit.record(request, audit.Action.DELETED, response_id, detail[:500])
+    messages.success(request, "Note deleted.")
+    return _back_to(response_id, f"notes-{note.anchor}" if note.anchor else "notes")
 
 
 @require_POST

@@ -318,3 +318,65 @@ def test_a_bundle_without_notes_imports_as_before(user):
 )
 def test_valid_anchors(anchor, valid):
     assert notes.valid_anchor(anchor) is valid
+
+
+# --- deleting a note ------------------------------------------------------------------------
+
+
+def _as(django_user_model: Any, name: str, role: str) -> Client:
+    from django.contrib.auth.models import Group
+
+    account = django_user_model.objects.create_user(name, password="a-long-test-password-42")
+    account.groups.add(Group.objects.get(name=role))
+    client = Client()
+    client.force_login(account)
+    return client
+
+
+def delete_url(note: Note) -> str:
+    return f"/responses/{note.response_id}/notes/{note.pk}/delete/"
+
+
+def test_a_reviewer_deletes_their_own_note_and_the_audit_trail_says_so(noted, django_user_model):
+    from inspector.models import AuditEntry
+
+    rita = _as(django_user_model, "rita", "reviewer")
+    post_note(rita, "first thought")
+    post_note(rita, "on the call", anchor="item-fc_1")
+    on_item = Note.objects.get(anchor="item-fc_1")
+    html = rita.get("/responses/resp_noted/").content.decode()
+    for note in Note.objects.all():  # in the panel, and the item's under the item too
+        assert f'action="{delete_url(note)}"' in html
+    answer = rita.post(delete_url(on_item))
+    assert answer.status_code == 302 and answer["Location"].endswith("#notes-item-fc_1")
+    assert list(Note.objects.values_list("text", flat=True)) == ["first thought"]
+    entry = AuditEntry.objects.get(action="deleted")
+    assert (entry.username, entry.response_id) == ("rita", "resp_noted")
+    assert entry.detail == "note by rita on item-fc_1: on the call"
+    assert "Note deleted." in rita.get("/responses/resp_noted/").content.decode()
+
+
+def test_only_the_author_or_an_admin_deletes_a_note(noted, django_user_model):
+    rita = _as(django_user_model, "rita", "reviewer")
+    post_note(rita, "mine")
+    note = Note.objects.get()
+    bob = _as(django_user_model, "bob", "reviewer")
+    assert "Delete this note" not in bob.get("/responses/resp_noted/").content.decode()
+    assert bob.post(delete_url(note)).status_code == 403
+    viewer = _as(django_user_model, "vic", "viewer")
+    assert viewer.post(delete_url(note)).status_code == 403
+    assert Note.objects.filter(pk=note.pk).exists()
+    admin = _as(django_user_model, "ada", "admin")
+    assert "Delete this note" in admin.get("/responses/resp_noted/").content.decode()
+    assert admin.post(delete_url(note)).status_code == 302
+    assert not Note.objects.exists()
+
+
+def test_a_note_is_deleted_only_by_post_and_only_under_its_own_response(noted, django_user_model):
+    rita = _as(django_user_model, "rita", "reviewer")
+    post_note(rita, "mine")
+    note = Note.objects.get()
+    assert rita.get(delete_url(note)).status_code == 405
+    store.save_bundle(body("resp_other"), [], source=StoredResponse.Source.IMPORT)
+    assert rita.post(f"/responses/resp_other/notes/{note.pk}/delete/").status_code == 404
+    assert Note.objects.filter(pk=note.pk).exists()
