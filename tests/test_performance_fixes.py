@@ -1,6 +1,7 @@
 """What `make bench` led to (docs/benchmarks.md), held by tests that do not time anything:
-long JSON cut without being written out whole, schemas checked once per tool, and the trace
-page's later turns loaded when scrolled to."""
+long JSON cut without being written out whole, schemas checked once per tool, the trace
+page's later turns loaded when scrolled to, the store's one-dump key mask and scrub, and the
+list's cost from one price calculation."""
 
 import json
 import random
