@@ -25,6 +25,7 @@ from inspector.client import (
 )
 from inspector.schemas import InputTokensRequest
 from tests.conftest import TEST_KEY
+from tests.factories import response_body
 from tests.upstream import FakeUpstream
 
 BASE_URL = "https://upstream.test/v1"
@@ -48,15 +49,7 @@ HOSTILE_PAGE = (
 
 
 def body(response_id: str = "resp_abc", **extra: Any) -> dict[str, Any]:
-    return {
-        "id": response_id,
-        "object": "response",
-        "created_at": 1767225600,
-        "status": "completed",
-        "model": "gpt-5",
-        "output": [],
-        **extra,
-    }
+    return response_body(response_id, **extra)
 
 
 def api_error(message: str, code: str | None = None) -> dict[str, Any]:

@@ -16,6 +16,8 @@ from django.core.management.base import CommandError
 
 from inspector import store, tokens
 from inspector.models import InputItem, StoredResponse
+from tests.factories import response_body as response
+from tests.factories import user_items
 
 pytestmark = pytest.mark.django_db
 
@@ -26,25 +28,6 @@ def run(*args: Any) -> tuple[str, str]:
     out, err = io.StringIO(), io.StringIO()
     call_command(*args, stdout=out, stderr=err)
     return out.getvalue(), err.getvalue()
-
-
-def response(response_id: str, **extra: Any) -> dict[str, Any]:
-    return {
-        "id": response_id,
-        "object": "response",
-        "created_at": 1767225600,
-        "status": "completed",
-        "model": "gpt-5",
-        "output": [],
-        **extra,
-    }
-
-
-def user_items(n: int) -> list[dict[str, Any]]:
-    return [
-        {"id": f"msg_{i}", "type": "message", "role": "user", "content": f"hi {i}"}
-        for i in range(n)
-    ]
 
 
 # --- fetch_response -------------------------------------------------------------------------

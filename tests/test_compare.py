@@ -9,6 +9,7 @@ import pytest
 from inspector import compare, pricing, store
 from inspector.models import StoredResponse
 from inspector.schemas import Response, item_adapter
+from tests.factories import response_body
 
 
 def item(raw: dict[str, Any]) -> Any:
@@ -319,16 +320,7 @@ def test_usage_deltas_without_usage_or_price_are_unknown(test_prices):
 
 
 def body(rid: str, **extra: Any) -> dict[str, Any]:
-    return {
-        "id": rid,
-        "object": "response",
-        "created_at": 1767225600,
-        "status": "completed",
-        "model": "gpt-5",
-        "output": [],
-        "tools": [],
-        **extra,
-    }
+    return response_body(rid, tools=[], **extra)
 
 
 @pytest.fixture

@@ -16,21 +16,13 @@ from django.test import Client
 from inspector import client as upstream_client
 from inspector import store
 from inspector.models import InputItem, StoredResponse
+from tests.factories import response_body as body
+from tests.factories import user_items as items
 from tests.upstream import DEMO, FakeUpstream, load_bundle, serve
 
 pytestmark = pytest.mark.django_db
 
 STORED = sorted(DEMO.glob("02_*.json"))[0]
-
-
-def body(rid: str) -> dict[str, Any]:
-    return {"id": rid, "object": "response", "created_at": 1767225600, "status": "completed",
-            "model": "gpt-5", "output": []}  # fmt: skip
-
-
-def items(count: int) -> list[dict[str, Any]]:
-    return [{"id": f"msg_{i}", "type": "message", "role": "user", "content": f"hi {i}"}
-            for i in range(count)]  # fmt: skip
 
 
 @pytest.fixture

@@ -9,20 +9,13 @@ from django.test import Client
 
 from inspector import store
 from inspector.models import Note, StoredResponse
+from tests.factories import response_body
 
 pytestmark = pytest.mark.django_db
 
 
 def body(rid: str) -> dict[str, Any]:
-    return {
-        "id": rid,
-        "object": "response",
-        "created_at": 1767225600,
-        "status": "completed",
-        "model": "gpt-5",
-        "output": [],
-        "tools": [],
-    }
+    return response_body(rid, tools=[])
 
 
 def upload(text: str, name: str = "responses.jsonl") -> SimpleUploadedFile:

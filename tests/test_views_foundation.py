@@ -23,6 +23,7 @@ from django.urls.converters import (
 from inspector import store
 from inspector.models import StoredResponse
 from tests.conftest import TEST_KEY
+from tests.factories import response_body, user_items
 
 pytestmark = pytest.mark.django_db
 
@@ -33,22 +34,7 @@ PUBLIC = {"inspector:healthz", "login", "admin:login"}
 
 
 def body(response_id: str = RID, **extra: Any) -> dict[str, Any]:
-    return {
-        "id": response_id,
-        "object": "response",
-        "created_at": 1767225600,
-        "status": "completed",
-        "model": "gpt-5",
-        "output": [],
-        **extra,
-    }
-
-
-def user_items(n: int) -> list[dict[str, Any]]:
-    return [
-        {"id": f"msg_{i}", "type": "message", "role": "user", "content": f"hi {i}"}
-        for i in range(n)
-    ]
+    return response_body(response_id, **extra)
 
 
 # --- every route, found by walking the URL resolver -----------------------------------------
