@@ -184,6 +184,23 @@ def store_floor(lines: list[str]) -> None:
             store._insert_rows(InputItem, items)
 
 
+def get_page(client: Any, url: str) -> Any:
+    """GET `url` with the test client; anything but 200 stops the benchmark."""
+    response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    return response
+
+
+def page_queries(client: Any, url: str) -> tuple[Any, int]:
+    """The page at `url` (get_page) and the SQL queries it took."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        response = get_page(client, url)
+    return response, len(captured.captured_queries)
+
+
 def logged_in_client() -> Any:
     """A Django test client logged in as a throwaway superuser (no usable password): every
     role's pages, no rate limit in the way of the figures."""

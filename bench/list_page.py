@@ -28,7 +28,6 @@ common.django()
 
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from inspector.models import Note, StoredResponse
 
@@ -105,16 +104,13 @@ def fill(total: int, rng: random.Random) -> None:
 
 
 def _get(client: Any, query: str) -> None:
-    response = client.get(f"/?{query}")
-    assert response.status_code == 200, response.status_code
+    common.get_page(client, f"/?{query}")
 
 
 def _queries(client: Any, query: str) -> int:
     """Untimed: the SQL queries of one page; also warms the database's pages, as a page
     in use is."""
-    with CaptureQueriesContext(connection) as captured:
-        _get(client, query)
-    return len(captured.captured_queries)
+    return common.page_queries(client, f"/?{query}")[1]
 
 
 def _use(path: Path) -> None:

@@ -18,9 +18,7 @@ from bench import common
 common.django()
 
 from django.core.cache import cache
-from django.db import connection
 from django.test import override_settings
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from bench import data
@@ -88,25 +86,21 @@ def reachable(client: Any, html: str, items: list[dict], output_text: str) -> st
 def page_figures(client: Any, huge: tuple[dict, list], rounds: int) -> list:
     urls = {name: reverse("inspector:response-detail", args=[name]) for name in (HUGE, SMALL)}
 
-    def get(name: str) -> Any:
-        response = client.get(urls[name])
-        assert response.status_code == 200, response.status_code
-        return response
-
     queries = {}
-    for name in urls:
+    for name, url in urls.items():
         cache.clear()
-        with CaptureQueriesContext(connection) as captured:
-            html = get(name).content.decode()
-        queries[name] = len(captured.captured_queries)
+        response, queries[name] = common.page_queries(client, url)
         if name == HUGE:
-            size = len(html.encode())
+            html = response.content.decode()
+            size = len(response.content)
             unreachable = reachable(
                 client, html, huge[1], huge[0]["output"][1]["content"][0]["text"]
             )
     # "First view": nothing this process caches (rendered fragments) helps any of the rounds.
     times = common.interleaved(
-        {name: lambda name=name: get(name) for name in urls}, rounds, before=cache.clear
+        {name: lambda url=url: common.get_page(client, url) for name, url in urls.items()},
+        rounds,
+        before=cache.clear,
     )
     ratio = times[HUGE] / times[SMALL]
     return [

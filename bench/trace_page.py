@@ -6,15 +6,11 @@ Both chains are stored first (as an import would), then each trace page is read 
 store, nothing cached, the median of a few rounds taken in turns.
 """
 
-from typing import Any
-
 from bench import common
 
 common.django()
 
 from django.core.cache import cache
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from bench import data
@@ -35,19 +31,14 @@ def figures(scale: common.Scale = common.FULL) -> list[common.Figure]:
     }
     urls = {name: reverse("inspector:response-trace", args=[end]) for name, end in ends.items()}
 
-    def get(name: str) -> Any:
-        response = client.get(urls[name])
-        assert response.status_code == 200, response.status_code
-        return response
-
     queries = {}
-    for name in urls:
+    for name, url in urls.items():
         cache.clear()
-        with CaptureQueriesContext(connection) as captured:
-            get(name)
-        queries[name] = len(captured.captured_queries)
+        queries[name] = common.page_queries(client, url)[1]
     times = common.interleaved(
-        {name: lambda name=name: get(name) for name in urls}, scale.rounds, before=cache.clear
+        {name: lambda url=url: common.get_page(client, url) for name, url in urls.items()},
+        scale.rounds,
+        before=cache.clear,
     )
     return [
         common.at_most(
