@@ -14,6 +14,7 @@ store is about to keep, so an upstream that echoes the key never gets it stored.
 Pure functions.
 """
 
+import functools
 import json
 import re
 from collections import Counter
@@ -200,11 +201,17 @@ def mask(value: Any, secret: str) -> Any:
     return value
 
 
+@functools.lru_cache(maxsize=8)
+def _escaped(secret: str) -> str:
+    return json.dumps(secret)[1:-1]
+
+
 def may_hold(json_text: str, secret: str) -> bool:
     """Whether JSON text written by `json.dumps` may hold `secret` in one of its strings (or
     across two: then `mask` finds none). The dump escapes character by character, so a
-    string holding the secret holds the secret's escaped form."""
-    return bool(secret) and json.dumps(secret)[1:-1] in json_text
+    string holding the secret holds the secret's escaped form (written once per secret: the
+    store asks for every body and item)."""
+    return bool(secret) and _escaped(secret) in json_text
 
 
 def rules_table() -> list[tuple[str, str]]:
