@@ -4,7 +4,8 @@ One module per concern (the README's layout says which owns what); every caller 
 `store.fetch_response`, `store.ImportReport`..., re-exported here.
 """
 
-from .bundles import BUNDLE_KIND, export_bundle, save_bundle
+from ..notes import BUNDLE_KIND
+from .bundles import export_bundle, save_bundle
 from .chains import (
     MAX_TURNS,
     TRACE_KIND,
@@ -50,7 +51,6 @@ from .rows import (
 )
 from .streams import (
     EVENT_BATCH,
-    FINAL_STATUSES,
     FOLLOW_SECONDS,
     REPLAY_SECONDS,
     ReplayResult,
@@ -76,7 +76,6 @@ __all__ = [
     "DEMO_DIR",
     "EVENT_BATCH",
     "FAILURES_KEPT",
-    "FINAL_STATUSES",
     "FOLLOW_SECONDS",
     "IMPORT_BATCH",
     "IMPORT_BATCH_BYTES",

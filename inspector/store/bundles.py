@@ -9,12 +9,11 @@ from django.db import transaction
 from .. import client as upstream
 from .. import notes
 from ..models import StoredResponse
+from ..notes import BUNDLE_KIND
 from ..schemas import Response
 from .fetch import append_items, begin
 from .rows import as_kept
 from .tool_call_index import index_tool_calls
-
-BUNDLE_KIND = "responses-inspector.bundle"
 
 
 def export_bundle(stored: StoredResponse) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from django.utils import timezone
 from .. import client as upstream
 from .. import events, scrub
 from ..models import StoredResponse, StreamEvent
-from ..schemas import Response
+from ..schemas import TERMINAL_STATUSES, Response
 from ..schemas.base import Unknown
 from .fetch import fetch_response
 from .rows import as_kept
@@ -22,7 +22,6 @@ from .rows import as_kept
 REPLAY_SECONDS = 10.0
 FOLLOW_SECONDS = 2.0
 EVENT_BATCH = 200
-FINAL_STATUSES = frozenset({"completed", "failed", "incomplete", "cancelled"})
 
 
 @dataclass
@@ -172,7 +171,7 @@ def event_records(stored: StoredResponse) -> list[events.Record]:
 def event_timeline(stored: StoredResponse, after: int | None = None) -> events.Timeline:
     """The kept events explained; rows only for those after `after`, if given."""
     response = Response.model_validate(stored.body)
-    final = stored.status in FINAL_STATUSES
+    final = stored.status in TERMINAL_STATUSES
     timeline = events.build_timeline(
         event_records(stored),
         final=response if final else None,
