@@ -23,7 +23,7 @@ from .models import Note, StoredResponse
 #: "" or an item's anchor as the response page writes it (rendering.Row.anchor).
 ANCHOR = re.compile(r"^(item-[A-Za-z0-9_-]{1,210})?$")
 NOTE_MAX = 10_000
-# The store's bundle kind (store imports this module, so it is spelled here too).
+#: The `kind` a bundle names itself by; its one home, as the store imports this module.
 BUNDLE_KIND = "responses-inspector.bundle"
 NAME_MAX = 150
 Review = StoredResponse.Review

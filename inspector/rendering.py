@@ -26,7 +26,7 @@ from pydantic import TypeAdapter
 from . import client, pricing, scrub, store, trace
 from .markdown import highlight, render_markdown
 from .models import StoredResponse
-from .schemas import ITEM_TYPES, Response, Unknown
+from .schemas import ITEM_TYPES, TERMINAL_STATUSES, Response, Unknown
 from .schemas.base import literal_values
 from .schemas.content import ContentPart
 from .schemas.tools import ImageGenerationTool
@@ -42,8 +42,6 @@ TRACE_FULL_TURNS = 8
 LOGPROB_TOKENS = 2_000
 #: Characters of a data: image URL inlined before "show all" (about 6 MB of image).
 INLINE_IMAGE_MAX = 8_000_000
-#: A response in one of these states will not change any more; the others are polled.
-TERMINAL_STATUSES = frozenset({"completed", "failed", "incomplete", "cancelled"})
 POLL_SECONDS = 5
 MASK = "•••• masked"
 

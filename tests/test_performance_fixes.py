@@ -9,7 +9,8 @@ import random
 import pytest
 
 from bench import data
-from inspector import rendering, store, trace
+from inspector import rendering, scrub, store, trace
+from inspector.store import rows
 
 # --- JSON cut at a limit, without writing out a 2 MB string -----------------------------
 
@@ -187,7 +188,7 @@ def test_kept_json_is_the_walk_of_as_kept_written_out(settings):
     for _ in range(2_000):
         value = _value(rng)
         expected, found = store.as_kept(value, "at")
-        got_found = store.scrub.Found()
+        got_found = scrub.Found()
         kept, text = store.as_kept_json(value, "at", got_found)
         assert kept == expected
         assert text == json.dumps(expected)
@@ -203,9 +204,9 @@ def test_kept_json_is_the_walk_of_as_kept_written_out(settings):
 
 def test_kept_json_skips_the_walk_when_the_text_is_clean(settings, monkeypatch):
     settings.OPENAI_API_KEY = "sk-live-key"
-    monkeypatch.setattr(store, "as_kept", lambda *a: pytest.fail("walked a clean value"))
+    monkeypatch.setattr(rows, "as_kept", lambda *a: pytest.fail("walked a clean value"))
     value = {"text": "plain é 中文 \\ path", "n": [1, 2, {"sk": "sk-live"}]}
-    kept, text = store.as_kept_json(value, "", store.scrub.Found())
+    kept, text = store.as_kept_json(value, "", scrub.Found())
     assert kept is value and text == json.dumps(value)
 
 

@@ -15,6 +15,7 @@ import pytest
 from django.db import connection
 
 from inspector import store
+from inspector.client import NotFound
 from inspector.models import InputItem, StoredResponse
 from tests.upstream import FakeUpstream
 
@@ -247,7 +248,7 @@ def test_resume_after_an_item_without_an_id_fetches_the_items_again(upstream):
 
 
 def test_fetch_of_an_unknown_id_raises_not_found_and_keeps_nothing(upstream):
-    with pytest.raises(store.upstream.NotFound):
+    with pytest.raises(NotFound):
         store.fetch_response("resp_missing")
     assert not StoredResponse.objects.exists()
 
