@@ -198,6 +198,10 @@ if HTTPS:
     if not SECURE_HSTS_INCLUDE_SUBDOMAINS:
         SILENCED_SYSTEM_CHECKS.append("security.W005")
 
+# Error reports (the DEBUG page, error e-mails) never show the API key, not even in a local
+# variable of a frame (dashboard/errors.py).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "dashboard.errors.KeyFilter"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
