@@ -23,7 +23,7 @@ from django.utils.text import slugify
 from pydantic import TypeAdapter, ValidationError
 
 from . import client as upstream
-from . import pricing, scrub, tokens
+from . import nesting, pricing, scrub, tokens
 from .models import InputItem, PlaygroundSession, StoredResponse, TokenCountSample
 from .schemas import ITEM_TYPES, InputTokensRequest, Unknown, item_adapter
 from .schemas.base import Schema
@@ -259,12 +259,15 @@ class PlaygroundForm(forms.Form):
 
 def _loads(text: str, what: str) -> Any:
     try:
-        # scrub.loads: a typed "\ud800" escape would otherwise crash the page (not UTF-8).
-        return scrub.loads(text)
+        # scrub: a typed "\ud800" escape would otherwise crash the page (not UTF-8);
+        # nesting.loads: so would JSON nested deeper than nesting.MAX_DEPTH.
+        return scrub.scrub(nesting.loads(text))[0]
     except json.JSONDecodeError as error:
         raise forms.ValidationError(
             f"Invalid JSON in {what} at line {error.lineno}, column {error.colno}: {error.msg}."
         ) from None
+    except ValueError as error:
+        raise forms.ValidationError(f"Invalid JSON in {what}: {error}.") from None
 
 
 def _first_error(error: ValidationError) -> str:
@@ -885,8 +888,8 @@ class Attribution:
 def _progress(raw: str, fingerprint_now: str) -> tuple[int | None, dict[str, dict[str, Any]], bool]:
     """(base, done, restarted) from the page's hidden state; anything odd starts over."""
     try:
-        state = json.loads(raw) if raw else {}
-    except json.JSONDecodeError:
+        state = nesting.loads(raw) if raw else {}
+    except ValueError:
         return None, {}, bool(raw)
     if not isinstance(state, dict) or state.get("fingerprint") != fingerprint_now:
         return None, {}, bool(raw)
@@ -1007,8 +1010,8 @@ RULES = (
 
 def _attribution_fingerprint(raw: str) -> str:
     try:
-        state = json.loads(raw) if raw else {}
-    except json.JSONDecodeError:
+        state = nesting.loads(raw) if raw else {}
+    except ValueError:
         return ""
     return str(state.get("fingerprint", "")) if isinstance(state, dict) else ""
 
