@@ -29,6 +29,7 @@ VIEW = "inspector.view_storedresponse"
 FETCH = "inspector.fetch_upstream"
 REVIEW = "inspector.review"
 IMPORT = "inspector.import_responses"
+UPDATE_BY_IMPORT = "inspector.update_by_import"
 DELETE = "inspector.delete_storedresponse"
 UNREDACTED = "inspector.export_unredacted"
 SAVE_SESSION = "inspector.add_playgroundsession"
@@ -41,7 +42,7 @@ ROLES: dict[str, tuple[str, ...]] = {
     "fetcher": (*READ, FETCH),
     "reviewer": (*READ, REVIEW),
     "importer": (*READ, IMPORT),
-    "admin": (*READ, FETCH, REVIEW, IMPORT, DELETE, UNREDACTED, AUDIT),
+    "admin": (*READ, FETCH, REVIEW, IMPORT, UPDATE_BY_IMPORT, DELETE, UNREDACTED, AUDIT),
 }
 
 #: What each permission lets a user do, for the 403 page.
@@ -50,6 +51,7 @@ WHAT = {
     FETCH: "fetch from the upstream API (the fetcher role)",
     REVIEW: "write notes and set review status (the reviewer role)",
     IMPORT: "import responses (the importer role)",
+    UPDATE_BY_IMPORT: "update a stored response by importing it (the admin role)",
     DELETE: "delete stored responses (the admin role)",
     UNREDACTED: "export without redaction (the admin role)",
     SAVE_SESSION: "save playground sessions (the viewer role)",

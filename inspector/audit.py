@@ -3,10 +3,13 @@ and from which address (behind a trusted reverse proxy, the client's, not the pr
 
 import ipaddress
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
 
+from . import redaction
 from .models import AuditEntry
 
 Action = AuditEntry.Action
@@ -39,20 +42,45 @@ def client_address(remote: str, forwarded_for: str, trusted: Sequence[str]) -> s
     return None
 
 
-def record(request: HttpRequest, action: str, response_id: str = "", detail: str = "") -> None:
-    """Write one entry; the configured API key can never be part of it."""
+@dataclass(frozen=True)
+class Actor:
+    """Who entries name: a user of this site and their address, or (the command line) none."""
+
+    user: Any = None
+    username: str = ""
+    remote_addr: str | None = None
+
+    def write(self, action: str, entries: Sequence[tuple[str, str]]) -> None:
+        """One entry per (response id, detail), in one INSERT; the configured API key can
+        never be part of one (masked before the detail is cut to fit)."""
+        key = settings.OPENAI_API_KEY
+        AuditEntry.objects.bulk_create(
+            AuditEntry(
+                user=self.user,
+                username=self.username,
+                action=action,
+                response_id=response_id[:128],
+                detail=redaction.clip(detail, 500, key),
+                remote_addr=self.remote_addr,
+            )
+            for response_id, detail in entries
+        )
+
+
+def actor(request: HttpRequest, username: str = "") -> Actor:
+    """The request's user (or, for a failed login, no user but the name tried)."""
     user = request.user if request.user.is_authenticated else None
-    if key := settings.OPENAI_API_KEY:
-        detail = detail.replace(key, "[OPENAI_API_KEY]")
-    AuditEntry.objects.create(
+    return Actor(
         user=user,
-        username=user.get_username() if user else "",
-        action=action,
-        response_id=response_id[:128],
-        detail=detail[:500],
+        username=user.get_username() if user else username[:150],
         remote_addr=client_address(
             request.META.get("REMOTE_ADDR", ""),
             request.META.get("HTTP_X_FORWARDED_FOR", ""),
             settings.TRUSTED_PROXIES,
         ),
     )
+
+
+def record(request: HttpRequest, action: str, response_id: str = "", detail: str = "") -> None:
+    """Write one entry; the configured API key can never be part of it."""
+    actor(request).write(action, [(response_id, detail)])

@@ -619,8 +619,13 @@ def _import_upload(request: HtmxHttpRequest) -> HttpResponse:
     upload = form.cleaned_data["file"]
     if upload.size > settings.IMPORT_MAX_BYTES:
         return _import_refused(request)
-    # Iterating the upload reads it a chunk at a time (UploadedFile.chunks), never whole.
-    report = store.import_lines(upload, user=request.user)
+    # The trail before, during (an entry per id, as it is kept) and after: an import killed
+    # midway leaves one too. Iterating the upload reads it a chunk at a time, never whole.
+    started = f"{upload.name}: started ({upload.size:,} bytes)"
+    audit.record(request, audit.Action.IMPORTED, "", started)
+    report = store.import_lines(
+        upload, user=request.user, audit_as=audit.actor(request), label=upload.name
+    )
     audit.record(request, audit.Action.IMPORTED, "", f"{upload.name}: {report.summary()}")
     return _import_render(request, ImportForm(), report=report, name=upload.name)
 
