@@ -2,6 +2,7 @@
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -59,6 +60,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "axes",
     "inspector",
 ]
 
@@ -74,6 +76,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a login refused for too many failures into a 429.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "dashboard.urls"
@@ -139,6 +143,28 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Login throttling (django-axes, its records in the database, shared by every worker and host):
+# after LOGIN_FAILURE_LIMIT failed logins for one username, or from one address, logins for
+# that username, or from that address, are refused (429), even with the right password, until
+# LOGIN_COOLOFF_MINUTES have passed since the last failure. Every failure is in the audit
+# trail (inspector/apps.py).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT") or 10)
+AXES_COOLOFF_TIME = timedelta(minutes=env_float("LOGIN_COOLOFF_MINUTES", 15.0))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each alone, not the pair
+# Failures count until the cool-off, a login that works resets nothing: else a user with an
+# account of their own could log in between guesses at another's and so reset the count.
+AXES_RESET_ON_SUCCESS = False
+# A fixed cool-off: failures during it do not extend it (else anyone could keep an account
+# locked for good by trying once in a while).
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# The address as the audit trail sees it (behind TRUSTED_PROXIES, the client's).
+AXES_CLIENT_IP_CALLABLE = "inspector.audit.request_address"
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "inspector:index"
 LOGOUT_REDIRECT_URL = "login"

@@ -67,18 +67,34 @@ class Actor:
         )
 
 
+def request_address(request: HttpRequest) -> str | None:
+    """The request's client address (client_address with TRUSTED_PROXIES); also the address
+    login throttling counts by (settings.AXES_CLIENT_IP_CALLABLE)."""
+    return client_address(
+        request.META.get("REMOTE_ADDR", ""),
+        request.META.get("HTTP_X_FORWARDED_FOR", ""),
+        settings.TRUSTED_PROXIES,
+    )
+
+
 def actor(request: HttpRequest, username: str = "") -> Actor:
     """The request's user (or, for a failed login, no user but the name tried)."""
-    user = request.user if request.user.is_authenticated else None
+    user = getattr(request, "user", None)
+    user = user if user is not None and user.is_authenticated else None
     return Actor(
         user=user,
         username=user.get_username() if user else username[:150],
-        remote_addr=client_address(
-            request.META.get("REMOTE_ADDR", ""),
-            request.META.get("HTTP_X_FORWARDED_FOR", ""),
-            settings.TRUSTED_PROXIES,
-        ),
+        remote_addr=request_address(request),
     )
+
+
+def login_failed(sender: Any, credentials: dict[str, Any], request: Any = None, **_: Any) -> None:
+    """Every failed login, with the username tried (signal user_login_failed)."""
+    if request is None:
+        return
+    locked = getattr(request, "axes_locked_out", False)
+    detail = "refused: too many failed logins (login throttling)" if locked else "wrong password"
+    actor(request, str(credentials.get("username", ""))).write(Action.LOGIN_FAILED, [("", detail)])
 
 
 def record(request: HttpRequest, action: str, response_id: str = "", detail: str = "") -> None:

@@ -19,6 +19,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test import Client
+from django.utils import timezone
 
 from inspector import audit, client, events, nesting, notes, redaction, store
 from inspector.models import AuditEntry, InputItem, Note, StoredResponse, StreamEvent
@@ -403,3 +404,52 @@ def test_a_playground_request_nested_too_deep_is_a_clean_form_error(logged_in):
     assert "nested more than" in answer.content.decode()
     progress = {**form, "input_items": "[]", "attribution": "[" * 5000 + "]" * 5000}
     assert logged_in.post("/playground/attribute/", progress).status_code in (200, 400)
+
+
+# --- 9. login throttling ----------------------------------------------------------------------
+
+
+def login(name: str, password: str, address: str = "203.0.113.5") -> int:
+    return (
+        Client(REMOTE_ADDR=address)
+        .post("/accounts/login/", {"username": name, "password": password})
+        .status_code
+    )
+
+
+def test_failed_logins_are_throttled_per_account_then_the_right_password_waits_too(
+    django_user_model, settings
+):
+    """Issue 13 (9): 100 wrong passwords were all answered, then the right one worked."""
+    django_user_model.objects.create_user("victim", password=PASSWORD)
+    limit = settings.AXES_FAILURE_LIMIT
+    addresses = [f"198.51.100.{n}" for n in range(limit + 5)]  # one each: per account, not IP
+    for address in addresses[: limit - 1]:
+        assert login("victim", "guess", address) == 200  # the form again, with an error
+    assert login("victim", "guess", addresses[limit - 1]) == 429  # the limit-th failure
+    assert login("victim", "guess", addresses[limit]) == 429
+    refused = login("victim", PASSWORD, addresses[limit + 1])
+    assert refused == 429
+    page = Client().post("/accounts/login/", {"username": "victim", "password": PASSWORD})
+    assert "Too many failed logins" in page.content.decode()
+    failed = AuditEntry.objects.filter(action="login failed", username="victim")
+    assert failed.filter(detail="wrong password").count() == limit - 1
+    assert failed.filter(detail__startswith="refused").count() == 4
+    assert set(failed.values_list("remote_addr", flat=True)) >= set(addresses[:limit])
+    # After the cool-off the right password works again.
+    from axes.models import AccessAttempt
+
+    AccessAttempt.objects.update(attempt_time=timezone.now() - settings.AXES_COOLOFF_TIME * 2)
+    assert login("victim", PASSWORD) == 302
+
+
+def test_failed_logins_are_throttled_per_address_whatever_the_username(django_user_model, settings):
+    django_user_model.objects.create_user("someone", password=PASSWORD)
+    django_user_model.objects.create_user("mallory", password=PASSWORD)
+    for n in range(settings.AXES_FAILURE_LIMIT - 1):
+        assert login(f"guess{n}", "guess", "203.0.113.66") == 200
+        if n == 3:  # logging in to an account of one's own resets nothing
+            assert login("mallory", PASSWORD, "203.0.113.66") == 302
+    assert login("guess", "guess", "203.0.113.66") == 429
+    assert login("someone", PASSWORD, "203.0.113.66") == 429
+    assert login("someone", PASSWORD, "203.0.113.67") == 302  # another address may
