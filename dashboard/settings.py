@@ -9,6 +9,8 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
+from dashboard.files import private_file
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -34,9 +36,7 @@ def secret_key() -> str:
         return key
     path = DATA_DIR / "secret_key"
     if not path.exists():
-        DATA_DIR.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(50))
-        path.chmod(0o600)
+        private_file(path, secrets.token_urlsafe(50))
     return path.read_text().strip()
 
 
@@ -52,7 +52,8 @@ CSRF_TRUSTED_ORIGINS = [
 ]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin, whose site also lets in the admin role (audit trail): inspector/admin_site.py
+    "inspector.apps.InspectorAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -110,7 +111,6 @@ if DATABASE_URL:
         "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
     }
 else:
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
@@ -118,6 +118,10 @@ else:
         }
     }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The database file made 0600 before SQLite opens it (SQLite gives its -wal and -shm
+    # files the database file's mode): the stored responses are nobody else's to read.
+    if DATABASES["default"]["NAME"] not in ("", ":memory:"):
+        private_file(Path(DATABASES["default"]["NAME"]))
     # The same for the default file and for a sqlite:// DATABASE_URL.
     DATABASES["default"]["OPTIONS"] = {
         # IMMEDIATE takes the write lock at BEGIN, so two requests storing the same
@@ -215,6 +219,8 @@ HTTPS = env_bool("HTTPS", False)
 if HTTPS:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = True
+    # Load balancers check /healthz over plain http and follow no redirect.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SECURE_HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS") or 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("HSTS_INCLUDE_SUBDOMAINS", False)
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
@@ -279,6 +285,9 @@ CACHES = {"default": cache_config(CACHE_URL)}
 # Upstream fetches per user (fetch, refresh, resume, replay, trace walk, playground API
 # counts): "30/min", "100/h", "5/10s"; empty or 0 for no limit.
 FETCH_RATE_LIMIT = os.environ.get("FETCH_RATE_LIMIT", "30/min")
+# Seconds of local token counting per user (the playground counts as one types): "10/min";
+# empty or 0 for no limit. Over it: a 429 until the window ends (inspector/access.py).
+PLAYGROUND_COUNT_LIMIT = os.environ.get("PLAYGROUND_COUNT_LIMIT", "10/min")
 # The audit trail's remote address: behind a reverse proxy REMOTE_ADDR is the proxy's. List
 # the proxies (IPs or networks, comma-separated) whose X-Forwarded-For is to be believed.
 TRUSTED_PROXIES = [p.strip() for p in os.environ.get("TRUSTED_PROXIES", "").split(",") if p.strip()]

@@ -1,5 +1,14 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 from django.db.models.signals import post_migrate
+
+
+class InspectorAdminConfig(admin_apps.AdminConfig):
+    """Django's admin with this project's site (inspector/admin_site.py); named in INSTALLED_APPS,
+    so not this module's default (InspectorConfig is)."""
+
+    default = False
+    default_site = "inspector.admin_site.InspectorAdminSite"
 
 
 class InspectorConfig(AppConfig):

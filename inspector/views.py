@@ -212,7 +212,7 @@ def _playground(
 
 
 @require_GET
-@access.need(access.VIEW)
+@access.need(access.VIEW, counts=True)
 def playground(request: HtmxHttpRequest) -> HttpResponse:
     source = request.GET.get("from", "")
     stored = StoredResponse.objects.filter(pk=source).first() if source else None
@@ -226,7 +226,7 @@ def playground(request: HtmxHttpRequest) -> HttpResponse:
 
 
 @require_GET
-@access.need(access.VIEW)
+@access.need(access.VIEW, counts=True)
 def playground_session(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     session = get_object_or_404(PlaygroundSession.objects.select_related("author"), slug=slug)
     form = PlaygroundForm(session.state)
@@ -235,7 +235,7 @@ def playground_session(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 
 
 @require_POST
-@access.need(access.VIEW)
+@access.need(access.VIEW, counts=True)
 def playground_count(request: HtmxHttpRequest) -> HttpResponse:
     form = PlaygroundForm(request.POST)
     status = 200 if form.is_valid() else 400
@@ -243,7 +243,7 @@ def playground_count(request: HtmxHttpRequest) -> HttpResponse:
 
 
 @require_POST
-@access.need(access.FETCH, fetch=True)
+@access.need(access.FETCH, fetch=True, counts=True)
 def playground_api_count(request: HtmxHttpRequest) -> HttpResponse:
     form = PlaygroundForm(request.POST)
     if not form.is_valid():
@@ -254,7 +254,7 @@ def playground_api_count(request: HtmxHttpRequest) -> HttpResponse:
 
 
 @require_POST
-@access.need(access.VIEW)
+@access.need(access.VIEW, counts=True)
 def playground_attribute(request: HtmxHttpRequest) -> HttpResponse:
     form = PlaygroundForm(request.POST)
     if not form.is_valid():

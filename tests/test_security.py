@@ -453,3 +453,116 @@ def test_failed_logins_are_throttled_per_address_whatever_the_username(django_us
     assert login("guess", "guess", "203.0.113.66") == 429
     assert login("someone", PASSWORD, "203.0.113.66") == 429
     assert login("someone", PASSWORD, "203.0.113.67") == 302  # another address may
+
+
+# --- 10. the smaller items ----------------------------------------------------------------
+
+
+def test_the_admin_role_reads_the_audit_trail_in_the_admin_without_being_staff(
+    django_user_model,
+):
+    role_user(django_user_model, "ada", "admin")
+    admin = Client()
+    login = admin.post("/admin/login/?next=/admin/", {"username": "ada", "password": PASSWORD})
+    assert login.status_code == 302
+    audit.Actor(username="ada").write(audit.Action.VIEWED, [("resp_seen", "")])
+    assert admin.get("/admin/").status_code == 200
+    listing = admin.get("/admin/inspector/auditentry/")
+    assert listing.status_code == 200 and "resp_seen" in listing.content.decode()
+    assert admin.get("/admin/auth/user/").status_code in (403, 404)  # users stay the staff's
+    viewer = logged_in_as(django_user_model, "vic", "viewer")
+    assert viewer.get("/admin/inspector/auditentry/").status_code == 302  # to the admin login
+
+
+class Clock:
+    """time.time and time.monotonic for inspector.access: each count takes 0.6 s (two reads
+    of the clock, at its start and end)."""
+
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def time(self) -> float:
+        return self.now
+
+    def monotonic(self) -> float:
+        self.now += 0.6
+        return self.now
+
+
+def test_playground_counting_is_limited_per_user_in_seconds_of_work(
+    django_user_model, settings, monkeypatch
+):
+    """Issue 13 (10): a 4.9 MB count cost a viewer 15 s of CPU, as often as they liked."""
+    from inspector import access
+
+    settings.PLAYGROUND_COUNT_LIMIT = "1/min"
+    monkeypatch.setattr(access, "time", Clock())
+    viewer = logged_in_as(django_user_model, "vic", "viewer")
+    form = {"model": "gpt-5", "input_kind": "text", "input_text": "hello"}
+    assert viewer.post("/playground/count/", form).status_code == 200  # 0.6 s
+    assert viewer.post("/playground/count/", form).status_code == 200  # 1.2 s: past it
+    refused = viewer.post("/playground/count/", form, headers={"HX-Request": "true"})
+    assert refused.status_code == 429
+    text = refused.content.decode()
+    assert "PLAYGROUND_COUNT_LIMIT = 1/min" in text and "<html" not in text  # the fragment
+    other = logged_in_as(django_user_model, "val", "viewer")
+    assert other.post("/playground/count/", form).status_code == 200
+
+
+def run_python(code: str, tmp_path: Any, **env: str) -> str:
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    data = str(tmp_path / "data")
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "dashboard.settings", "DATA_DIR": data,
+           "DATABASE_URL": "", **env}  # fmt: skip
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True,
+        timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_the_data_files_are_made_readable_by_their_owner_alone(tmp_path):
+    """Issue 13 (10): data/inspector.sqlite3 was created 0644."""
+    run_python("import django; django.setup()\n"
+               "from django.core.management import call_command\n"
+               "call_command('migrate', verbosity=0)", tmp_path)  # fmt: skip
+    data = tmp_path / "data"
+    assert data.stat().st_mode & 0o777 == 0o700
+    made = [p for p in data.iterdir() if p.name.startswith(("inspector.sqlite3", "secret_key"))]
+    assert {p.name for p in made} >= {"inspector.sqlite3", "secret_key"}
+    assert {p.name: p.stat().st_mode & 0o777 for p in made} == dict.fromkeys(
+        (p.name for p in made), 0o600
+    )
+
+
+def test_make_serve_writes_the_first_password_to_a_private_file_not_the_log(
+    settings, tmp_path, django_user_model
+):
+    settings.DATA_DIR = tmp_path
+    out = io.StringIO()
+    call_command("prepare", "--no-demo", "--password-to-file", stdout=out)
+    path = tmp_path / "first-admin-password"
+    password = path.read_text().split("password: ")[1].strip()
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert str(path) in out.getvalue() and password not in out.getvalue()
+    assert django_user_model.objects.get(username="admin").check_password(password)
+    with open("Makefile") as makefile:
+        assert "prepare --no-demo --password-to-file" in makefile.read()
+
+
+def test_healthz_answers_over_plain_http_when_the_site_is_https_only(tmp_path):
+    """Issue 13 (10): a load balancer's health check does not follow the 301."""
+    code = (
+        "import django; django.setup()\n"
+        "from django.test import Client\n"
+        "c = Client()\n"
+        "print(c.get('/healthz').status_code, c.get('/').status_code)"
+    )
+    out = run_python(code, tmp_path, HTTPS="true", ALLOWED_HOSTS="testserver")
+    assert out.split() == ["200", "301"]
