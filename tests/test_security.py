@@ -22,7 +22,7 @@ from django.test import Client
 from django.utils import timezone
 
 from inspector import audit, client, events, nesting, notes, redaction, store
-from inspector.models import AuditEntry, InputItem, Note, StoredResponse, StreamEvent
+from inspector.models import AuditEntry, InputItem, Note, StoredResponse, StreamEvent, ToolCall
 from tests.factories import response_body, user_items
 
 pytestmark = pytest.mark.django_db
@@ -238,12 +238,17 @@ def test_event_data_that_is_not_json_is_kept_cut_short_without_part_of_the_key(l
 def test_every_short_field_the_store_and_the_audit_trail_cut_holds_no_part_of_the_key(
     long_key, upstream
 ):
-    """The store's own cuts: columns of stream events (`type`), of responses, the error of an
-    input-items fetch, import failures, note times in bundles, audit details."""
+    """The store's own cuts: columns of stream events (`type`), of responses (model, tool
+    names) and of tool calls (name, arguments), the error of an input-items fetch, import
+    failures, note times in bundles, audit details."""
     for k in (1, 2, 80, len(LONG_KEY) - 1):
         [kind] = across(100, [k])
+        [model, name] = across(200, [k]) * 2
+        [arguments] = across(store.AUDIT_TEXT_MAX, [k])
+        call = {"type": "function_call", "id": f"fc_{k}", "call_id": f"call_{k}", "name": name,
+                "arguments": arguments, "status": "completed"}  # fmt: skip
         rid = upstream.add_stream(
-            response_body(f"resp_cut{k}", status="completed", background=True),
+            response_body(f"resp_cut{k}", model=model, output=[call], background=True),
             [{"type": kind, "sequence_number": 0}],
         )
         stored = store.fetch_response(rid)
@@ -266,12 +271,14 @@ def test_every_short_field_the_store_and_the_audit_trail_cut_holds_no_part_of_th
         shown = json.dumps([report.failures, report2.failures])
         assert PREFIX not in shown
     kept = [
+        list(StoredResponse.objects.values_list("model", "tool_names", "search_text")),
+        list(ToolCall.objects.values_list("name", "arguments")),
         list(StreamEvent.objects.values_list("type", "body")),
         list(StoredResponse.objects.values_list("input_items_error", flat=True)),
         list(AuditEntry.objects.values_list("detail", flat=True)),
     ]
     assert PREFIX not in json.dumps(kept, default=str)
-    assert StreamEvent.objects.count() == 4
+    assert StreamEvent.objects.count() == ToolCall.objects.count() == 4
 
 
 def test_no_column_holds_the_key_when_a_stream_event_type_carries_it(long_key, upstream):
