@@ -191,14 +191,15 @@ def restore(response_id: str, notes: list[NoteIn], review: ReviewIn | None) -> i
     with transaction.atomic():
         stored = StoredResponse.objects.select_for_update().get(pk=response_id)
         have = set(stored.notes.values_list("anchor", "author_name", "text", "created_at"))
-        wanted = dict.fromkeys(
-            (n.anchor, n.author_name, n.text, min(n.created_at, now)) for n in notes
-        )
+        # A note dated later than now was kept dated now: the same one again is there if its
+        # text is (whenever it was kept).
+        texts = {note[:3] for note in have}
         new = [
-            Note(response=stored, anchor=anchor, author_name=author, text=text, created_at=at,
-                 imported=True)
-            for anchor, author, text, at in wanted
-            if (anchor, author, text, at) not in have
+            Note(response=stored, anchor=n.anchor, author_name=n.author_name, text=n.text,
+                 created_at=min(n.created_at, now), imported=True)
+            for n in dict.fromkeys(notes)
+            if (n.anchor, n.author_name, n.text, n.created_at) not in have
+            and (n.created_at <= now or (n.anchor, n.author_name, n.text) not in texts)
         ]  # fmt: skip
         Note.objects.bulk_create(new)
         if review is not None and review.at is not None:

@@ -173,6 +173,13 @@ def test_imported_notes_and_reviews_say_so_and_never_beat_a_local_verdict(django
     assert StoredResponse.objects.get(pk="resp_forged").review_status == "flagged"
 
 
+def test_a_future_dated_note_imported_twice_is_kept_once_dated_at_its_import():
+    store.import_lines([json.dumps(forged("resp_twice", **FORGERY))])
+    store.import_lines([json.dumps(forged("resp_twice", **FORGERY))])
+    note = Note.objects.get()
+    assert note.created_at <= timezone.now()
+
+
 # --- 4 and 5. the key: masked before every cut, in every column, in DEBUG pages --------------
 
 _random = random.Random(13)
