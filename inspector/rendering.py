@@ -29,6 +29,7 @@ from .models import StoredResponse
 from .schemas import ITEM_TYPES, Response, Unknown
 from .schemas.base import literal_values
 from .schemas.content import ContentPart
+from .schemas.environments import ENVIRONMENT_CLASSES
 from .schemas.tools import ImageGenerationTool
 
 #: Characters of one text shown before a "show all" link (the rest loads on request).
@@ -88,6 +89,7 @@ PART_TYPES = (
     "summary_text",
     "reasoning_text",
     "computer_screenshot",
+    "input_audio",
 )
 ANNOTATION_TYPES = ("file_citation", "url_citation", "container_file_citation", "file_path")
 TOOL_TYPES = (
@@ -103,6 +105,10 @@ TOOL_TYPES = (
     "shell",
     "custom",
     "apply_patch",
+    "computer",
+    "tool_search",
+    "namespace",
+    "programmatic_tool_calling",
 )
 
 
@@ -116,6 +122,14 @@ def annotation_templates(annotation: Any) -> list[str]:
 
 def tool_templates(tool: Any) -> list[str]:
     return _candidates("tools", _canonical_type(tool), TOOL_TYPES)
+
+
+ENVIRONMENT_TYPES = tuple(literal_values(c)[0] for c in ENVIRONMENT_CLASSES)
+
+
+def environment_templates(environment: Any) -> list[str]:
+    """A shell environment's template (container_auto, local, container_reference)."""
+    return _candidates("environments", _canonical_type(environment), ENVIRONMENT_TYPES)
 
 
 # --- numbers, sizes, times --------------------------------------------------------------
@@ -360,6 +374,7 @@ def clipped_json(value: Any, limit: int) -> tuple[Clip, int]:
 
 def raw_item_json(value: Any, full: bool, url: str | None, bundle_url: str | None) -> SafeString:
     """An item's raw JSON: cut at LONG_TEXT (or RAW_ITEM_MAX in the full view)."""
+    value = mask_secrets(getattr(value, "wire", value))
     part, _ = clipped_json(value, RAW_ITEM_MAX if full else LONG_TEXT)
     # Plain, like the response's own raw JSON: it sits collapsed, and highlighting every
     # item's JSON cost a third of a long page's time (docs/benchmarks.md).
@@ -382,19 +397,29 @@ def raw_item_json(value: Any, full: bool, url: str | None, bundle_url: str | Non
 
 
 def mask_secrets(body: Any) -> Any:
-    """A copy of a response body with MCP `authorization` and `headers` values masked (§7.15)."""
-    if not isinstance(body, dict) or not isinstance(body.get("tools"), list):
-        return body
-    tools = []
-    for tool in body["tools"]:
-        if isinstance(tool, dict) and tool.get("type") == "mcp":
-            tool = dict(tool)
-            if tool.get("authorization"):
-                tool["authorization"] = MASK
-            if isinstance(tool.get("headers"), dict):
-                tool["headers"] = {name: MASK for name in tool["headers"]}
-        tools.append(tool)
-    return {**body, "tools": tools}
+    """A copy of a response body with MCP `authorization` and `headers` values masked (§7.15),
+    and a shell container's domain secrets: in `tools` and wherever tools sit in items."""
+    return _masked(body)
+
+
+def _masked(value: Any, secrets: bool = False) -> Any:
+    """`value` with tool secrets masked; the value itself (not a copy) when it holds none.
+    `secrets`: the value is a `domain_secrets` list, whose entries' `value` is a secret."""
+    if isinstance(value, list):
+        inner = [_masked(v, secrets) for v in value]
+        return value if all(a is b for a, b in zip(inner, value, strict=True)) else inner
+    if not isinstance(value, dict):
+        return value
+    out = {key: _masked(v, key == "domain_secrets") for key, v in value.items()}
+    if value.get("type") == "mcp":
+        if out.get("authorization"):
+            out["authorization"] = MASK
+        if isinstance(out.get("headers"), dict):
+            out["headers"] = {name: MASK for name in out["headers"]}
+    if secrets and out.get("value"):
+        out["value"] = MASK
+    same = all(out[key] is v for key, v in value.items())
+    return value if same else out
 
 
 def masked_tool(tool: Any) -> Any:

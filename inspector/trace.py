@@ -32,6 +32,8 @@ ANSWER_TYPE: dict[str, str] = {
     "apply_patch_call": "apply_patch_call_output",
     "local_shell_call": "local_shell_call_output",
     "mcp_approval_request": "mcp_approval_response",
+    "tool_search_call": "tool_search_output",
+    "program": "program_output",
 }
 CALL_TYPES = frozenset(ANSWER_TYPE)
 ANSWER_TYPES = frozenset(ANSWER_TYPE.values())
@@ -99,10 +101,19 @@ class Pairs:
     requests: dict[str, Any] = field(default_factory=dict)
     #: Items by their own id, for item_reference.
     by_id: dict[str, Any] = field(default_factory=dict)
+    #: Server-run tool searches: call id <-> output id (see `server_search_pair`).
+    server_answers: dict[str, Any] = field(default_factory=dict)
+    server_calls: dict[str, Any] = field(default_factory=dict)
+    _previous: Any = field(default=None, repr=False)
 
     def add(self, entries: Iterable[Any]) -> "Pairs":
         for entry in entries:
             item = self.item_of(entry)
+            previous = None if self._previous is None else self.item_of(self._previous)
+            if (ids := server_search_pair(previous, item)) is not None:
+                self.server_answers.setdefault(ids[0], entry)
+                self.server_calls.setdefault(ids[1], self._previous)
+            self._previous = entry
             for key in call_keys(item):
                 self.calls.setdefault(key, entry)
             if (answer := answer_key(item)) is not None:
@@ -124,6 +135,10 @@ class Pairs:
             self.requests.setdefault(request_id, entry)
         for item_id, entry in other.by_id.items():
             self.by_id.setdefault(item_id, entry)
+        for item_id, entry in other.server_answers.items():
+            self.server_answers.setdefault(item_id, entry)
+        for item_id, entry in other.server_calls.items():
+            self.server_calls.setdefault(item_id, entry)
         return self
 
     def answer_to(self, call: Any) -> Any | None:
@@ -131,12 +146,14 @@ class Pairs:
         for key in call_keys(call):
             if key in self.answers:
                 return self.answers[key]
-        return None
+        return self.server_answers.get(_server_search_id(call, "tool_search_call") or "")
 
     def call_of(self, answer: Any) -> Any | None:
         """The entry of the call that `answer` answers, or None."""
         key = answer_key(answer)
-        return self.calls.get(key) if key is not None else None
+        if key is None:
+            return self.server_calls.get(_server_search_id(answer, "tool_search_output") or "")
+        return self.calls.get(key)
 
     def approval_request_of(self, mcp_call: Any) -> Any | None:
         """The approval request an approved mcp_call went through, or None."""
@@ -149,6 +166,22 @@ class Pairs:
             return None
         item_id = _text(getattr(reference, "id", None))
         return self.by_id.get(item_id) if item_id else None
+
+
+def _server_search_id(item: Any, kind: str) -> str | None:
+    """The id of a tool search item of `kind` the server ran (no call_id), else None."""
+    if getattr(item, "type", None) != kind or _text(getattr(item, "call_id", None)):
+        return None
+    return _text(getattr(item, "id", None))
+
+
+def server_search_pair(previous: Any, item: Any) -> tuple[str, str] | None:
+    """(call id, output id) when `item` is the output of the server-run tool search just
+    before it: the API runs it at once and sends both with a null call_id, output right
+    after call, so only their order pairs them."""
+    call_id = _server_search_id(previous, "tool_search_call")
+    output_id = _server_search_id(item, "tool_search_output")
+    return (call_id, output_id) if call_id and output_id else None
 
 
 def pair(entries: Iterable[Any], item_of: Callable[[Any], Any] = _identity) -> Pairs:
@@ -473,8 +506,10 @@ def call_arguments(item: Any) -> str:
         return "\n".join(getattr(action, "commands", None) or [])
     if kind == "file_search_call":
         return "\n".join(getattr(item, "queries", None) or [])
-    if kind == "code_interpreter_call":
+    if kind in ("code_interpreter_call", "program"):
         return str(getattr(item, "code", "") or "")
+    if kind == "tool_search_call":
+        return _json_text(getattr(item, "arguments", None))
     for field_name in ("action", "operation"):
         value = getattr(item, field_name, None)
         if value is not None:
@@ -515,6 +550,11 @@ def answer_text(item: Any) -> str:
         return f"image, {len(result)} base64 chars" if result else ""
     if kind == "web_search_call":
         return ""
+    if kind == "program_output":
+        return str(getattr(item, "result", "") or "")
+    if kind == "tool_search_output":
+        names = [str(getattr(t, "name", None) or t.type) for t in getattr(item, "tools", [])]
+        return "loaded: " + (", ".join(names) or "no tools")
     return parts_text(getattr(item, "output", None))
 
 

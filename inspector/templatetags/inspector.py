@@ -6,7 +6,7 @@ from django import template
 from django.urls import reverse
 from django.utils.safestring import SafeString
 
-from .. import notes, rendering
+from .. import describe, notes, rendering
 
 register = template.Library()
 
@@ -321,3 +321,106 @@ def notes_of(context: template.Context, response_id: str) -> list[Any]:
 @register.simple_tag(takes_context=True)
 def notes_at(context: template.Context, response_id: str, anchor: str) -> list[Any]:
     return notes.notes_at(response_id, anchor, _notes_memo(context)) if response_id else []
+
+
+# --- the API's newer types and fields (describe.py) ----------------------------------------
+
+
+@register.filter
+def environment_templates(environment: Any) -> list[str]:
+    return rendering.environment_templates(environment)
+
+
+@register.filter
+def execution_words(execution: Any) -> str:
+    return describe.execution_words(execution)
+
+
+@register.filter
+def tool_search_words(arguments: Any) -> str:
+    return describe.tool_search_words(arguments)
+
+
+@register.filter
+def caller_words(caller: Any) -> str:
+    return describe.caller_words(caller)
+
+
+@register.filter
+def program_of(pairs: Any, item: Any) -> Any:
+    return describe.program_of(pairs, item)
+
+
+@register.filter
+def tool_flags(tool: Any) -> list[str]:
+    return describe.tool_flags(tool)
+
+
+@register.filter
+def phase_words(phase: Any) -> str:
+    return describe.phase_words(phase)
+
+
+@register.filter
+def configuration_words(item: Any) -> list[str]:
+    return describe.configuration_words(item)
+
+
+@register.filter
+def memory_words(limit: Any) -> str:
+    return describe.memory_words(limit)
+
+
+@register.filter
+def network_words(policy: Any) -> str:
+    return describe.network_words(policy)
+
+
+@register.filter
+def skill_words(skill: Any) -> str:
+    return describe.skill_words(skill)
+
+
+@register.filter
+def base64_size(data: Any) -> int:
+    return describe.base64_size(data)
+
+
+@register.filter
+def computer_actions(item: Any) -> list[str]:
+    return describe.computer_actions(item)
+
+
+@register.filter
+def moderation_verdicts(moderation: Any) -> list[describe.Verdict]:
+    return describe.moderation_verdicts(moderation)
+
+
+@register.filter
+def content_filter_verdicts(filters: Any) -> list[describe.Verdict]:
+    return describe.content_filter_verdicts(filters)
+
+
+@register.filter
+def tool_usage_words(usage: Any) -> list[str]:
+    return describe.tool_usage_words(usage)
+
+
+@register.filter
+def billing_words(billing: Any) -> str:
+    return describe.billing_words(billing)
+
+
+@register.filter
+def cache_diagnostics_words(diagnostics: Any) -> str:
+    return describe.cache_diagnostics_words(diagnostics)
+
+
+@register.filter
+def penalty_words(response: Any) -> str:
+    return describe.penalty_words(response)
+
+
+@register.filter
+def transformation_words(change: Any) -> str:
+    return describe.transformation_words(change)
