@@ -142,7 +142,8 @@ def skill_words(skill: Any) -> str:
     kind = getattr(skill, "type", None)
     if kind == "skill_reference":
         version = getattr(skill, "version", None)
-        return f"skill {skill.skill_id}" + (f", version {version}" if version else "")
+        which = f"version {version}" if version else "its default version"
+        return f"{skill.skill_id or '(no id)'} ({which})"
     if kind == "inline":
         size = base64_size(getattr(getattr(skill, "source", None), "data", ""))
         return f"“{skill.name}” sent inline as a zip of about {_bytes(size)}"

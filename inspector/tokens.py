@@ -931,12 +931,12 @@ def chat_only_notes(request: InputTokensRequest) -> list[str]:
         for name, what in CHAT_ONLY_FIELDS.items():
             if name in extra:
                 notes.append(
-                    f"input[{index}] has `{name}`, {what}: a Chat Completions field the "
+                    f"input[{index}] has “{name}”, {what}: a Chat Completions field the "
                     "Responses API does not have, so it is not counted here."
                 )
         if item.role in CHAT_ONLY_ROLES:
             notes.append(
-                f"input[{index}] has the role `{item.role}`, {CHAT_ONLY_ROLES[item.role]}: a "
+                f"input[{index}] has the role “{item.role}”, {CHAT_ONLY_ROLES[item.role]}: a "
                 "Chat Completions role the Responses API does not have; counted as a message."
             )
     return notes
@@ -1006,6 +1006,10 @@ EVIDENCE: dict[str, Evidence] = {
 }
 
 
+def _signed(number: int) -> str:
+    return f"{number:+,}" if number else "0"
+
+
 def evidence_notes(kinds: list[str]) -> list[str]:
     """What real bills say about requests of these kinds, one sentence each."""
     notes = []
@@ -1016,13 +1020,14 @@ def evidence_notes(kinds: list[str]) -> list[str]:
         elif kind in MEASURED_KINDS:
             notes.append(
                 f"Requests with {kind}: the local count came within 2 tokens (or 2 %) of the "
-                f"bill in {found.within} of {found.pairs} real bills; off by {found.low:+,} to "
-                f"{found.high:+,} tokens (billed less local)."
+                f"bill in {found.within} of {found.pairs} real bills; off by {_signed(found.low)} "
+                f"to {_signed(found.high)} tokens (billed less local)."
             )
         else:
             notes.append(
-                f"Requests with {kind} were billed {found.low:+,} to {found.high:+,} tokens "
-                f"over the local count in {found.pairs} real bills (median {found.median:+,}): "
+                f"Requests with {kind} were billed {_signed(found.low)} to {_signed(found.high)} "
+                f"tokens over the local count in {found.pairs} real bills (median "
+                f"{_signed(found.median)}): "
                 "ask the API for this one."
             )
     return notes

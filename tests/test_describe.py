@@ -122,9 +122,9 @@ def test_what_a_configuration_update_changes(update, expected):
     [
         (
             {"type": "skill_reference", "skill_id": "skill_1", "version": "3"},
-            "skill skill_1, version 3",
+            "skill_1 (version 3)",
         ),
-        ({"type": "skill_reference", "skill_id": "skill_1"}, "skill skill_1"),
+        ({"type": "skill_reference", "skill_id": "skill_1"}, "skill_1 (its default version)"),
         (
             {"type": "inline", "name": "notes", "source": {"data": "A" * 4096}},
             "“notes” sent inline as a zip of about 3.0 KB",

@@ -102,7 +102,7 @@ def test_shell_environments_and_skills_are_said_with_domain_secrets_masked(logge
     assert "A container the API creates for this request, with 4 GB of memory" in shown
     assert "network access only to pypi.org, files.pythonhosted.org, api.github.com" in shown
     assert "GITHUB_TOKEN to api.github.com (•••• masked)" in shown
-    assert "skill skill_6f1c2b9a, version 3; “incident-notes” sent inline as a zip" in shown
+    assert "skill_6f1c2b9a (version 3); “incident-notes” sent inline as a zip" in shown
     assert "demo-secret-not-a-real-token" not in html
     local = text(article(html, anchor(bundle, "shell_call", "input")))
     assert "The caller's own machine" in local

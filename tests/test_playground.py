@@ -754,9 +754,9 @@ def test_a_chat_completions_field_in_the_input_is_named_and_not_counted(logged_i
     chat = [{"role": "user", "name": "alice", "content": "Hi"}, {"role": "tool", "content": "42"}]
     data = form_data(input_items=json.dumps(chat), tools="", instructions="")
     text = logged_in.post("/playground/count/", data, **HTMX).content.decode()
-    assert "input[0] has `name`, a participant&#x27;s name" in text
+    assert "input[0] has “name”, a participant&#x27;s name" in text
     assert "a Chat Completions field the Responses API does not have" in text
-    assert "input[1] has the role `tool`" in text
+    assert "input[1] has the role “tool”" in text
 
 
 def test_the_count_says_how_close_it_came_to_real_bills_for_requests_like_this(logged_in):

@@ -725,6 +725,6 @@ def test_a_chat_only_field_is_named_but_a_responses_field_is_not():
     ]
     notes = tokens.count_request(request(model="gpt-4o", input=items)).notes
     assert [note.split(",")[0] for note in notes] == [
-        "input[0] has `name`",
-        "input[2] has `tool_calls`",
+        "input[0] has “name”",
+        "input[2] has “tool_calls”",
     ]
