@@ -1,8 +1,11 @@
 """Local token counting with tiktoken, and the offline installation of its encoding files.
 
 Counting is pure functions over schemas: text exactly, with the model's encoding; framing,
-function definitions and images as estimates that carry their published rule; and
-"needs the API count" where nothing local is sound (files, images by id or remote URL).
+tool calls, function definitions, response formats and images as estimates that carry their
+rule (published, or learned from real Responses API bills: docs/token-counting.md, each rule
+with its evidence); and "needs the API count" where nothing local is sound (hosted tools,
+earlier turns, encrypted items, files, images by id or remote URL). How close the count has
+come to real bills, by kind of request, is at the end (EVIDENCE).
 
 tiktoken downloads its BPE files on first use; this dashboard never lets it. The files are
 installed into settings.TIKTOKEN_CACHE_DIR (named as tiktoken's own cache names them: the sha1
