@@ -1,8 +1,7 @@
-"""Presentation helpers used by views and template tags: labels, dispatch, formatting.
+"""Presentation helpers used by pages, views and template tags: labels, dispatch, formatting.
 
-Mostly pure functions over schema objects (each tested with a table of cases). The few
-functions at the end assemble a page's context from the store: `response_page`,
-`input_items_context`, `item_context`, `poll_context` and `patterns_page`.
+Pure functions over schema objects (each tested with a table of cases): nothing here reads
+the store or builds a URL (pages.py gathers a page's data, templates build its links).
 """
 
 import json
@@ -13,19 +12,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from operator import attrgetter
 from typing import Any
 
-from django.conf import settings
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from pydantic import TypeAdapter
 
-from . import client, pricing, scrub, store, trace
+from . import pricing, scrub, trace
 from .markdown import highlight, render_markdown
-from .models import StoredResponse
 from .schemas import ITEM_TYPES, Response, Unknown
 from .schemas.base import literal_values
 from .schemas.content import ContentPart
@@ -71,7 +67,7 @@ def item_templates(item: Any) -> list[str]:
     return _candidates("items", kind, ITEM_TYPES)
 
 
-def _canonical_type(value: Any) -> str | None:
+def canonical_type(value: Any) -> str | None:
     """The first `type` literal of a schema's class (web_search_2025_08_26 -> web_search)."""
     if isinstance(value, Unknown) or "type" not in getattr(type(value), "model_fields", {}):
         return None
@@ -107,15 +103,15 @@ TOOL_TYPES = (
 
 
 def part_templates(part: Any) -> list[str]:
-    return _candidates("content", _canonical_type(part), PART_TYPES)
+    return _candidates("content", canonical_type(part), PART_TYPES)
 
 
 def annotation_templates(annotation: Any) -> list[str]:
-    return _candidates("annotations", _canonical_type(annotation), ANNOTATION_TYPES)
+    return _candidates("annotations", canonical_type(annotation), ANNOTATION_TYPES)
 
 
 def tool_templates(tool: Any) -> list[str]:
-    return _candidates("tools", _canonical_type(tool), TOOL_TYPES)
+    return _candidates("tools", canonical_type(tool), TOOL_TYPES)
 
 
 # --- numbers, sizes, times --------------------------------------------------------------
@@ -399,6 +395,19 @@ def mask_secrets(body: Any) -> Any:
 
 def masked_tool(tool: Any) -> Any:
     return mask_secrets({"tools": [tool.wire if hasattr(tool, "wire") else tool]})["tools"][0]
+
+
+@dataclass(frozen=True)
+class RawJson:
+    text: str
+    hidden: int
+    size: int
+
+
+def raw_json(body: Any) -> RawJson:
+    """A stored body, secrets masked, pretty, cut after LONG_TEXT * 5 characters."""
+    part, size = clipped_json(mask_secrets(body), LONG_TEXT * 5)
+    return RawJson(part.shown, part.hidden, size)
 
 
 # --- parameters -------------------------------------------------------------------------
@@ -1241,184 +1250,3 @@ class Row:
 
 def rows(items: Iterable[tuple[int, Any]], section: str, response_id: str) -> list[Row]:
     return [Row(item, section, position, response_id) for position, item in items]
-
-
-def pairs_for(
-    stored: StoredResponse, shown: Sequence[Row], context: Sequence[Row] = ()
-) -> trace.Pairs:
-    """Pairs for the rows shown: among them and `context`, then in the stored input items.
-
-    The stored input items are asked once, for exactly the keys still missing.
-    """
-    pairs = trace.pair([*shown, *context], item_of=attrgetter("item"))
-    missing = trace.wanted([row.item for row in shown], pairs)
-    if missing:
-        pairs.add(rows(store.linked_input_items(stored, missing), "input", stored.id))
-    return pairs
-
-
-# --- page contexts (read the store) -----------------------------------------------------
-
-
-def parse_response(stored: StoredResponse) -> Response:
-    return Response.model_validate(stored.body)
-
-
-def _output_rows(response: Response, response_id: str) -> list[Row]:
-    return rows(enumerate(response.output), "output", response_id)
-
-
-def _instruction_rows(response: Response, response_id: str) -> list[Row]:
-    if isinstance(response.instructions, list):
-        return rows(enumerate(response.instructions), "instructions", response_id)
-    return []
-
-
-@dataclass(frozen=True)
-class RawJson:
-    text: str
-    hidden: int
-    size: int
-
-
-def raw_json(stored: StoredResponse) -> RawJson:
-    """The stored body, secrets masked, pretty, cut after LONG_TEXT * 5 characters."""
-    part, size = clipped_json(mask_secrets(stored.body), LONG_TEXT * 5)
-    return RawJson(part.shown, part.hidden, size)
-
-
-def response_page(stored: StoredResponse) -> dict[str, Any]:
-    """Everything the response page shows, computed once."""
-    response = parse_response(stored)
-    output_rows = _output_rows(response, stored.id)
-    instruction_rows = _instruction_rows(response, stored.id)
-    page = store.input_items_page(stored, 1)
-    input_rows = rows(page.items, "input", stored.id)
-    pairs = pairs_for(stored, [*instruction_rows, *input_rows, *output_rows])
-    failed = [row for row in [*instruction_rows, *output_rows] if item_failure(row.item)]
-    failed += rows(store.failed_input_items(stored), "input", stored.id)
-    return {
-        "stored": stored,
-        "response": response,
-        "items": page,
-        "input_rows": input_rows,
-        "output_rows": output_rows,
-        "instruction_rows": instruction_rows,
-        "pairs": pairs,
-        "problems": problems(response, failed),
-        "usage": usage_view(response),
-        "raw": raw_json(stored),
-        "logs_url": f"{settings.PLATFORM_LOGS_URL}{stored.id}",
-        "live": (response.status or "") not in TERMINAL_STATUSES,
-        "poll_seconds": POLL_SECONDS,
-    }
-
-
-def input_items_context(stored: StoredResponse, number: Any) -> dict[str, Any]:
-    """One more page of input items (the htmx "revealed" load), paired like the first."""
-    response = parse_response(stored)
-    page = store.input_items_page(stored, number)
-    input_rows = rows(page.items, "input", stored.id)
-    context = [*_instruction_rows(response, stored.id), *_output_rows(response, stored.id)]
-    return {
-        "stored": stored,
-        "response": response,
-        "items": page,
-        "input_rows": input_rows,
-        "pairs": pairs_for(stored, input_rows, context),
-    }
-
-
-def item_context(stored: StoredResponse, section: str, position: int) -> dict[str, Any] | None:
-    """One item in full (the "show all" view), or None if there is no such item."""
-    if section not in SECTIONS or position < 0:
-        return None
-    response = parse_response(stored)
-    item: Any = None
-    if section == "input":
-        item = store.input_item_at(stored, position)
-    else:
-        items = response.output if section == "output" else response.instructions
-        if isinstance(items, list) and position < len(items):
-            item = items[position]
-    if item is None:
-        return None
-    row = Row(item, section, position, stored.id)
-    context = [*_instruction_rows(response, stored.id), *_output_rows(response, stored.id)]
-    return {
-        "stored": stored,
-        "response": response,
-        "row": row,
-        "item": item,
-        "pairs": pairs_for(stored, [row], context),
-        "full": True,
-    }
-
-
-def poll_context(stored: StoredResponse, error: Any = None) -> dict[str, Any]:
-    """The live-status block of a response that is still queued or in progress."""
-    response = parse_response(stored)
-    status = response.status or ""
-    # Waiting helps with an upstream that is down, slow or rate limited; not with the rest.
-    transient = error is None or isinstance(error, client.APIUnavailable | client.RateLimited)
-    return {
-        "stored": stored,
-        "response": response,
-        "live": status not in TERMINAL_STATUSES and transient,
-        "done": status in TERMINAL_STATUSES,
-        "poll_error": error,
-        "poll_seconds": POLL_SECONDS,
-        "checked_at": datetime.now(tz=UTC),
-    }
-
-
-@dataclass(frozen=True)
-class Example:
-    kind: str
-    stored: StoredResponse | None
-    row: Row | None
-    pairs: trace.Pairs | None
-    response: Response | None
-
-
-def _shows_most(example: Example) -> int:
-    """Prefer an example paired with its counterpart, then the earliest (max keeps the first)."""
-    item, pairs = example.row.item if example.row else None, example.pairs
-    if pairs is None:
-        return 0
-    paired = pairs.answer_to(item) or pairs.call_of(item) or pairs.referenced(item)
-    return 1 if paired or pairs.approval_request_of(item) else 0
-
-
-def patterns_page() -> dict[str, Any]:
-    """One demo item of every type, each with its own response's pairing and context."""
-    found = store.item_examples(ITEM_TYPES)
-    examples = []
-    parsed: dict[str, Response] = {}
-    for kind in ITEM_TYPES:
-        candidates = []
-        for stored, section, position in found.get(kind, []):
-            response = parsed.setdefault(stored.id, parse_response(stored))
-            item: Any
-            if section == "output":
-                item = response.output[position]
-            else:
-                item = store.input_item_at(stored, position)
-            row = Row(item, section, position, stored.id)
-            context = [*_instruction_rows(response, stored.id), *_output_rows(response, stored.id)]
-            candidates.append(
-                Example(kind, stored, row, pairs_for(stored, [row], context), response)
-            )
-        examples.append(
-            max(candidates, key=_shows_most, default=Example(kind, None, None, None, None))
-        )
-    tools: dict[str, Any] = {}
-    for stored in store.demo_responses():
-        response = parsed.get(stored.id) or parse_response(stored)
-        for tool in response.tools:
-            tools.setdefault(_canonical_type(tool) or "unknown", tool)
-    return {
-        "examples": examples,
-        "missing": [e.kind for e in examples if e.row is None],
-        "tools": [tools[k] for k in TOOL_TYPES if k in tools],
-    }

@@ -26,14 +26,13 @@ from . import (
     events,
     listing,
     notes,
+    pages,
     redaction,
-    rendering,
     store,
     transcript,
     uploads,
 )
 from . import playground as pg
-from .compare import compare_page
 from .forms import (
     CompareForm,
     FollowForm,
@@ -46,7 +45,6 @@ from .forms import (
 )
 from .models import Note, PlaygroundSession, StoredResponse
 from .playground import PlaygroundForm
-from .rendering import response_page
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -152,14 +150,14 @@ def response_detail(request: HtmxHttpRequest, response_id: str) -> HttpResponse:
     if isinstance(stored, HttpResponse):
         return stored
     audit.record(request, audit.Action.VIEWED, stored.id)
-    return render(request, "inspector/response_detail.html", response_page(stored))
+    return render(request, "inspector/response_detail.html", pages.response_page(stored))
 
 
 @require_GET
 @access.need(access.VIEW)
 def response_input_items(request: HtmxHttpRequest, response_id: str) -> HttpResponse:
     stored = get_object_or_404(StoredResponse, pk=response_id)
-    context = rendering.input_items_context(stored, request.GET.get("page"))
+    context = pages.input_items_context(stored, request.GET.get("page"))
     return render(request, "inspector/response_detail.html#input-items", context)
 
 
@@ -383,21 +381,19 @@ def response_events_follow(request: HtmxHttpRequest, response_id: str) -> HttpRe
 def _trace_context(
     request: HtmxHttpRequest, response_id: str, error: client.APIError | None = None
 ) -> dict[str, Any]:
-    chain = store.chain_ending_at(response_id)
+    context = pages.trace_page(
+        response_id,
+        error=error,
+        # ?walk=paused shows what is stored without fetching more (after a failure).
+        walk=request.GET.get("walk") != "paused",
+        # The first turns in full, the others when scrolled to; ?turns=all shows every one.
+        all_turns=request.GET.get("turns") == "all",
+    )
     # The notes of every turn in one query, put where the items' notes tags look first
     # (templatetags/inspector.py keeps one list per response and request).
     memo = request.__dict__.setdefault("_inspector_notes", {})
-    memo.update(store.chain_notes([stored.id for stored in chain.responses]))
-    return {
-        "chain": chain,
-        "trace": store.load_trace(chain),
-        "end_id": response_id,
-        "error": error,
-        # ?walk=paused shows what is stored without fetching more (after a failure).
-        "walk": request.GET.get("walk") != "paused" and error is None,
-        # The first turns in full, the others when scrolled to; ?turns=all shows every one.
-        "full_turns": None if request.GET.get("turns") == "all" else rendering.TRACE_FULL_TURNS,
-    }
+    memo.update(store.chain_notes([stored.id for stored in context["chain"].responses]))
+    return context
 
 
 @require_GET
@@ -645,16 +641,12 @@ def compare_pick(request: HtmxHttpRequest) -> HttpResponse:
 def response_compare(request: HtmxHttpRequest, response_id: str, other_id: str) -> HttpResponse:
     pair = []
     for rid in (response_id, other_id):
-        stored = StoredResponse.objects.filter(pk=rid).first()
-        if stored is None:
-            access.take_fetch(request)
-            try:
-                stored = _fetched(request, rid)
-            except client.APIError as error:
-                return upstream_error(request, error, rid)
+        stored = _stored_or_fetched(request, rid)
+        if isinstance(stored, HttpResponse):
+            return stored
         audit.record(request, audit.Action.VIEWED, stored.id, "compare")
         pair.append(stored)
-    return render(request, "inspector/response_compare.html", compare_page(*pair))
+    return render(request, "inspector/response_compare.html", pages.compare_page(*pair))
 
 
 # --- the response page: one item in full, live status, the pattern page -----------------
@@ -667,7 +659,7 @@ def response_item(
 ) -> HttpResponse:
     """One item in full: what "show all" swaps in (htmx), or a page of its own."""
     stored = get_object_or_404(StoredResponse, pk=response_id)
-    context = rendering.item_context(stored, section, position)
+    context = pages.item_context(stored, section, position)
     if context is None:
         raise Http404("No such item in this response.")
     template = "inspector/response_item.html"
@@ -680,10 +672,9 @@ def response_instructions(request: HtmxHttpRequest, response_id: str) -> HttpRes
     """Instructions given as one string, in full: what their "show all" swaps in (htmx), or a
     page of their own. (Instructions given as items have their items' full views.)"""
     stored = get_object_or_404(StoredResponse, pk=response_id)
-    instructions = rendering.parse_response(stored).instructions
-    if not isinstance(instructions, str) or not instructions:
+    context = pages.instructions_context(stored)
+    if context is None:
         raise Http404("This response has no instructions given as text.")
-    context = {"stored": stored, "instructions": instructions, "full": True}
     template = "inspector/response_instructions.html"
     return render(request, f"{template}#text" if request.htmx else template, context)
 
@@ -698,7 +689,7 @@ def response_poll(request: HtmxHttpRequest, response_id: str) -> HttpResponse:
         stored = _fetched(request, response_id)
     except client.APIError as failure:
         error = failure
-    context = rendering.poll_context(stored, error)
+    context = pages.poll_context(stored, error)
     if not request.htmx:
         return HttpResponseRedirect(reverse("inspector:response-detail", args=[response_id]))
     if context["done"]:
@@ -713,7 +704,7 @@ def patterns(request: HtmxHttpRequest) -> HttpResponse:
     """Staff only: one demo item of every type, to review the whole visual vocabulary."""
     if not request.user.is_staff:
         raise PermissionDenied
-    return render(request, "inspector/patterns.html", rendering.patterns_page())
+    return render(request, "inspector/patterns.html", pages.patterns_page())
 
 
 @require_http_methods(["GET", "POST"])
