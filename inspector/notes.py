@@ -60,23 +60,6 @@ def set_review(stored: StoredResponse, status: str, user: AbstractBaseUser | Ano
     stored.save(update_fields=["review_status", "reviewed_by", "reviewed_by_name", "reviewed_at"])
 
 
-def notes_of(response_id: str, memo: dict[str, list[Note]] | None = None) -> list[Note]:
-    """Every note of a response, oldest first; with a memo (one per request), a page that
-    asks for each item's notes costs one query per response, not one per item."""
-    if memo is None:
-        return list(Note.objects.filter(response_id=response_id))
-    if response_id not in memo:
-        memo[response_id] = list(Note.objects.filter(response_id=response_id))
-    return memo[response_id]
-
-
-def notes_at(
-    response_id: str, anchor: str, memo: dict[str, list[Note]] | None = None
-) -> list[Note]:
-    """The notes on one anchor ("" = the response itself), oldest first."""
-    return [note for note in notes_of(response_id, memo) if note.anchor == anchor]
-
-
 # --- in bundles ---------------------------------------------------------------------------
 
 

@@ -15,13 +15,23 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 
 from . import compare, rendering, store, trace
-from .models import StoredResponse
+from .models import Note, StoredResponse
 from .rendering import Row, rows
 from .schemas import ITEM_TYPES, Response, item_adapter
 from .schemas.base import Schema
 
 if TYPE_CHECKING:
     from .client import APIError
+
+
+#: The notes of the responses a page shows, by response id, oldest first; templates pick
+#: an item's with the `notes_of` and `notes_at` filters.
+Notes = dict[str, list[Note]]
+
+
+def notes_by_response(ids: Sequence[str]) -> Notes:
+    """The notes of the responses `ids` (every id, [] if none); one query."""
+    return store.chain_notes(list(ids))
 
 
 def pairs_for(
@@ -80,6 +90,7 @@ def response_page(stored: StoredResponse) -> dict[str, Any]:
         "logs_url": f"{settings.PLATFORM_LOGS_URL}{stored.id}",
         "live": (response.status or "") not in rendering.TERMINAL_STATUSES,
         "poll_seconds": rendering.POLL_SECONDS,
+        "notes": notes_by_response([stored.id]),
     }
 
 
@@ -94,6 +105,7 @@ def input_items_context(stored: StoredResponse, number: Any) -> dict[str, Any]:
         "items": page,
         "input_rows": input_rows,
         "pairs": pairs_for(stored, input_rows, _body_rows(response, stored.id)),
+        "notes": notes_by_response([stored.id]),
     }
 
 
@@ -119,6 +131,7 @@ def item_context(stored: StoredResponse, section: str, position: int) -> dict[st
         "item": item,
         "pairs": pairs_for(stored, [row], _body_rows(response, stored.id)),
         "full": True,
+        "notes": notes_by_response([stored.id]),
     }
 
 
@@ -197,6 +210,7 @@ def patterns_page() -> dict[str, Any]:
         "examples": examples,
         "missing": [e.kind for e in examples if e.row is None],
         "tools": [tools[k] for k in rendering.TOOL_TYPES if k in tools],
+        "notes": notes_by_response([e.stored.id for e in examples if e.stored is not None]),
     }
 
 
@@ -248,7 +262,7 @@ def trace_page(
     walk: bool = True,
     all_turns: bool = False,
 ) -> dict[str, Any]:
-    """The chain that ends at `response_id` as one trace.
+    """The chain that ends at `response_id` as one trace, with the notes of every turn.
 
     `walk`: fetch the missing earlier turns from the page (not after a failure, nor when
     paused); `all_turns`: every turn in full, not only the first rendering.TRACE_FULL_TURNS.
@@ -257,6 +271,7 @@ def trace_page(
     return {
         "chain": chain,
         "trace": store.load_trace(chain),
+        "notes": notes_by_response([stored.id for stored in chain.responses]),
         "end_id": response_id,
         "error": error,
         "walk": walk and error is None,

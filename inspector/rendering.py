@@ -15,7 +15,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.humanize.templatetags.humanize import intcomma
-from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from pydantic import TypeAdapter
@@ -1240,12 +1239,6 @@ class Row:
     def label(self) -> str:
         noun = {"input": "input item", "output": "output item", "instructions": "instruction"}
         return f"{noun.get(self.section, self.section)} {self.position + 1}"
-
-    @property
-    def full_url(self) -> str:
-        return reverse(
-            "inspector:response-item", args=[self.response_id, self.section, self.position]
-        )
 
 
 def rows(items: Iterable[tuple[int, Any]], section: str, response_id: str) -> list[Row]:

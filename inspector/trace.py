@@ -296,7 +296,8 @@ class Entry:
         return f"item-{self.where}-{self.position}"
 
     # The item templates read a row of the response page (rendering.Row); an entry can
-    # stand in for one, with an anchor unique across the turns of a trace.
+    # stand in for one, with an anchor unique across the turns of a trace (its full view,
+    # "show all", is the response page's: items/_item.html builds the link).
     @property
     def section(self) -> str:
         return self.where
@@ -304,19 +305,6 @@ class Entry:
     @property
     def label(self) -> str:
         return f"turn {self.turn}, {self.where} item {self.position + 1}"
-
-    @property
-    def full_url(self) -> str | None:
-        """The item alone on the response page ("show all"), where that page serves one."""
-        # Imported here, only when a template asks, so the module stays pure Python.
-        from django.urls import NoReverseMatch, reverse
-
-        try:
-            return reverse(
-                "inspector:response-item", args=[self.response_id, self.where, self.position]
-            )
-        except NoReverseMatch:
-            return None
 
     @property
     def unanswered(self) -> bool:

@@ -381,7 +381,7 @@ def response_events_follow(request: HtmxHttpRequest, response_id: str) -> HttpRe
 def _trace_context(
     request: HtmxHttpRequest, response_id: str, error: client.APIError | None = None
 ) -> dict[str, Any]:
-    context = pages.trace_page(
+    return pages.trace_page(
         response_id,
         error=error,
         # ?walk=paused shows what is stored without fetching more (after a failure).
@@ -389,11 +389,6 @@ def _trace_context(
         # The first turns in full, the others when scrolled to; ?turns=all shows every one.
         all_turns=request.GET.get("turns") == "all",
     )
-    # The notes of every turn in one query, put where the items' notes tags look first
-    # (templatetags/inspector.py keeps one list per response and request).
-    memo = request.__dict__.setdefault("_inspector_notes", {})
-    memo.update(store.chain_notes([stored.id for stored in context["chain"].responses]))
-    return context
 
 
 @require_GET
@@ -502,6 +497,11 @@ def tool_calls(request: HtmxHttpRequest) -> HttpResponse:
 # --- notes and review status --------------------------------------------------------------
 
 
+def _notes_context(stored: StoredResponse) -> dict[str, Any]:
+    """What the notes panel, an item's notes and the review bar show."""
+    return {"stored": stored, "notes": pages.notes_by_response([stored.id])}
+
+
 def _back_to(response_id: str, anchor: str) -> HttpResponseRedirect:
     url = reverse("inspector:response-detail", args=[response_id])
     return HttpResponseRedirect(f"{url}#{anchor}")
@@ -514,7 +514,7 @@ def response_notes(request: HtmxHttpRequest, response_id: str) -> HttpResponse:
     stored = get_object_or_404(StoredResponse, pk=response_id)
     if not request.htmx:
         return _back_to(response_id, "notes")
-    return render(request, "inspector/_notes.html", {"stored": stored})
+    return render(request, "inspector/_notes.html", _notes_context(stored))
 
 
 @require_POST
@@ -532,7 +532,7 @@ def note_add(request: HtmxHttpRequest, response_id: str) -> HttpResponse:
             messages.error(request, f"Note not saved: write 1 to {notes.NOTE_MAX:,} characters.")
         return _back_to(response_id, anchor or "notes")
     context = {
-        "stored": stored,
+        **_notes_context(stored),
         "response_id": stored.id,
         "anchor": anchor,
         "note_form": None if saved else form,
@@ -568,11 +568,11 @@ def review_set(request: HtmxHttpRequest, response_id: str) -> HttpResponse:
         if not request.htmx:
             messages.error(request, "Review status not set: pick one of the three.")
             return _back_to(response_id, "review")
-        return render(request, "inspector/_review.html", {"stored": stored}, status=400)
+        return render(request, "inspector/_review.html", _notes_context(stored), status=400)
     notes.set_review(stored, form.cleaned_data["status"], request.user)
     if not request.htmx:
         return _back_to(response_id, "review")
-    return render(request, "inspector/_review.html", {"stored": stored})
+    return render(request, "inspector/_review.html", _notes_context(stored))
 
 
 # --- import -------------------------------------------------------------------------------

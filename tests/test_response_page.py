@@ -532,6 +532,37 @@ def test_a_huge_output_text_is_cut_once_and_shown_whole_on_request(logged_in):
     assert "too long to render as Markdown" in body
 
 
+def test_a_long_answer_beside_its_call_shows_all_in_its_own_view_not_the_calls(logged_in):
+    rid = keep(
+        {
+            "id": "resp_long_answer",
+            "output": [
+                {"type": "function_call", "id": "fc_1", "call_id": "call_1", "name": "f",
+                 "arguments": "{}", "status": "completed"},
+                {"type": "function_call_output", "id": "fco_1", "call_id": "call_1",
+                 "output": "x " * 20_000},
+            ],
+        }
+    )  # fmt: skip
+    call = article(page(logged_in, rid), "item-fc_1")
+    assert 'hx-get="/responses/resp_long_answer/items/output/1/"' in call
+    assert "/items/output/0/" not in call
+
+
+def test_the_full_view_of_a_huge_item_points_to_the_bundle_for_its_whole_json(logged_in):
+    rid = keep(
+        {
+            "id": "resp_huge_json",
+            "output": [
+                {"type": "function_call", "id": "fc_1", "call_id": "call_1", "name": "f",
+                 "arguments": json.dumps({"x": "y" * 200_000})}
+            ],
+        }
+    )  # fmt: skip
+    full = logged_in.get(f"/responses/{rid}/items/output/0/").content.decode()
+    assert '<a href="/responses/resp_huge_json.json">The whole JSON is in the bundle.</a>' in full
+
+
 def test_the_full_view_of_a_missing_item_is_not_found(logged_in):
     rid = keep({"id": "resp_small"})
     assert logged_in.get(f"/responses/{rid}/items/output/0/").status_code == 404
