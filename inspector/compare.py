@@ -12,7 +12,7 @@ from difflib import SequenceMatcher
 from typing import Any
 
 from . import listing
-from .rendering import Row
+from .anchors import item_anchor
 from .schemas import Response
 from .schemas.base import type_of
 
@@ -352,7 +352,7 @@ def aligned_rows(
     `right_id`."""
 
     def anchor(item: Any, position: int | None, response_id: str) -> str:
-        return "" if position is None else Row(item, section, position, response_id).anchor
+        return "" if position is None else item_anchor(item, section, position)
 
     return [
         AlignedRow(

@@ -19,6 +19,7 @@ from .models import Note, StoredResponse
 from .rendering import Row, rows
 from .schemas import ITEM_TYPES, Response, item_adapter
 from .schemas.base import Schema
+from .schemas.tools import TOOL_TYPES
 
 if TYPE_CHECKING:
     from .client import APIError
@@ -209,7 +210,7 @@ def patterns_page() -> dict[str, Any]:
     return {
         "examples": examples,
         "missing": [e.kind for e in examples if e.row is None],
-        "tools": [tools[k] for k in rendering.TOOL_TYPES if k in tools],
+        "tools": [tools[k] for k in TOOL_TYPES if k in tools],
         "notes": notes_by_response([e.stored.id for e in examples if e.stored is not None]),
     }
 

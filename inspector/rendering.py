@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 from django.contrib.humanize.templatetags.humanize import intcomma
@@ -20,11 +21,12 @@ from django.utils.safestring import SafeString
 from pydantic import TypeAdapter
 
 from . import pricing, scrub, trace
+from .anchors import item_anchor
 from .markdown import highlight, render_markdown
 from .schemas import ITEM_TYPES, Response, Unknown
 from .schemas.base import literal_values
-from .schemas.content import ContentPart
-from .schemas.tools import ImageGenerationTool
+from .schemas.content import ANNOTATION_TYPES, PART_TYPES, ContentPart
+from .schemas.tools import TOOL_TYPES, ImageGenerationTool
 
 #: Characters of one text shown before a "show all" link (the rest loads on request).
 LONG_TEXT = 20_000
@@ -43,7 +45,6 @@ POLL_SECONDS = 5
 MASK = "•••• masked"
 
 SECTIONS = ("input", "output", "instructions")
-_ANCHOR_ID = re.compile(r"^[A-Za-z0-9_-]{1,200}$")
 _IMAGE_DATA_URL = re.compile(r"^data:image/(png|jpeg|jpg|gif|webp);base64,", re.IGNORECASE)
 _DATA_URL = re.compile(r"^data:([\w.+-]+/[\w.+-]+)?(;[^,]*)?,", re.IGNORECASE)
 _part_adapter: TypeAdapter[Any] = TypeAdapter(ContentPart)
@@ -72,33 +73,6 @@ def canonical_type(value: Any) -> str | None:
         return None
     values = literal_values(type(value))
     return values[0] if values else None
-
-
-PART_TYPES = (
-    "input_text",
-    "input_image",
-    "input_file",
-    "output_text",
-    "refusal",
-    "summary_text",
-    "reasoning_text",
-    "computer_screenshot",
-)
-ANNOTATION_TYPES = ("file_citation", "url_citation", "container_file_citation", "file_path")
-TOOL_TYPES = (
-    "function",
-    "file_search",
-    "computer_use_preview",
-    "web_search",
-    "web_search_preview",
-    "mcp",
-    "code_interpreter",
-    "image_generation",
-    "local_shell",
-    "shell",
-    "custom",
-    "apply_patch",
-)
 
 
 def part_templates(part: Any) -> list[str]:
@@ -1222,18 +1196,9 @@ class Row:
     position: int
     response_id: str
 
-    @property
+    @cached_property
     def anchor(self) -> str:
-        item_id = getattr(self.item, "id", None)
-        kind = getattr(self.item, "type", None)
-        if (
-            isinstance(item_id, str)
-            and _ANCHOR_ID.fullmatch(item_id)
-            and kind not in trace.BORROWED_ID_TYPES
-            and not isinstance(self.item, Unknown)
-        ):
-            return f"item-{item_id}"
-        return f"item-{self.section}-{self.position}"
+        return item_anchor(self.item, self.section, self.position)
 
     @property
     def label(self) -> str:

@@ -1197,7 +1197,7 @@ def event_records(stored: StoredResponse) -> list[events.Record]:
 
 def event_timeline(stored: StoredResponse, after: int | None = None) -> events.Timeline:
     """The kept events explained; rows only for those after `after`, if given."""
-    response = Response.model_validate(stored.body)
+    response = stored.response()
     final = stored.status in FINAL_STATUSES
     timeline = events.build_timeline(
         event_records(stored),
@@ -1502,7 +1502,7 @@ def index_tool_calls(
     """
     wanted_types = trace.AUDITED_TYPES | trace.ANSWER_TYPES
     if parsed is None:
-        response = Response.model_validate(stored.body)
+        response = stored.response()
         rows = stored.items.filter(type__in=sorted(wanted_types)).order_by("position")
         inputs = [
             trace.Entry(0, "input", p, item_adapter.validate_python(b))

@@ -12,16 +12,17 @@ context (position, anchor) with no second lookup.
 
 import functools
 import json
-import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 import jsonschema_rs
 
 from . import scrub
-from .schemas.base import Unknown
+from .anchors import item_anchor
+from .schemas.items import BORROWED_ID_TYPES
 
 #: call type -> the type of the item that answers it.
 ANSWER_TYPE: dict[str, str] = {
@@ -35,8 +36,6 @@ ANSWER_TYPE: dict[str, str] = {
 }
 CALL_TYPES = frozenset(ANSWER_TYPE)
 ANSWER_TYPES = frozenset(ANSWER_TYPE.values())
-#: Types whose `id` is another item's id (spec §4.1 row 26, §7.10), so never their own.
-BORROWED_ID_TYPES = frozenset({"item_reference", "local_shell_call_output"})
 
 Key = tuple[str, str]
 
@@ -259,8 +258,6 @@ FLAG_LABELS = dict(FLAGS)
 JSON_ARGUMENT_TYPES = frozenset({"function_call", "mcp_call", "mcp_approval_request"})
 #: How much of a turn's new input the trace shows; the response page has the rest.
 TURN_INPUT_LIMIT = 200
-#: An id that can be an HTML anchor as is (as rendering.py checks it).
-ANCHOR_ID = re.compile(r"^[A-Za-z0-9_-]{1,200}$")
 
 
 @dataclass(eq=False)
@@ -277,23 +274,15 @@ class Entry:
     partner: "Entry | None" = None
     response_id: str = ""
 
-    @property
+    @cached_property
     def anchor(self) -> str:
-        """The item's anchor as the response page writes it (rendering.Row.anchor), so a
-        note written on the trace lands on the same item: `item-<id>`, else by position.
+        """The item's anchor as the response page writes it, so a note written on the
+        trace lands on the same item.
 
         Repeated items are collapsed, so ids are unique on a trace page; two id-less items
         at the same position of different turns share an anchor (imported data only: the
         API gives every stored item an id)."""
-        item_id = getattr(self.item, "id", None)
-        if (
-            isinstance(item_id, str)
-            and ANCHOR_ID.fullmatch(item_id)
-            and getattr(self.item, "type", None) not in BORROWED_ID_TYPES
-            and not isinstance(self.item, Unknown)
-        ):
-            return f"item-{item_id}"
-        return f"item-{self.where}-{self.position}"
+        return item_anchor(self.item, self.where, self.position)
 
     # The item templates read a row of the response page (rendering.Row); an entry can
     # stand in for one, with an anchor unique across the turns of a trace (its full view,

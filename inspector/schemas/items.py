@@ -6,7 +6,7 @@ every class here accepts both.
 
 from typing import TYPE_CHECKING, Any, Literal
 
-from .base import Schema, Unknown, literal_values, tagged_union, type_of
+from .base import Schema, Unknown, tagged_union, type_names, type_of
 from .content import ContentPart, ReasoningTextPart, SummaryTextPart
 
 
@@ -464,7 +464,9 @@ ITEM_CLASSES: list[type[Schema]] = [
 ]
 
 #: Every item `type` string this dashboard renders with a template of its own.
-ITEM_TYPES: tuple[str, ...] = tuple(literal_values(c)[0] for c in ITEM_CLASSES)
+ITEM_TYPES = type_names(ITEM_CLASSES)
+#: Types whose `id` is another item's id (spec §4.1 row 26, §7.10), so never their own.
+BORROWED_ID_TYPES = frozenset(type_names([ItemReferenceItem, LocalShellCallOutputItem]))
 
 
 def item_tag(value: Any) -> Any:
