@@ -14,7 +14,9 @@ from typing import Any
 from . import listing
 from .anchors import item_anchor
 from .schemas import Response
-from .schemas.base import type_of
+from .schemas.base import Schema, type_of
+from .schemas.items import MessageItem
+from .schemas.tools import CustomTool, FunctionTool, McpTool
 
 #: Response fields compared as parameters, in the order the page shows them.
 PARAMETERS = (
@@ -82,17 +84,17 @@ def parameters(a: Response, b: Response) -> list[Param]:
     ]
 
 
-def tool_key(tool: Any) -> str:
+def tool_key(tool: Schema) -> str:
     """What names a tool across two responses: function / custom name, MCP server, else type."""
-    kind = str(type_of(tool) or "tool")
-    if kind in ("function", "custom") and getattr(tool, "name", None):
-        return f"{kind} {tool.name}"
-    if kind == "mcp" and getattr(tool, "server_label", None):
-        return f"mcp {tool.server_label}"
-    return kind
+    match tool:
+        case FunctionTool() | CustomTool() if tool.name:
+            return f"{tool.type} {tool.name}"
+        case McpTool() if tool.server_label:
+            return f"mcp {tool.server_label}"
+    return str(type_of(tool) or "tool")
 
 
-def tools(a: Sequence[Any], b: Sequence[Any]) -> list[Param]:
+def tools(a: Sequence[Schema], b: Sequence[Schema]) -> list[Param]:
     """One row per tool key, in the order first seen (left, then right's new ones)."""
     left = {tool_key(t): value_text(t) for t in a}
     right = {tool_key(t): value_text(t) for t in b}
@@ -266,7 +268,7 @@ def item_summary(item: Any) -> str:
     """What an item said or did, as text: message and summary text, arguments, outputs."""
     if item is None:
         return ""
-    if type_of(item) == "message":
+    if isinstance(item, MessageItem):
         return "\n".join(t for t in listing.item_texts(item) if t)
     texts: list[str] = []
     for attribute in ("summary", "arguments", "input", "code", "queries", "output", "error"):

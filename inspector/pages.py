@@ -196,6 +196,8 @@ def patterns_page() -> dict[str, Any]:
                 item = response.output[position]
             else:
                 item = store.input_item_at(stored, position)
+            if item is None:  # deleted since item_examples read it
+                continue
             row = Row(item, section, position, stored.id)
             pairs = pairs_for(stored, [row], _body_rows(response, stored.id))
             candidates.append(Example(kind, stored, row, pairs, response))

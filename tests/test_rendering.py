@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from inspector import markdown, rendering
+from inspector import markdown, rendering, trace
 from inspector.schemas import Response, item_adapter
 from inspector.schemas.content import Logprob, OutputTextPart
 
@@ -332,6 +332,14 @@ def test_shell_commands_pair_with_the_output_chunk_at_their_index():
         ("mypy", None),
     ]
     assert [s.command for s in rendering.shell_steps(call)] == ["ruff", "mypy"]
+
+
+def test_shell_steps_read_the_output_from_a_page_row_or_a_trace_entry_alike():
+    call = item({"type": "shell_call", "call_id": "c", "action": {"commands": ["ruff"]}})
+    answer = item({"type": "shell_call_output", "call_id": "c", "output": [{"stdout": "ok"}]})
+    for holder in (rendering.Row(answer, "input", 0, "resp_1"), trace.Entry(2, "input", 0, answer)):
+        (step,) = rendering.shell_steps(call, holder)
+        assert step.chunk is not None and step.chunk.stdout == "ok"
 
 
 @pytest.mark.parametrize(

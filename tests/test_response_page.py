@@ -14,8 +14,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from inspector import pricing, rendering, store
+from inspector import pricing, store
 from inspector.models import StoredResponse
+from inspector.schemas import ITEM_TYPES
+from inspector.schemas.tools import TOOL_TYPES
 
 pytestmark = pytest.mark.django_db
 
@@ -700,12 +702,12 @@ def test_the_pattern_page_shows_one_item_of_every_type_and_every_tool(
     )
     client.force_login(staff)
     html = client.get("/patterns/").content.decode()
-    for kind in rendering.ITEM_TYPES:
+    for kind in ITEM_TYPES:
         section = html.split(f'id="pattern-{kind}"', 1)[1].split("</section>", 1)[0]
         assert f"item-{kind}" in section, kind
     assert "No demo example of" not in html
     assert "item-unknown" not in html
-    for tool in rendering.TOOL_TYPES:
+    for tool in TOOL_TYPES:
         assert f"tool-{tool.replace('_', '')}" in html or f"tool-{tool}" in html, tool
 
 

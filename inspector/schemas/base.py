@@ -58,9 +58,13 @@ def literal_values(cls: type[Schema]) -> tuple[str, ...]:
     return tuple(v for v in getattr(annotation, "__args__", ()) if isinstance(v, str))
 
 
+def type_name(cls: type[Schema]) -> str:
+    """The `type` a class is known by: its first literal (web_search, not a dated alias)."""
+    return literal_values(cls)[0]
+
+
 def type_names(classes: Iterable[type[Schema]]) -> tuple[str, ...]:
-    """The `type` each class is known by: its first literal (web_search, not a dated alias)."""
-    return tuple(literal_values(cls)[0] for cls in classes)
+    return tuple(type_name(cls) for cls in classes)
 
 
 def every_type_name(classes: Iterable[type[Schema]]) -> frozenset[str]:
