@@ -13,8 +13,9 @@ from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.core.paginator import Page, Paginator
 
-from . import compare, rendering, store, trace
+from . import compare, events, listing, rendering, store, trace, transcript
 from .models import Note, StoredResponse
 from .rendering import Row, rows
 from .schemas import ITEM_TYPES, Response, item_adapter
@@ -62,6 +63,33 @@ def _instruction_rows(response: Response, response_id: str) -> list[Row]:
 def _body_rows(response: Response, response_id: str) -> list[Row]:
     """The items a response carries in its body, which pair with any item shown alone."""
     return [*_instruction_rows(response, response_id), *_output_rows(response, response_id)]
+
+
+# --- the list, the tool-call index ------------------------------------------------------
+
+
+#: Rows per page of the list on / and of /tool-calls/.
+PER_PAGE = 50
+
+
+def list_page(filters: listing.Filters, number: Any) -> Page[StoredResponse]:
+    """One page of the stored responses the filters keep (listing.py has the query)."""
+    return Paginator(listing.filtered(filters), PER_PAGE).get_page(number)
+
+
+def tool_calls_page(name: str, kind: str, flag: str, number: Any) -> dict[str, Any]:
+    """One page of the tool-call index, filtered by exact name, type and flag."""
+    names, kinds = store.tool_call_choices()
+    rows = store.tool_calls(name=name, kind=kind, flag=flag)
+    return {
+        "page": Paginator(rows, PER_PAGE).get_page(number),
+        "names": names,
+        "kinds": kinds,
+        "flags": store.TOOL_CALL_FLAG_CHOICES,
+        "name": name,
+        "kind": kind,
+        "flag": flag,
+    }
 
 
 # --- the response page ------------------------------------------------------------------
@@ -255,6 +283,48 @@ def compare_page(left: StoredResponse, right: StoredResponse) -> dict[str, Any]:
     }
 
 
+# --- the event stream ---------------------------------------------------------------------
+
+
+def events_page(stored: StoredResponse, result: store.ReplayResult | None = None) -> dict[str, Any]:
+    """The kept events of a response as a timeline; after a replay, `result` says how it went."""
+    timeline = store.event_timeline(stored)
+    if result is None:
+        follow = events.follow_start(timeline, timeline.status)
+    else:
+        follow = events.follow_next(
+            events.Follow(active=True),
+            ended=result.ended,
+            timeline=timeline,
+            status=timeline.status,
+        )
+    return {
+        "stored": stored,
+        "timeline": timeline,
+        "follow": follow,
+        "result": result,
+        "follow_seconds": store.FOLLOW_SECONDS,
+    }
+
+
+def events_update(
+    stored: StoredResponse, previous: events.Follow, result: store.ReplayResult
+) -> dict[str, Any]:
+    """What one poll of the live follow adds to the page: the events after those shown."""
+    timeline = store.event_timeline(stored, after=previous.shown)
+    follow = events.follow_next(
+        previous, ended=result.ended, timeline=timeline, status=timeline.status
+    )
+    return {
+        "stored": stored,
+        "timeline": timeline,
+        "follow": follow,
+        "previous": previous,
+        "result": result,
+        "follow_seconds": store.FOLLOW_SECONDS,
+    }
+
+
 # --- the trace ----------------------------------------------------------------------------
 
 
@@ -280,3 +350,17 @@ def trace_page(
         "walk": walk and error is None,
         "full_turns": None if all_turns else rendering.TRACE_FULL_TURNS,
     }
+
+
+def transcript_of(chain: store.Chain, title: str = "") -> str:
+    """The Markdown transcript of a chain (transcript.py), with the notes of every turn;
+    titled as a trace unless `title` says otherwise."""
+    notes = notes_by_response([stored.id for stored in chain.responses])
+    built = store.load_trace(chain)
+    return transcript.render(built, notes, title or transcript.trace_title(chain))
+
+
+def response_transcript(stored: StoredResponse) -> str:
+    """The Markdown transcript of one response."""
+    chain = store.Chain(end_id=stored.id, responses=[stored])
+    return transcript_of(chain, f"Response {stored.id}")

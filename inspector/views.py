@@ -1,4 +1,6 @@
-"""Views: validate input, call the store, pick a template. No HTTP, parsing or HTML here."""
+"""Views: validate input, call pages.py (or the store for an action), pick a template.
+
+No HTTP, parsing or HTML here; URLs are built here or in the templates."""
 
 from typing import Any
 
@@ -6,7 +8,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -24,12 +25,10 @@ from . import (
     audit,
     client,
     events,
-    listing,
     notes,
     pages,
     redaction,
     store,
-    transcript,
     uploads,
 )
 from . import playground as pg
@@ -125,7 +124,7 @@ def index(request: HtmxHttpRequest) -> HttpResponse:
 
 def _index(request: HtmxHttpRequest, form: LookupForm, status: int = 200) -> HttpResponse:
     filters = ListFilterForm(request.GET)
-    page = Paginator(listing.filtered(filters.filters()), 50).get_page(request.GET.get("page"))
+    page = pages.list_page(filters.filters(), request.GET.get("page"))
     return render(
         request,
         "inspector/index.html",
@@ -306,24 +305,7 @@ def _events_page(
     form: ReplayForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    timeline = store.event_timeline(stored)
-    if result is None:
-        follow = events.follow_start(timeline, timeline.status)
-    else:
-        follow = events.follow_next(
-            events.Follow(active=True),
-            ended=result.ended,
-            timeline=timeline,
-            status=timeline.status,
-        )
-    context = {
-        "stored": stored,
-        "timeline": timeline,
-        "follow": follow,
-        "result": result,
-        "replay_form": form or ReplayForm(),
-        "follow_seconds": store.FOLLOW_SECONDS,
-    }
+    context = {**pages.events_page(stored, result), "replay_form": form or ReplayForm()}
     return render(request, "inspector/response_events.html", context, status=status)
 
 
@@ -358,19 +340,7 @@ def response_events_follow(request: HtmxHttpRequest, response_id: str) -> HttpRe
     result = store.follow_events(stored)
     if not request.htmx:
         return redirect("inspector:response-events", response_id=stored.id)
-    timeline = store.event_timeline(stored, after=previous.shown)
-    follow = events.follow_next(
-        previous, ended=result.ended, timeline=timeline, status=timeline.status
-    )
-    context = {
-        "stored": stored,
-        "timeline": timeline,
-        "follow": follow,
-        "previous": previous,
-        "result": result,
-        "replay_form": ReplayForm(),
-        "follow_seconds": store.FOLLOW_SECONDS,
-    }
+    context = {**pages.events_update(stored, previous, result), "replay_form": ReplayForm()}
     # Always 200: a lost connection or a refusal is news for the page, said in words.
     return render(request, "inspector/response_events.html#follow-update", context)
 
@@ -450,10 +420,7 @@ def _markdown(request: HtmxHttpRequest, text: str) -> HttpResponse:
 @access.need(access.VIEW)
 def response_markdown(request: HtmxHttpRequest, response_id: str) -> HttpResponse:
     stored = get_object_or_404(StoredResponse, pk=response_id)
-    chain = store.Chain(end_id=stored.id, responses=[stored])
-    built = store.load_trace(chain)
-    notes = store.chain_notes([stored.id])
-    return _markdown(request, transcript.render(built, notes, f"Response {stored.id}"))
+    return _markdown(request, pages.response_transcript(stored))
 
 
 @require_GET
@@ -462,9 +429,7 @@ def response_trace_markdown(request: HtmxHttpRequest, response_id: str) -> HttpR
     chain = store.chain_ending_at(response_id)
     if not chain.responses:
         raise Http404("not stored")
-    built = store.load_trace(chain)
-    notes = store.chain_notes([stored.id for stored in chain.responses])
-    return _markdown(request, transcript.render(built, notes, transcript.trace_title(chain)))
+    return _markdown(request, pages.transcript_of(chain))
 
 
 @require_GET
@@ -480,17 +445,7 @@ def response_trace_json(request: HtmxHttpRequest, response_id: str) -> HttpRespo
 @access.need(access.VIEW)
 def tool_calls(request: HtmxHttpRequest) -> HttpResponse:
     name, kind, flag = (request.GET.get(key, "")[:200] for key in ("name", "type", "flag"))
-    rows = store.tool_calls(name=name, kind=kind, flag=flag)
-    names, kinds = store.tool_call_choices()
-    context = {
-        "page": Paginator(rows, 50).get_page(request.GET.get("page")),
-        "names": names,
-        "kinds": kinds,
-        "flags": store.TOOL_CALL_FLAG_CHOICES,
-        "name": name,
-        "kind": kind,
-        "flag": flag,
-    }
+    context = pages.tool_calls_page(name, kind, flag, request.GET.get("page"))
     return render(request, "inspector/tool_calls.html", context)
 
 
