@@ -1,4 +1,5 @@
-"""Forms: the lookup box and the import upload."""
+"""Forms: every input a view validates. The lookup box, the list's filters, notes and review
+status, the import upload, the compare picker, and the event replay and live follow."""
 
 from typing import Any
 

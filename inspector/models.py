@@ -1,4 +1,10 @@
-"""Django ORM: stored responses and their input items. Nothing else lives here."""
+"""Django ORM: the tables. Stored responses and their input items, notes, playground sessions
+and token-count samples, the tool-call index, stream events and the audit trail.
+
+What reads and writes them lives elsewhere (the store, notes.py, listing.py, audit.py): here
+are the fields, indexes and a few one-line views of a row (StoredResponse.response parses
+its body).
+"""
 
 from typing import TYPE_CHECKING, Any
 
