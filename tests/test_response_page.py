@@ -18,6 +18,7 @@ from inspector import pricing, store
 from inspector.models import StoredResponse
 from inspector.schemas import ITEM_TYPES
 from inspector.schemas.tools import TOOL_TYPES
+from tests.factories import response_body, user_items
 
 pytestmark = pytest.mark.django_db
 
@@ -732,3 +733,47 @@ def test_instructions_in_full_is_a_404_without_text_instructions(logged_in):
     listed = keep({"id": "resp_listinstructions", "instructions": [
         {"type": "message", "role": "developer", "content": "Be brief."}]})  # fmt: skip
     assert logged_in.get(f"/responses/{listed}/instructions/").status_code == 404
+
+
+# --- the first view fetches; without a key, stored responses still open --------------------
+
+RID = "resp_views0123"
+
+
+def test_first_view_fetches_and_shows_the_header_facts(logged_in, upstream):
+    upstream.add(
+        response_body(
+            RID,
+            previous_response_id="resp_before",
+            usage={"input_tokens": 1234, "total_tokens": 1300},
+        ),
+        user_items(2),
+    )
+    response = logged_in.get(f"/responses/{RID}/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert RID in page
+    assert "gpt-5" in page
+    assert "completed" in page
+    assert 'href="/responses/resp_before/"' in page
+    assert "1,234" in page
+    assert StoredResponse.objects.get(pk=RID).fetched_by.username == "alice"
+
+
+def test_without_a_key_an_unstored_id_says_to_set_openai_api_key(logged_in, upstream, settings):
+    settings.OPENAI_API_KEY = ""
+    response = logged_in.get("/responses/resp_notstored/")
+    assert response.status_code == 503
+    assert "OPENAI_API_KEY" in response.content.decode()
+    assert upstream.requests == []
+
+
+def test_without_a_key_stored_responses_still_open(logged_in, upstream, settings):
+    settings.OPENAI_API_KEY = ""
+    store.save_bundle(response_body(RID), user_items(2), source="import")
+    assert logged_in.get(f"/responses/{RID}/").status_code == 200
+    assert logged_in.get(f"/responses/{RID}.json").status_code == 200
+    assert logged_in.get("/").status_code == 200
+    refresh = logged_in.post(f"/responses/{RID}/refresh/")
+    assert "OPENAI_API_KEY" in refresh.content.decode()
+    assert upstream.requests == []
