@@ -463,14 +463,6 @@ def is_reasoning_model(model: str) -> bool:
     return model.startswith(("o1", "o3", "o4", "gpt-5")) and "-chat" not in model
 
 
-def money(amount: Decimal | None) -> str:
-    """Dollars for display: cents for large sums, more digits for fractions of a cent."""
-    if amount is None:
-        return ""
-    places = 2 if amount >= 1 else 4 if amount >= Decimal("0.01") else 6
-    return f"${amount:,.{places}f}"
-
-
 @dataclass
 class PriceRow:
     model: str
@@ -484,19 +476,19 @@ class PriceRow:
 
     @property
     def per_request(self) -> str:
-        return money(self.cost.total) if self.cost else ""
+        return pricing.money(self.cost.total) if self.cost else ""
 
     @property
     def monthly(self) -> str:
-        return money(self.per_month)
+        return pricing.money(self.per_month)
 
     @property
     def input_cost(self) -> str:
-        return money(self.cost.input_uncached + self.cost.input_cached) if self.cost else ""
+        return pricing.money(self.cost.input_uncached + self.cost.input_cached) if self.cost else ""
 
     @property
     def output_cost(self) -> str:
-        return money(self.cost.output) if self.cost else ""
+        return pricing.money(self.cost.output) if self.cost else ""
 
 
 @dataclass
@@ -760,7 +752,7 @@ class ApiResult:
 
     @property
     def input_cost(self) -> str:
-        return money(self.cost.input_uncached + self.cost.input_cached) if self.cost else ""
+        return pricing.money(self.cost.input_uncached + self.cost.input_cached) if self.cost else ""
 
 
 def api_count(form: PlaygroundForm) -> ApiResult:

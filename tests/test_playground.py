@@ -223,21 +223,6 @@ def test_reasoning_tokens_apply_only_to_reasoning_models(model, expected):
 
 
 @pytest.mark.parametrize(
-    ("amount", "expected"),
-    [
-        (Decimal("0.000675"), "$0.000675"),
-        (Decimal("0.0123456"), "$0.0123"),
-        (Decimal("0.5"), "$0.5000"),
-        (Decimal("12.5"), "$12.50"),
-        (Decimal("1234.567"), "$1,234.57"),
-        (None, ""),
-    ],
-)
-def test_money_is_rounded_only_for_display(amount, expected):
-    assert playground.money(amount) == expected
-
-
-@pytest.mark.parametrize(
     ("pairs", "samples", "mean", "percent", "worst"),
     [
         ([(100, 110)], 1, Decimal(10), Decimal("100") / 11, 10),
