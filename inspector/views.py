@@ -231,7 +231,7 @@ def playground(request: HtmxHttpRequest) -> HttpResponse:
 @access.need(access.VIEW)
 def playground_session(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     session = get_object_or_404(PlaygroundSession.objects.select_related("author"), slug=slug)
-    form = PlaygroundForm(session.state)
+    form = PlaygroundForm(pg.with_origin(session.state))
     form.is_valid()
     return render(request, PLAYGROUND, pg.page(form, session=session))
 

@@ -7,9 +7,11 @@ from decimal import Decimal
 
 import httpx
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from inspector import playground, store, tokens
-from inspector.models import PlaygroundSession, TokenCountSample
+from inspector.models import PlaygroundSession, StoredResponse, TokenCountSample
 from inspector.schemas import InputTokensRequest
 from tests.conftest import TEST_KEY
 
@@ -55,6 +57,7 @@ def form_data(**overrides: str) -> dict[str, str]:
         "previous_response_id": "",
         "conversation": "",
         "from_id": "",
+        "from_tokens": "",
         "cached_share": "25",
         "output_tokens": "300",
         "reasoning_tokens": "1000",
@@ -494,6 +497,51 @@ def test_from_an_unknown_response_the_page_says_it_is_not_stored(logged_in):
     page = logged_in.get("/playground/?from=resp_nowhere")
     assert page.status_code == 404
     assert "resp_nowhere is not stored here" in page.content.decode()
+
+
+def count_queries(client, data: dict[str, str]) -> tuple[str, list[str]]:
+    with CaptureQueriesContext(connection) as queries:
+        answer = client.post("/playground/count/", data, **HTMX)
+    assert answer.status_code == 200
+    return answer.content.decode(), [query["sql"] for query in queries]
+
+
+def test_a_count_shows_the_origin_the_page_carries_without_reading_the_store(logged_in):
+    store.save_bundle(STORED, STORED_ITEMS, source="demo")
+    data = logged_in.get("/playground/?from=resp_from1").context["form"].state()
+    text, queries = count_queries(logged_in, data)
+    _, without_origin = count_queries(logged_in, {**data, "from_id": "", "from_tokens": ""})
+    assert data["from_tokens"] == "812"
+    assert '<strong id="origin-tokens">812</strong>' in text
+    assert not [sql for sql in queries if "inspector_storedresponse" in sql]
+    assert not [sql for sql in queries if "inspector_inputitem" in sql]
+    assert len(queries) == len(without_origin)
+
+
+def test_an_origin_that_is_not_a_response_id_is_no_origin(logged_in):
+    data = form_data(from_id="x/../y z", from_tokens="5")
+    text = logged_in.post("/playground/count/", data, **HTMX).content.decode()
+    assert "Rebuilt from" not in text
+
+
+def test_a_session_rebuilt_from_a_response_reads_its_origin_once_when_reopened(logged_in):
+    store.save_bundle(STORED, STORED_ITEMS, source="demo")
+    data = logged_in.get("/playground/?from=resp_from1").context["form"].state()
+    saved = logged_in.post("/playground/save/", {**data, "name": "from a response"})
+    with CaptureQueriesContext(connection) as queries:
+        text = logged_in.get(saved["Location"]).content.decode()
+    assert '<strong id="origin-tokens">812</strong>' in text
+    assert len([q for q in queries if "inspector_storedresponse" in q["sql"]]) == 1
+
+
+def test_a_session_whose_response_is_gone_shows_no_origin(logged_in):
+    store.save_bundle(STORED, STORED_ITEMS, source="demo")
+    data = logged_in.get("/playground/?from=resp_from1").context["form"].state()
+    saved = logged_in.post("/playground/save/", {**data, "name": "from a response"})
+    store.delete_response(StoredResponse.objects.get(pk="resp_from1"))
+    page = logged_in.get(saved["Location"])
+    assert "Rebuilt from" not in page.content.decode()
+    assert page.context["form"].state()["from_id"] == ""
 
 
 # --- the API's count ----------------------------------------------------------------------------

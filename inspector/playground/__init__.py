@@ -11,7 +11,7 @@ Views use the names below; everything else is imported from its module.
 
 from .form import EMPTY_STATE, PlaygroundForm, SaveForm, state_from_response
 from .page import page
-from .remote import api_count, attribution, input_bodies, save_session
+from .remote import api_count, attribution, input_bodies, save_session, with_origin
 
 __all__ = [
     "EMPTY_STATE",
@@ -23,4 +23,5 @@ __all__ = [
     "page",
     "save_session",
     "state_from_response",
+    "with_origin",
 ]

@@ -63,6 +63,18 @@ def _area(rows: int, **attrs: str) -> forms.Textarea:
     return forms.Textarea(attrs={"rows": str(rows), "spellcheck": "false", **attrs})
 
 
+@dataclass(frozen=True)
+class Origin:
+    """The stored response the form was filled from, and what it actually used.
+
+    Read from the store once, when the page opens (remote.with_origin, state_from_response),
+    then carried by the form's hidden fields: a count never asks the database again.
+    """
+
+    response_id: str
+    input_tokens: int | None
+
+
 class PlaygroundForm(forms.Form):
     """Every body parameter of POST /responses/input_tokens (spec §1.2), plus the price inputs."""
 
@@ -102,6 +114,7 @@ class PlaygroundForm(forms.Form):
     conversation = forms.CharField(required=False, max_length=200)
     # Not sent: where the request came from, and the price inputs.
     from_id = forms.CharField(required=False, max_length=128, widget=forms.HiddenInput)
+    from_tokens = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
     cached_share = forms.IntegerField(
         label="Cached share of input (%)", required=False, min_value=0, max_value=100
     )
@@ -176,6 +189,13 @@ class PlaygroundForm(forms.Form):
                 raise forms.ValidationError(str(error)) from None
         return value
 
+    def clean_from_id(self) -> str:
+        value: str = self.cleaned_data["from_id"]
+        try:
+            return upstream.validate_response_id(value) if value else ""
+        except ValueError:
+            return ""  # set by the page, never typed: what is not a response id is no origin
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if self.errors:
@@ -231,6 +251,10 @@ class PlaygroundForm(forms.Form):
     def number(self, name: str, default: int) -> int:
         value = self.cleaned_data.get(name) if hasattr(self, "cleaned_data") else None
         return default if value is None else int(value)
+
+    def origin(self) -> Origin | None:
+        data = getattr(self, "cleaned_data", {})
+        return Origin(data["from_id"], data.get("from_tokens")) if data.get("from_id") else None
 
     def state(self) -> dict[str, str]:
         """What was typed, field by field: saved as a session and reopened as it was."""
@@ -323,6 +347,14 @@ def _pretty(value: Any) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False)
 
 
+def origin_state(stored: "StoredResponse | None") -> dict[str, str]:
+    """The hidden fields that carry `stored` as the form's origin (empty: no origin)."""
+    if stored is None:
+        return {"from_id": "", "from_tokens": ""}
+    tokens_used = stored.input_tokens
+    return {"from_id": stored.id, "from_tokens": "" if tokens_used is None else str(tokens_used)}
+
+
 def state_from_response(
     stored: "StoredResponse", items: list[Any]
 ) -> tuple[dict[str, str], list[str]]:
@@ -374,7 +406,7 @@ def state_from_response(
         "verbosity": str(text.get("verbosity") or ""),
         "truncation": str(body.get("truncation") or ""),
         "previous_response_id": str(body.get("previous_response_id") or ""),
-        "from_id": stored.id,
+        **origin_state(stored),
     }
     usage = body.get("usage") or {}
     details = usage.get("output_tokens_details") or {}
@@ -386,14 +418,6 @@ def state_from_response(
         cached = int((usage.get("input_tokens_details") or {}).get("cached_tokens") or 0)
         state["cached_share"] = str(round(100 * cached / usage["input_tokens"]))
     return state, notes
-
-
-@dataclass(frozen=True)
-class Origin:
-    """The stored response the form was filled from, and what it actually used."""
-
-    response_id: str
-    input_tokens: int | None
 
 
 class SaveForm(forms.Form):

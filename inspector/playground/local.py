@@ -260,12 +260,13 @@ class LocalResult:
         return self.origin.input_tokens - self.breakdown.total
 
 
-def local_result(form: PlaygroundForm, origin: Origin | None, base_url: str) -> LocalResult:
+def local_result(form: PlaygroundForm, base_url: str) -> LocalResult:
     """Count, price and describe a valid form's request; EncodingUnavailable is reported.
 
-    `base_url` is the upstream the snippets name (settings.OPENAI_BASE_URL).
+    `base_url` is the upstream the snippets name (settings.OPENAI_BASE_URL); the origin is
+    the one the form carries (no query).
     """
-    result = LocalResult(origin=origin)
+    result = LocalResult(origin=form.origin())
     if form.request is None:
         return result
     result.body = request_body(form.request)

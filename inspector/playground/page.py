@@ -11,7 +11,6 @@ from .remote import (
     ATTRIBUTION_MAX_CALLS,
     ApiResult,
     Attribution,
-    origin,
     progress_fingerprint,
     saved_sessions,
 )
@@ -30,11 +29,10 @@ def page(
 ) -> dict[str, Any]:
     """Everything the playground page (or its count fragment) shows."""
     now = fingerprint(form.request) if form.request is not None else ""
-    started_from = origin(form.cleaned_data.get("from_id", ""))
     attributed_for = progress_fingerprint(attribution_state)
     return {
         "form": form,
-        "result": local_result(form, started_from, settings.OPENAI_BASE_URL),
+        "result": local_result(form, settings.OPENAI_BASE_URL),
         "notes": notes or [],
         "session": session,
         "api": api,

@@ -19,7 +19,7 @@ from .. import client as upstream
 from .. import pricing, tokens
 from ..models import InputItem, PlaygroundSession, StoredResponse, TokenCountSample
 from ..schemas import InputTokensRequest
-from .form import Origin, PlaygroundForm
+from .form import PlaygroundForm, origin_state
 from .local import fingerprint
 
 #: Attribution asks the API once per unit plus once for the whole request, in steps.
@@ -39,11 +39,16 @@ def input_bodies(stored: StoredResponse) -> list[Any]:
     )
 
 
-def origin(response_id: str) -> Origin | None:
-    if not response_id:
-        return None
-    stored = StoredResponse.objects.filter(pk=response_id).only("id", "input_tokens").first()
-    return Origin(stored.id, stored.input_tokens) if stored else None
+def with_origin(state: dict[str, str]) -> dict[str, str]:
+    """A saved state with its origin read once from the store: the input tokens the stored
+    response it was rebuilt from used, or no origin if that response is no longer stored."""
+    response_id = state.get("from_id", "")
+    stored = (
+        StoredResponse.objects.filter(pk=response_id).only("id", "input_tokens").first()
+        if response_id
+        else None
+    )
+    return {**state, **origin_state(stored)}
 
 
 # --- the API's count, and how far local estimates have been from it -----------------------
