@@ -119,30 +119,6 @@ def tool_templates(tool: Any) -> list[str]:
 # --- numbers, sizes, times --------------------------------------------------------------
 
 
-def money(amount: Decimal | None) -> str:
-    """US dollars for people: cents for large sums, up to six decimals for tiny ones."""
-    if amount is None:
-        return "—"
-    if amount == 0:
-        return "$0"
-    sign = "-" if amount < 0 else ""
-    amount = abs(amount)
-    if amount >= 1:
-        places = Decimal("0.01")
-    elif amount >= Decimal("0.01"):
-        places = Decimal("0.0001")
-    else:
-        places = Decimal("0.000001")
-    shown = amount.quantize(places)
-    if shown == 0:
-        return f"{sign}<$0.000001"
-    text = format(shown, "f")
-    if amount < 1:
-        whole, _, fraction = text.partition(".")
-        text = f"{whole}.{fraction.rstrip('0').ljust(2, '0')}"
-    return f"{sign}${text}"
-
-
 def size_words(count: int) -> str:
     """A byte count for people: 512 B, 1.5 KB, 3.2 MB (powers of 1024)."""
     value = float(count)

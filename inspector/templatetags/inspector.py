@@ -6,7 +6,7 @@ from django import template
 from django.urls import reverse
 from django.utils.safestring import SafeString
 
-from .. import notes, rendering
+from .. import notes, pricing, rendering
 
 register = template.Library()
 
@@ -71,7 +71,7 @@ def json_text(value: Any) -> rendering.JsonText:
 
 @register.filter
 def money(value: Any) -> str:
-    return rendering.money(value)
+    return pricing.money(value)
 
 
 @register.filter
