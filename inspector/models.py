@@ -249,7 +249,7 @@ FLAG_COLUMNS = ("no_output", "bad_json", "breaks_schema", "undeclared", "failed"
 class ToolCall(models.Model):
     """One tool call a stored response made, with its answer and audit flags (/tool-calls/).
 
-    Filled by the store whenever a response is kept (inspector/store.py, index_tool_calls):
+    Filled by the store whenever a response is kept (inspector/store/tool_call_index.py):
     the calls in its output, plus calls its input replays when no stored output has them.
     Answers often arrive later, in the input of the next response, and update the row then.
     """

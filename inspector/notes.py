@@ -20,7 +20,7 @@ from .anchors import valid_anchor
 from .models import Note, StoredResponse
 
 NOTE_MAX = 10_000
-# The store's bundle kind (store imports this module, so it is spelled here too).
+#: The `kind` a bundle names itself by; its one home, as the store imports this module.
 BUNDLE_KIND = "responses-inspector.bundle"
 NAME_MAX = 150
 Review = StoredResponse.Review

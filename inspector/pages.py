@@ -18,7 +18,7 @@ from django.core.paginator import Page, Paginator
 from . import compare, events, listing, rendering, store, trace, transcript
 from .models import Note, StoredResponse
 from .rendering import Row, rows
-from .schemas import ITEM_TYPES, Response, item_adapter
+from .schemas import ITEM_TYPES, TERMINAL_STATUSES, Response, item_adapter
 from .schemas.base import Schema
 from .schemas.tools import TOOL_TYPES
 
@@ -117,7 +117,7 @@ def response_page(stored: StoredResponse) -> dict[str, Any]:
         "usage": rendering.usage_view(response),
         "raw": rendering.raw_json(stored.body),
         "logs_url": f"{settings.PLATFORM_LOGS_URL}{stored.id}",
-        "live": (response.status or "") not in rendering.TERMINAL_STATUSES,
+        "live": (response.status or "") not in TERMINAL_STATUSES,
         "poll_seconds": rendering.POLL_SECONDS,
         "notes": notes_by_response([stored.id]),
     }
@@ -181,8 +181,8 @@ def poll_context(stored: StoredResponse, error: "APIError | None" = None) -> dic
     return {
         "stored": stored,
         "response": response,
-        "live": status not in rendering.TERMINAL_STATUSES and transient,
-        "done": status in rendering.TERMINAL_STATUSES,
+        "live": status not in TERMINAL_STATUSES and transient,
+        "done": status in TERMINAL_STATUSES,
         "poll_error": error,
         "poll_seconds": rendering.POLL_SECONDS,
         "checked_at": datetime.now(tz=UTC),

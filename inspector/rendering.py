@@ -77,8 +77,6 @@ TRACE_FULL_TURNS = 8
 LOGPROB_TOKENS = 2_000
 #: Characters of a data: image URL inlined before "show all" (about 6 MB of image).
 INLINE_IMAGE_MAX = 8_000_000
-#: A response in one of these states will not change any more; the others are polled.
-TERMINAL_STATUSES = frozenset({"completed", "failed", "incomplete", "cancelled"})
 POLL_SECONDS = 5
 MASK = "•••• masked"
 
@@ -143,30 +141,6 @@ def tool_templates(tool: object) -> list[str]:
 
 
 # --- numbers, sizes, times --------------------------------------------------------------
-
-
-def money(amount: Decimal | None) -> str:
-    """US dollars for people: cents for large sums, up to six decimals for tiny ones."""
-    if amount is None:
-        return "—"
-    if amount == 0:
-        return "$0"
-    sign = "-" if amount < 0 else ""
-    amount = abs(amount)
-    if amount >= 1:
-        places = Decimal("0.01")
-    elif amount >= Decimal("0.01"):
-        places = Decimal("0.0001")
-    else:
-        places = Decimal("0.000001")
-    shown = amount.quantize(places)
-    if shown == 0:
-        return f"{sign}<$0.000001"
-    text = format(shown, "f")
-    if amount < 1:
-        whole, _, fraction = text.partition(".")
-        text = f"{whole}.{fraction.rstrip('0').ljust(2, '0')}"
-    return f"{sign}${text}"
 
 
 def size_words(count: int) -> str:

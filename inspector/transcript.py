@@ -15,7 +15,7 @@ from typing import Any
 from django import template
 from django.conf import settings
 
-from . import rendering, trace
+from . import pricing, rendering, trace
 from .schemas.base import type_of
 from .schemas.content import RefusalPart
 from .schemas.items import CompactionItem, ItemReferenceItem, MessageItem, ReasoningItem
@@ -46,7 +46,7 @@ def fenced(value: Any, language: str = "") -> str:
 
 @register.filter
 def money(value: Any) -> str:
-    return rendering.money(value)
+    return pricing.money(value)
 
 
 @register.filter

@@ -213,7 +213,9 @@ def _playground(
 def playground(request: HtmxHttpRequest) -> HttpResponse:
     source = request.GET.get("from", "")
     stored = StoredResponse.objects.filter(pk=source).first() if source else None
-    state, notes = pg.state_from_response(stored) if stored else (pg.EMPTY_STATE, [])
+    state, notes = (
+        pg.state_from_response(stored, pg.input_bodies(stored)) if stored else (pg.EMPTY_STATE, [])
+    )
     if source and stored is None:
         notes = [f"{source} is not stored here: open it as a response first, then come back."]
     form = PlaygroundForm(state)
@@ -226,7 +228,7 @@ def playground(request: HtmxHttpRequest) -> HttpResponse:
 @access.need(access.VIEW)
 def playground_session(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     session = get_object_or_404(PlaygroundSession.objects.select_related("author"), slug=slug)
-    form = PlaygroundForm(session.state)
+    form = PlaygroundForm(pg.with_origin(session.state))
     form.is_valid()
     return render(request, PLAYGROUND, pg.page(form, session=session))
 

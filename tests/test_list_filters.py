@@ -270,7 +270,7 @@ def test_sort_by_cost_puts_unpriced_responses_last(logged_in, sized):
 def test_cost_is_kept_at_store_time_and_shown(logged_in, sized):
     assert StoredResponse.objects.get(pk="resp_big").cost == Decimal("0.009")
     assert StoredResponse.objects.get(pk="resp_unpriced").cost is None
-    assert "$0.009<" in logged_in.get("/").content.decode()
+    assert "$0.00900<" in logged_in.get("/").content.decode()
 
 
 def test_an_unknown_sort_falls_back_to_newest_first(logged_in, sized):

@@ -30,24 +30,6 @@ def response(**fields):
 
 
 @pytest.mark.parametrize(
-    ("amount", "shown"),
-    [
-        (None, "—"),
-        (Decimal(0), "$0"),
-        (Decimal("12.3456"), "$12.35"),
-        (Decimal("0.0123456"), "$0.0123"),
-        (Decimal("0.00581"), "$0.00581"),
-        (Decimal("0.0050"), "$0.005"),
-        (Decimal("0.10"), "$0.10"),
-        (Decimal("0.0000001"), "<$0.000001"),
-        (Decimal("-0.5"), "-$0.50"),
-    ],
-)
-def test_money_is_shown_for_people(amount, shown):
-    assert rendering.money(amount) == shown
-
-
-@pytest.mark.parametrize(
     ("count", "shown"),
     [(0, "0 B"), (561, "561 B"), (1536, "1.5 KB"), (3 * 1024 * 1024, "3.0 MB")],
 )

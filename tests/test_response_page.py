@@ -475,7 +475,7 @@ def test_usage_is_split_and_priced_as_of_the_creation_date(logged_in, demo, test
     # 7,705 input (6,912 cached), 96 output: $793 + $691.20 + $192 = $1,676.20.
     assert "cached 6,912 90 % $691.20" in flat
     assert "uncached 793 10 % $793.00" in flat
-    assert "Total 7,801 $1676.20" in flat
+    assert "Total 7,801 $1,676.20" in flat
     assert "Priced as Test gpt-4.1 on 2026-02-24" in flat
     assert "the input fills 77 % of it" in flat
     assert {when.date().isoformat() for model, when in test_prices} == {"2026-02-24"}

@@ -16,8 +16,10 @@ import httpx
 import pytest
 from django.db import connection
 
-from inspector import store
+from inspector import scrub, store
+from inspector.client import NotFound
 from inspector.models import InputItem, StoredResponse
+from inspector.store import rows
 from tests.hostile import JSON_ODD
 from tests.upstream import FakeUpstream
 
@@ -250,7 +252,7 @@ def test_resume_after_an_item_without_an_id_fetches_the_items_again(upstream):
 
 
 def test_fetch_of_an_unknown_id_raises_not_found_and_keeps_nothing(upstream):
-    with pytest.raises(store.upstream.NotFound):
+    with pytest.raises(NotFound):
         store.fetch_response("resp_missing")
     assert not StoredResponse.objects.exists()
 
@@ -532,7 +534,7 @@ def test_kept_json_is_the_walk_of_as_kept_written_out(settings):
     for _ in range(2_000):
         value = _value(rng)
         expected, found = store.as_kept(value, "at")
-        got_found = store.scrub.Found()
+        got_found = scrub.Found()
         kept, text = store.as_kept_json(value, "at", got_found)
         assert kept == expected
         assert text == json.dumps(expected)
@@ -548,7 +550,7 @@ def test_kept_json_is_the_walk_of_as_kept_written_out(settings):
 
 def test_kept_json_skips_the_walk_when_the_text_is_clean(settings, monkeypatch):
     settings.OPENAI_API_KEY = "sk-live-key"
-    monkeypatch.setattr(store, "as_kept", lambda *a: pytest.fail("walked a clean value"))
+    monkeypatch.setattr(rows, "as_kept", lambda *a: pytest.fail("walked a clean value"))
     value = {"text": "plain é 中文 \\ path", "n": [1, 2, {"sk": "sk-live"}]}
-    kept, text = store.as_kept_json(value, "", store.scrub.Found())
+    kept, text = store.as_kept_json(value, "", scrub.Found())
     assert kept is value and text == json.dumps(value)

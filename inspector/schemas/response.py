@@ -73,6 +73,11 @@ class Usage(Schema):
         return {} if value is None else value
 
 
+#: The Response statuses (spec §2) after which a response no longer changes; the others
+#: (queued, in_progress) are still running.
+TERMINAL_STATUSES = frozenset({"completed", "failed", "incomplete", "cancelled"})
+
+
 class Response(Schema):
     id: str
     object: str = "response"

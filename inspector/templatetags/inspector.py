@@ -10,7 +10,7 @@ from typing import Any
 from django import template
 from django.utils.safestring import SafeString
 
-from .. import rendering
+from .. import pricing, rendering
 
 register = template.Library()
 
@@ -75,7 +75,7 @@ def json_text(value: Any) -> rendering.JsonText:
 
 @register.filter
 def money(value: Any) -> str:
-    return rendering.money(value)
+    return pricing.money(value)
 
 
 @register.filter
