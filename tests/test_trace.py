@@ -3,7 +3,7 @@
 import pytest
 
 from inspector import trace
-from inspector.schemas import item_adapter
+from inspector.schemas import Response, item_adapter
 
 
 def items(*raws):
@@ -150,3 +150,17 @@ def test_wanted_is_empty_when_everything_is_already_paired():
 def test_wanted_asks_for_the_target_of_an_item_reference():
     want = trace.wanted(items({"type": "item_reference", "id": "msg_9"}))
     assert want.reference_ids == {"msg_9"}
+
+
+def test_a_call_that_does_not_fit_its_class_still_pairs_and_is_audited_by_its_type():
+    """A function_call whose arguments are an object, not a JSON string (some gateways send
+    that): the page shows it as an unknown item, and it still pairs with its output."""
+    call, answer = items({**FC, "arguments": {"id": 1}}, FCO)
+    assert call.invalid_reason
+    pairs = trace.pair([call, answer])
+    assert pairs.answer_to(call) is answer
+    assert pairs.call_of(answer) is call
+    response = Response.model_validate({"id": "resp_1", "output": [{**FC, "arguments": {}}, FCO]})
+    built = trace.build_trace([(response, None, [])])
+    (audit,) = built.calls
+    assert audit.answer is not None and "bad-json" in audit.flags

@@ -15,7 +15,7 @@ from pydantic import TypeAdapter, ValidationError
 from .. import client as upstream
 from .. import scrub
 from ..schemas import ITEM_TYPES, InputTokensRequest, Unknown, item_adapter
-from ..schemas.base import Schema
+from ..schemas.base import Schema, every_type_name
 from ..schemas.tools import TOOL_CLASSES, Tool
 from ..schemas.tools import TextFormat as TextFormatSchema
 
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from ..models import StoredResponse
 
 tool_adapter: TypeAdapter[Schema] = TypeAdapter(Tool)
-TOOL_TYPES = {v for cls in TOOL_CLASSES for v in cls.model_fields["type"].annotation.__args__}  # type: ignore[union-attr]
+TOOL_TYPES = every_type_name(TOOL_CLASSES)
 
 #: Suggestions for the model box (spec §2.4), newest first; any string is accepted.
 MODEL_SUGGESTIONS = (

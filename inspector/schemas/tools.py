@@ -4,7 +4,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field
 
-from .base import Schema, Unknown, tagged_union
+from .base import Schema, Unknown, tagged_union, type_names
 
 
 class UnknownTool(Unknown):
@@ -127,6 +127,7 @@ TOOL_CLASSES: list[type[Schema]] = [
     CustomTool,
     ApplyPatchTool,
 ]
+TOOL_TYPES = type_names(TOOL_CLASSES)
 if TYPE_CHECKING:
     Tool = Schema
 else:

@@ -12,7 +12,7 @@ from django.utils import timezone
 from .. import client as upstream
 from .. import events, scrub
 from ..models import StoredResponse, StreamEvent
-from ..schemas import TERMINAL_STATUSES, Response
+from ..schemas import TERMINAL_STATUSES
 from ..schemas.base import Unknown
 from .fetch import fetch_response
 from .rows import as_kept
@@ -170,7 +170,7 @@ def event_records(stored: StoredResponse) -> list[events.Record]:
 
 def event_timeline(stored: StoredResponse, after: int | None = None) -> events.Timeline:
     """The kept events explained; rows only for those after `after`, if given."""
-    response = Response.model_validate(stored.body)
+    response = stored.response()
     final = stored.status in TERMINAL_STATUSES
     timeline = events.build_timeline(
         event_records(stored),
