@@ -171,6 +171,7 @@ def store_floor(lines: list[str]) -> None:
     from inspector import client, store
     from inspector.models import InputItem, StoredResponse
     from inspector.schemas import Response, item_adapter
+    from inspector.store.rows import insert_rows
 
     for start in range(0, len(lines), store.IMPORT_BATCH):
         responses, items = [], []
@@ -183,8 +184,8 @@ def store_floor(lines: list[str]) -> None:
                 items.append({"response_id": rid, "position": position, "body": text})
             responses.append({"id": rid, "body": store.JSONText(json.dumps(obj["response"]))})
         with transaction.atomic():
-            store._insert_rows(StoredResponse, responses)
-            store._insert_rows(InputItem, items)
+            insert_rows(StoredResponse, responses)
+            insert_rows(InputItem, items)
 
 
 def get_page(client: Any, url: str) -> Any:

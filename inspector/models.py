@@ -1,12 +1,21 @@
-"""Django ORM: stored responses and their input items. Nothing else lives here."""
+"""Django ORM: the tables. Stored responses and their input items, notes, playground sessions
+and token-count samples, the tool-call index, stream events and the audit trail.
 
-from typing import Any
+What reads and writes them lives elsewhere (the store, notes.py, listing.py, audit.py): here
+are the fields, indexes and a few one-line views of a row (StoredResponse.response parses
+its body).
+"""
+
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models.sql.compiler import SQLCompiler
 from django.utils import timezone
+
+if TYPE_CHECKING:
+    from .schemas import Response
 
 
 class ExactJSONField(models.JSONField):
@@ -146,6 +155,12 @@ class StoredResponse(models.Model):
     def tool_name_list(self) -> list[str]:
         return [name for name in self.tool_names.split("\n") if name]
 
+    def response(self) -> "Response":
+        """The stored body, parsed: the one place a kept response becomes a schema object."""
+        from .schemas import Response  # here, so the ORM module imports no logic at load time
+
+        return Response.model_validate(self.body)
+
 
 class InputItem(models.Model):
     """One input item of a stored response, at its position (0-based, oldest first)."""
@@ -234,7 +249,7 @@ FLAG_COLUMNS = ("no_output", "bad_json", "breaks_schema", "undeclared", "failed"
 class ToolCall(models.Model):
     """One tool call a stored response made, with its answer and audit flags (/tool-calls/).
 
-    Filled by the store whenever a response is kept (inspector/store.py, index_tool_calls):
+    Filled by the store whenever a response is kept (inspector/store/tool_call_index.py):
     the calls in its output, plus calls its input replays when no stored output has them.
     Answers often arrive later, in the input of the next response, and update the row then.
     """

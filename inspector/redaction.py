@@ -267,7 +267,8 @@ def may_hold(json_text: str, secret: str) -> bool:
 
 
 def rules_table() -> list[tuple[str, str]]:
-    """(rule name, what it finds) for the README and the export pages."""
+    """(rule name, what it finds): the README's table of rules, row for row (a test holds
+    the two the same)."""
     fields = ", ".join(f"`{name}`" for name in sorted(SECRET_FIELDS))
     suffixes = ", ".join(f"`…{suffix}`" for suffix in SECRET_SUFFIXES)
     return [

@@ -5,7 +5,7 @@ NUL in text and in `jsonb`, and a lone surrogate cannot be encoded as UTF-8 at a
 PostgreSQL and every HTTP response refuse it). The store keeps what it can keep on both
 databases alike: each such character becomes U+FFFD, and `scrub` says where, so the store can
 keep the original strings (JSON-escaped, which is plain ASCII) in a note on the response.
-Pure functions; inspector/store.py applies them before anything is written, and the pages
+Pure functions; inspector/store/rows.py applies them before anything is written, and the pages
 apply `loads` where they parse JSON held inside a string (tool arguments, outputs).
 """
 

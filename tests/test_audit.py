@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from inspector import audit, store
+from inspector import audit, notes, store
 from inspector.models import AuditEntry, InputItem, Note, StoredResponse, ToolCall
 from tests.conftest import TEST_KEY
 from tests.upstream import DEMO
@@ -117,7 +117,7 @@ def test_deleting_asks_first_then_removes_everything_kept_and_sends_nothing_upst
     report = store.import_lines(io.BytesIO(FIRST.read_bytes().replace(b"\n", b"") + b"\n"))
     assert report.imported == 1
     rid = StoredResponse.objects.get().id
-    store.notes.add_note(StoredResponse.objects.get(), "", "a note", None)
+    notes.add_note(StoredResponse.objects.get(), "", "a note", None)
     confirm = logged_in.get(f"/responses/{rid}/delete/")
     assert confirm.status_code == 200
     assert "Nothing is sent to the upstream API" in confirm.content.decode()

@@ -1,9 +1,8 @@
-"""Imports keep new bundles in bulk (store._Batch): the store ends up exactly as when each
+"""Imports keep new bundles in bulk (store.imports.Batch): the store ends up exactly as when each
 bundle is kept alone with save_bundle, tool-call index included, in any order."""
 
 import json
 import random
-from pathlib import Path
 
 import pytest
 from django.db import DatabaseError, connection
@@ -12,10 +11,11 @@ from django.test.utils import CaptureQueriesContext
 from bench import data
 from inspector import store
 from inspector.models import InputItem, Note, StoredResponse, ToolCall
+from inspector.store import fetch, imports
 
 pytestmark = pytest.mark.django_db
 
-DEMO = sorted((Path(store.__file__).parent / "demo").glob("*.json"))
+DEMO = sorted(store.DEMO_DIR.glob("*.json"))
 
 
 def demo_lines() -> list[str]:
@@ -65,12 +65,12 @@ def one_by_one(monkeypatch: pytest.MonkeyPatch, lines: list[str]) -> store.Impor
     """The import as it was: every bundle kept alone by save_bundle."""
     with monkeypatch.context() as patched:
 
-        def flush(batch: store._Batch) -> None:
+        def flush(batch: imports.Batch) -> None:
             bundles, batch.bundles, batch.items = batch.bundles, [], 0
             for bundle in bundles:
-                batch._keep_one(bundle)
+                batch.keep_one(bundle)
 
-        patched.setattr(store._Batch, "flush", flush)
+        patched.setattr(imports.Batch, "flush", flush)
         return store.import_lines(lines)
 
 
@@ -86,7 +86,7 @@ def test_a_bulk_import_stores_exactly_what_one_bundle_at_a_time_stores(monkeypat
     chain[3] = annotated(chain[3])
     lines = ORDERS[order]([*demo_lines(), *chain])
     # Batches that cut through chains, and a bundle repeated in its batch.
-    monkeypatch.setattr(store, "IMPORT_BATCH", 7)
+    monkeypatch.setattr(imports, "IMPORT_BATCH", 7)
     lines.insert(5, lines[2])
     alone = one_by_one(monkeypatch, lines)
     expected = snapshot()
@@ -124,7 +124,8 @@ def test_a_bundle_the_database_refuses_fails_alone_and_the_rest_of_its_batch_is_
             raise DatabaseError("refused")
         return real(response)
 
-    monkeypatch.setattr(store, "columns", columns)
+    for module in (fetch, imports):  # the one-by-one path and the bulk one
+        monkeypatch.setattr(module, "columns", columns)
     report = store.import_lines(chain_lines("refused", 4))
     assert report.imported == 3
     assert report.failures == [(2, "could not be stored: refused")]

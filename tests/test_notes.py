@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from inspector import notes, store
+from inspector import anchors, notes, store
 from inspector.models import Note, StoredResponse
 
 pytestmark = pytest.mark.django_db
@@ -317,7 +317,7 @@ def test_a_bundle_without_notes_imports_as_before(user):
     ],
 )
 def test_valid_anchors(anchor, valid):
-    assert notes.valid_anchor(anchor) is valid
+    assert anchors.valid_anchor(anchor) is valid
 
 
 # --- deleting a note ------------------------------------------------------------------------

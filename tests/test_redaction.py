@@ -1,6 +1,7 @@
 """The redaction rules (inspector/redaction.py), case by case."""
 
 import io
+import itertools
 import json
 from collections import Counter
 from pathlib import Path
@@ -114,6 +115,16 @@ def test_the_rules_table_names_every_rule_once():
     names = [name for name, _ in redaction.rules_table()]
     assert names == [*(rule.name for rule in redaction.RULES), "secret-field"]
     assert len(set(names)) == len(names)
+
+
+def test_the_readme_lists_the_rules_table_row_for_row():
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    lines = readme[readme.index("| rule | finds |") :].splitlines()[2:]
+    rows = []
+    for line in itertools.takewhile(lambda line: line.strip().startswith("|"), lines):
+        name, what = line.strip()[1:-1].split("|", 1)
+        rows.append((name.strip().strip("`"), what.strip()))
+    assert rows == redaction.rules_table()
 
 
 # --- exports redact by default ----------------------------------------------------------

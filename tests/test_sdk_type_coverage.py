@@ -19,10 +19,10 @@ from openai.types import responses as sdk
 from inspector import describe, events, rendering
 from inspector.schemas import ITEM_TYPES, item_adapter
 from inspector.schemas.base import Unknown, literal_values
-from inspector.schemas.content import PART_CLASSES, Annotation
+from inspector.schemas.content import PART_CLASSES, PART_TYPES, Annotation
 from inspector.schemas.environments import ENVIRONMENT_CLASSES, Skill
 from inspector.schemas.events import EVENT_CLASSES, EVENT_TYPES, event_adapter
-from inspector.schemas.tools import TOOL_CLASSES
+from inspector.schemas.tools import TOOL_CLASSES, TOOL_TYPES
 from tests.test_demo_data_matches_openai_types import (
     SPEC_INPUT_ITEM_TYPES,
     SPEC_OUTPUT_ITEM_TYPES,
@@ -119,13 +119,13 @@ def test_the_item_classes_are_exactly_the_spec_and_the_sdk_types():
 def test_every_sdk_tool_type_has_a_class_and_its_own_template():
     assert SDK_TOOLS - all_literals(TOOL_CLASSES) == set()
     assert canonical(TOOL_CLASSES, SDK_TOOLS) <= templates_in("tools")
-    assert canonical(TOOL_CLASSES, SDK_TOOLS) <= set(rendering.TOOL_TYPES)
+    assert canonical(TOOL_CLASSES, SDK_TOOLS) <= set(TOOL_TYPES)
 
 
 def test_every_sdk_content_part_type_has_a_class_and_its_own_template():
     assert SDK_PARTS - all_literals(PART_CLASSES) == set()
     assert templates_in("content") >= SDK_PARTS
-    assert set(rendering.PART_TYPES) >= SDK_PARTS
+    assert set(PART_TYPES) >= SDK_PARTS
 
 
 def test_every_sdk_annotation_type_has_a_class_and_its_own_template():

@@ -3,7 +3,7 @@
 import pytest
 
 from inspector import trace
-from inspector.schemas import item_adapter
+from inspector.schemas import Response, item_adapter
 
 
 def items(*raws):
@@ -220,3 +220,16 @@ def test_a_tool_search_with_no_output_is_flagged_like_any_unanswered_call():
     audit = trace.audit_call(trace.Entry(0, "output", 0, call_item), None, {})
     assert audit.flags == ["no-output"]
     assert audit.name == "tool_search"
+
+def test_a_call_that_does_not_fit_its_class_still_pairs_and_is_audited_by_its_type():
+    """A function_call whose arguments are an object, not a JSON string (some gateways send
+    that): the page shows it as an unknown item, and it still pairs with its output."""
+    call, answer = items({**FC, "arguments": {"id": 1}}, FCO)
+    assert call.invalid_reason
+    pairs = trace.pair([call, answer])
+    assert pairs.answer_to(call) is answer
+    assert pairs.call_of(answer) is call
+    response = Response.model_validate({"id": "resp_1", "output": [{**FC, "arguments": {}}, FCO]})
+    built = trace.build_trace([(response, None, [])])
+    (audit,) = built.calls
+    assert audit.answer is not None and "bad-json" in audit.flags

@@ -9,7 +9,7 @@ as a base64 zip (`inline`), or, locally, a folder on the caller's machine (no `t
 
 from typing import TYPE_CHECKING, Literal
 
-from .base import Schema, Unknown, tagged_union
+from .base import Schema, Unknown, tagged_union, type_names
 
 
 class UnknownEnvironment(Unknown):
@@ -88,6 +88,7 @@ ENVIRONMENT_CLASSES: list[type[Schema]] = [
     LocalEnvironment,
     ContainerReferenceEnvironment,
 ]
+ENVIRONMENT_TYPES = type_names(ENVIRONMENT_CLASSES)
 if TYPE_CHECKING:
     Environment = Schema
 else:

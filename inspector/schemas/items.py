@@ -6,7 +6,7 @@ every class here accepts both.
 
 from typing import TYPE_CHECKING, Any, Literal
 
-from .base import Schema, Unknown, literal_values, tagged_union, type_of
+from .base import Schema, Unknown, literal_values, tagged_union, type_names, type_of
 from .content import ContentPart, ReasoningTextPart, SummaryTextPart
 from .environments import Environment
 from .tools import TextFormat, Tool
@@ -583,7 +583,23 @@ ITEM_CLASSES: list[type[Schema]] = [
 ]
 
 #: Every item `type` string this dashboard renders with a template of its own.
-ITEM_TYPES: tuple[str, ...] = tuple(literal_values(c)[0] for c in ITEM_CLASSES)
+ITEM_TYPES = type_names(ITEM_CLASSES)
+#: Every item `type` string (dated aliases too) -> the class that reads it.
+ITEM_CLASS_OF: dict[str, type[Schema]] = {
+    value: cls for cls in ITEM_CLASSES for value in literal_values(cls)
+}
+#: Types whose `id` is another item's id (spec §4.1 row 26, §7.10), so never their own.
+BORROWED_ID_TYPES = frozenset(type_names([ItemReferenceItem, LocalShellCallOutputItem]))
+
+
+def item_class(item: Any) -> type[Schema] | None:
+    """The class of the type an item was sent as: its own, or for one that did not fit it (an
+    UnknownItem with an invalid_reason) the class its `type` names; None for a type this
+    dashboard does not know. Pairing and the audit go by it, so a malformed call still
+    pairs with its answer."""
+    if isinstance(item, Unknown):
+        return ITEM_CLASS_OF.get(item.type) if isinstance(item.type, str) else None
+    return type(item) if isinstance(item, Schema) else None
 
 
 def item_tag(value: Any) -> Any:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field
 
-from .base import Schema, Unknown, tagged_union
+from .base import Schema, Unknown, tagged_union, type_names
 from .environments import Environment
 
 
@@ -187,6 +187,7 @@ TOOL_CLASSES: list[type[Schema]] = [
     NamespaceTool,
     ProgrammaticToolCallingTool,
 ]
+TOOL_TYPES = type_names(TOOL_CLASSES)
 if TYPE_CHECKING:
     Tool = Schema
 else:

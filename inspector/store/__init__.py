@@ -1,0 +1,130 @@
+"""Fetch-and-keep, import and export: the bridge between client, schemas and the ORM.
+
+One module per concern (the README's layout says which owns what); every caller writes
+`store.fetch_response`, `store.ImportReport`..., re-exported here.
+"""
+
+from ..notes import BUNDLE_KIND
+from .bundles import export_bundle, save_bundle
+from .chains import (
+    MAX_TURNS,
+    TRACE_KIND,
+    Chain,
+    chain_ending_at,
+    chain_input_items,
+    chain_notes,
+    export_trace,
+    load_trace,
+)
+from .fetch import fetch_response, resume_input_items
+from .imports import (
+    DEMO_DIR,
+    FAILURES_KEPT,
+    IMPORT_BATCH,
+    IMPORT_BATCH_BYTES,
+    IMPORT_BATCH_ITEMS,
+    ImportReport,
+    import_lines,
+    load_demo,
+)
+from .jsonl import READ_SIZE, TooLong
+from .reading import (
+    INPUT_PAGE_SIZE,
+    ItemsPage,
+    delete_response,
+    demo_responses,
+    failed_input_items,
+    input_item_at,
+    input_items_page,
+    item_examples,
+    linked_input_items,
+)
+from .rows import (
+    SCRUB_NOTE_AUTHOR,
+    JSONText,
+    as_kept,
+    as_kept_json,
+    called_tool_names,
+    columns,
+    item_columns,
+    item_row,
+)
+from .streams import (
+    EVENT_BATCH,
+    FOLLOW_SECONDS,
+    REPLAY_SECONDS,
+    ReplayResult,
+    event_records,
+    event_timeline,
+    export_events,
+    follow_events,
+    replay_events,
+)
+from .tool_call_index import (
+    AUDIT_TEXT_MAX,
+    TOOL_CALL_FLAG_CHOICES,
+    TOOL_CALL_FLAGS,
+    index_tool_calls,
+    reindex_tool_calls,
+    tool_call_choices,
+    tool_calls,
+)
+
+__all__ = [
+    "AUDIT_TEXT_MAX",
+    "BUNDLE_KIND",
+    "DEMO_DIR",
+    "EVENT_BATCH",
+    "FAILURES_KEPT",
+    "FOLLOW_SECONDS",
+    "IMPORT_BATCH",
+    "IMPORT_BATCH_BYTES",
+    "IMPORT_BATCH_ITEMS",
+    "INPUT_PAGE_SIZE",
+    "MAX_TURNS",
+    "READ_SIZE",
+    "REPLAY_SECONDS",
+    "SCRUB_NOTE_AUTHOR",
+    "TOOL_CALL_FLAGS",
+    "TOOL_CALL_FLAG_CHOICES",
+    "TRACE_KIND",
+    "Chain",
+    "ImportReport",
+    "ItemsPage",
+    "JSONText",
+    "ReplayResult",
+    "TooLong",
+    "as_kept",
+    "as_kept_json",
+    "called_tool_names",
+    "chain_ending_at",
+    "chain_input_items",
+    "chain_notes",
+    "columns",
+    "delete_response",
+    "demo_responses",
+    "event_records",
+    "event_timeline",
+    "export_bundle",
+    "export_events",
+    "export_trace",
+    "failed_input_items",
+    "fetch_response",
+    "follow_events",
+    "import_lines",
+    "index_tool_calls",
+    "input_item_at",
+    "input_items_page",
+    "item_columns",
+    "item_examples",
+    "item_row",
+    "linked_input_items",
+    "load_demo",
+    "load_trace",
+    "reindex_tool_calls",
+    "replay_events",
+    "resume_input_items",
+    "save_bundle",
+    "tool_call_choices",
+    "tool_calls",
+]
