@@ -63,6 +63,7 @@ from .schemas.items import (
     WebSearchOpenPageAction,
     WebSearchSearchAction,
 )
+from .schemas.environments import ENVIRONMENT_CLASSES
 from .schemas.response import PromptReference, Response, Usage
 from .schemas.tools import TOOL_CLASSES, ImageGenerationTool, TextFormat
 
@@ -101,6 +102,7 @@ _TEMPLATES = {
         ("content", PART_CLASSES),
         ("annotations", ANNOTATION_CLASSES),
         ("tools", TOOL_CLASSES),
+        ("environments", ENVIRONMENT_CLASSES),
     )
 }
 _ANSWER_TEMPLATES: dict[type, str] = {
@@ -138,6 +140,11 @@ def annotation_templates(annotation: object) -> list[str]:
 
 def tool_templates(tool: object) -> list[str]:
     return _candidates("tools", tool)
+
+
+def environment_templates(environment: object) -> list[str]:
+    """A shell environment's template (container_auto, local, container_reference)."""
+    return _candidates("environments", environment)
 
 
 # --- numbers, sizes, times --------------------------------------------------------------
@@ -358,6 +365,7 @@ def clipped_json(value: Any, limit: int) -> tuple[Clip, int]:
 
 def raw_item_json(value: Any, full: bool, url: str | None, bundle_url: str | None) -> SafeString:
     """An item's raw JSON: cut at LONG_TEXT (or RAW_ITEM_MAX in the full view)."""
+    value = mask_secrets(getattr(value, "wire", value))
     part, _ = clipped_json(value, RAW_ITEM_MAX if full else LONG_TEXT)
     # Plain, like the response's own raw JSON: it sits collapsed, and highlighting every
     # item's JSON cost a third of a long page's time (docs/benchmarks.md).
@@ -380,19 +388,29 @@ def raw_item_json(value: Any, full: bool, url: str | None, bundle_url: str | Non
 
 
 def mask_secrets(body: Any) -> Any:
-    """A copy of a response body with MCP `authorization` and `headers` values masked (§7.15)."""
-    if not isinstance(body, dict) or not isinstance(body.get("tools"), list):
-        return body
-    tools = []
-    for tool in body["tools"]:
-        if isinstance(tool, dict) and tool.get("type") == "mcp":
-            tool = dict(tool)
-            if tool.get("authorization"):
-                tool["authorization"] = MASK
-            if isinstance(tool.get("headers"), dict):
-                tool["headers"] = {name: MASK for name in tool["headers"]}
-        tools.append(tool)
-    return {**body, "tools": tools}
+    """A copy of a response body with MCP `authorization` and `headers` values masked (§7.15),
+    and a shell container's domain secrets: in `tools` and wherever tools sit in items."""
+    return _masked(body)
+
+
+def _masked(value: Any, secrets: bool = False) -> Any:
+    """`value` with tool secrets masked; the value itself (not a copy) when it holds none.
+    `secrets`: the value is a `domain_secrets` list, whose entries' `value` is a secret."""
+    if isinstance(value, list):
+        inner = [_masked(v, secrets) for v in value]
+        return value if all(a is b for a, b in zip(inner, value, strict=True)) else inner
+    if not isinstance(value, dict):
+        return value
+    out = {key: _masked(v, key == "domain_secrets") for key, v in value.items()}
+    if value.get("type") == "mcp":
+        if out.get("authorization"):
+            out["authorization"] = MASK
+        if isinstance(out.get("headers"), dict):
+            out["headers"] = {name: MASK for name in out["headers"]}
+    if secrets and out.get("value"):
+        out["value"] = MASK
+    same = all(out[key] is v for key, v in value.items())
+    return value if same else out
 
 
 def masked_tool(tool: Any) -> Any:

@@ -51,9 +51,13 @@ from .schemas.items import (
     McpApprovalRequestItem,
     McpApprovalResponseItem,
     McpCallItem,
+    ProgramItem,
+    ProgramOutputItem,
     ShellCallItem,
     ShellCallOutputItem,
     ShellOutputChunk,
+    ToolSearchCallItem,
+    ToolSearchOutputItem,
     WebSearchCallItem,
     item_class,
 )
@@ -84,6 +88,8 @@ _LINKED: tuple[tuple[type[Schema], type[Schema], tuple[str, ...], str], ...] = (
     (ApplyPatchCallItem, ApplyPatchCallOutputItem, ("call_id",), "call_id"),
     (LocalShellCallItem, LocalShellCallOutputItem, ("call_id", "id"), "id"),
     (McpApprovalRequestItem, McpApprovalResponseItem, ("id",), "approval_request_id"),
+    (ToolSearchCallItem, ToolSearchOutputItem, ("call_id",), "call_id"),
+    (ProgramItem, ProgramOutputItem, ("call_id",), "call_id"),
 )
 #: Each call class's link, and each answer class's.
 LINKS: dict[type[Schema], Link] = {
@@ -144,10 +150,19 @@ class Pairs:
     requests: dict[str, Any] = field(default_factory=dict)
     #: Items by their own id, for item_reference.
     by_id: dict[str, Any] = field(default_factory=dict)
+    #: Server-run tool searches: call id <-> output id (see `server_search_pair`).
+    server_answers: dict[str, Any] = field(default_factory=dict)
+    server_calls: dict[str, Any] = field(default_factory=dict)
+    _previous: Any = field(default=None, repr=False)
 
     def add(self, entries: Iterable[Any]) -> "Pairs":
         for entry in entries:
             item = self.item_of(entry)
+            previous = None if self._previous is None else self.item_of(self._previous)
+            if (ids := server_search_pair(previous, item)) is not None:
+                self.server_answers.setdefault(ids[0], entry)
+                self.server_calls.setdefault(ids[1], self._previous)
+            self._previous = entry
             for key in call_keys(item):
                 self.calls.setdefault(key, entry)
             if (answer := answer_key(item)) is not None:
@@ -168,6 +183,10 @@ class Pairs:
             self.requests.setdefault(request_id, entry)
         for item_id, entry in other.by_id.items():
             self.by_id.setdefault(item_id, entry)
+        for item_id, entry in other.server_answers.items():
+            self.server_answers.setdefault(item_id, entry)
+        for item_id, entry in other.server_calls.items():
+            self.server_calls.setdefault(item_id, entry)
         return self
 
     def answer_to(self, call: object) -> Any | None:
@@ -175,12 +194,14 @@ class Pairs:
         for key in call_keys(call):
             if key in self.answers:
                 return self.answers[key]
-        return None
+        return self.server_answers.get(_server_search_id(call, ToolSearchCallItem) or "")
 
     def call_of(self, answer: object) -> Any | None:
         """The entry of the call that `answer` answers, or None."""
         key = answer_key(answer)
-        return self.calls.get(key) if key is not None else None
+        if key is None:
+            return self.server_calls.get(_server_search_id(answer, ToolSearchOutputItem) or "")
+        return self.calls.get(key)
 
     def approval_request_of(self, mcp_call: object) -> Any | None:
         """The approval request an approved mcp_call went through, or None."""
@@ -193,6 +214,22 @@ class Pairs:
             return None
         item_id = _text(getattr(reference, "id", None))
         return self.by_id.get(item_id) if item_id else None
+
+
+def _server_search_id(item: object, cls: type[Schema]) -> str | None:
+    """The id of a tool search item of class `cls` the server ran (no call_id), else None."""
+    if not isinstance(item, cls) or _text(getattr(item, "call_id", None)):
+        return None
+    return _text(getattr(item, "id", None))
+
+
+def server_search_pair(previous: object, item: object) -> tuple[str, str] | None:
+    """(call id, output id) when `item` is the output of the server-run tool search just
+    before it: the API runs it at once and sends both with a null call_id, output right
+    after call, so only their order pairs them."""
+    call_id = _server_search_id(previous, ToolSearchCallItem)
+    output_id = _server_search_id(item, ToolSearchOutputItem)
+    return (call_id, output_id) if call_id and output_id else None
 
 
 def pair(entries: Iterable[Any], item_of: Callable[[Any], Any] = _identity) -> Pairs:
@@ -479,8 +516,10 @@ def call_arguments(item: object) -> str:
             return "\n".join(item.action.commands) if item.action else ""
         case FileSearchCallItem():
             return "\n".join(item.queries)
-        case CodeInterpreterCallItem():
+        case CodeInterpreterCallItem() | ProgramItem():
             return item.code or ""
+        case ToolSearchCallItem():
+            return _json_text(item.arguments)
     # Computer and web search actions, patch operations; the same of an item of an unknown type.
     for field_name in ("action", "operation"):
         value = getattr(item, field_name, None)
@@ -521,6 +560,11 @@ def answer_text(item: object) -> str:
             return f"image, {len(item.result)} base64 chars" if item.result else ""
         case WebSearchCallItem():
             return ""
+        case ProgramOutputItem():
+            return item.result
+        case ToolSearchOutputItem():
+            names = [str(getattr(t, "name", None) or t.type) for t in item.tools]
+            return "loaded: " + (", ".join(names) or "no tools")
     return parts_text(getattr(item, "output", None))
 
 

@@ -7,6 +7,7 @@ import pytest
 from inspector import rendering, trace
 from inspector.schemas import ITEM_TYPES
 from inspector.schemas.base import literal_values, type_name
+from inspector.schemas.environments import ENVIRONMENT_TYPES
 from inspector.schemas.content import ANNOTATION_CLASSES, ANNOTATION_TYPES, PART_CLASSES
 from inspector.schemas.items import ITEM_CLASSES
 from inspector.schemas.tools import TOOL_CLASSES
@@ -25,13 +26,14 @@ def type_templates(folder: str) -> set[str]:
         ("content", {literal_values(c)[0] for c in PART_CLASSES}),
         ("tools", {literal_values(c)[0] for c in TOOL_CLASSES}),
         ("annotations", set(ANNOTATION_TYPES)),
+        ("environments", set(ENVIRONMENT_TYPES)),
     ],
 )
 def test_every_known_type_has_a_template_and_every_template_is_a_known_type(folder, known):
     assert type_templates(folder) == known
 
 
-@pytest.mark.parametrize("folder", ["items", "content", "tools", "annotations"])
+@pytest.mark.parametrize("folder", ["items", "content", "tools", "annotations", "environments"])
 def test_every_folder_has_an_unknown_type_fallback(folder):
     assert (TEMPLATES / folder / "_unknown.html").exists()
 

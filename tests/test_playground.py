@@ -783,3 +783,25 @@ def test_the_token_view_escapes_every_token_and_labels_its_ids(logged_in):
     assert "<img src=x" not in text
     assert "&lt;" in text
     assert re.search(r'<span class="tok t0" tabindex="0" title="token \d+" data-ids="\d+">', text)
+
+
+def test_a_chat_completions_field_in_the_input_is_named_and_not_counted(logged_in):
+    chat = [{"role": "user", "name": "alice", "content": "Hi"}, {"role": "tool", "content": "42"}]
+    data = form_data(input_items=json.dumps(chat), tools="", instructions="")
+    text = logged_in.post("/playground/count/", data, **HTMX).content.decode()
+    assert "input[0] has “name”, a participant&#x27;s name" in text
+    assert "a Chat Completions field the Responses API does not have" in text
+    assert "input[1] has the role “tool”" in text
+
+
+def test_the_count_says_how_close_it_came_to_real_bills_for_requests_like_this(logged_in):
+    tools = logged_in.post("/playground/count/", form_data(model="gpt-4o"), **HTMX)
+    text = tools.content.decode()
+    found = tokens.EVIDENCE[tokens.FUNCTION_TOOLS]
+    assert (
+        f"Requests with function tools: the local count came within 2 tokens (or 2 %) of the "
+        f"bill in {found.within} of {found.pairs} real bills"
+    ) in text
+    hosted = form_data(tools=json.dumps([{"type": "web_search"}]))
+    text = logged_in.post("/playground/count/", hosted, **HTMX).content.decode()
+    assert "Requests with hosted tools were billed" in text and "ask the API for this one" in text

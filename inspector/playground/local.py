@@ -290,9 +290,13 @@ RULES = (
     (
         "functions",
         "Function tools",
-        f"{tokens.function_rule(tokens.FUNCTIONS_O200K)} For {tokens.FUNCTIONS_CL100K.family} "
-        f"the per-function constant is {tokens.FUNCTIONS_CL100K.func_init}.",
+        f"{tokens.function_rule(tokens.RESPONSES_CHAT)} For "
+        f"{tokens.RESPONSES_REASONING.family} the list ends in "
+        f"{tokens.RESPONSES_REASONING.func_end}. For {tokens.FUNCTIONS_CL100K.family} "
+        f"(no bill to learn from): {tokens.function_rule(tokens.FUNCTIONS_CL100K)}",
     ),
+    ("calls", "Tool calls and reasoning models", tokens.CALL_RULE),
+    ("schema", "Response format", tokens.SCHEMA_RULE),
     ("tiles", "Images (tiles)", tokens.TILE_RULE),
     ("patches", "Images (patches)", tokens.PATCH_RULE),
     (
@@ -306,6 +310,8 @@ RULES = (
         "Needs the API count",
         "Files, images given by file id or remote URL, hosted tools (web search, file search, "
         "MCP, …), encrypted reasoning and compaction items, item references, and the context "
-        "that previous_response_id or conversation adds: nothing local is sound for these.",
+        "that previous_response_id or conversation adds, and pro mode's repeated runs: "
+        "nothing local is sound for these.",
     ),
+    ("evidence", "Checked against real bills", tokens.EVIDENCE_RULE),
 )

@@ -89,6 +89,17 @@ class InputFilePart(Schema):
     file_data: str | None = None
 
 
+class InputAudio(Schema):
+    data: str = ""
+    format: str | None = None
+
+
+class InputAudioPart(Schema):
+    # Base64 audio bytes (mp3 or wav), newer than the seeds.
+    type: Literal["input_audio"]
+    input_audio: InputAudio | None = None
+
+
 class OutputTextPart(Schema):
     type: Literal["output_text"]
     text: str = ""
@@ -126,6 +137,7 @@ PART_CLASSES: list[type[Schema]] = [
     SummaryTextPart,
     ReasoningTextPart,
     ComputerScreenshotPart,
+    InputAudioPart,
 ]
 PART_TYPES = type_names(PART_CLASSES)
 if TYPE_CHECKING:

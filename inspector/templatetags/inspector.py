@@ -10,7 +10,7 @@ from typing import Any
 from django import template
 from django.utils.safestring import SafeString
 
-from .. import pricing, rendering
+from .. import describe, pricing, rendering
 
 register = template.Library()
 
@@ -320,3 +320,106 @@ def notes_of(notes: Mapping[str, list[Any]] | None, response_id: str) -> list[An
 def notes_at(notes: Iterable[Any], anchor: str) -> list[Any]:
     """Those of `notes` on one anchor ("" = the response itself)."""
     return [note for note in notes if note.anchor == anchor]
+
+
+# --- the API's newer types and fields (describe.py) ----------------------------------------
+
+
+@register.filter
+def environment_templates(environment: Any) -> list[str]:
+    return rendering.environment_templates(environment)
+
+
+@register.filter
+def execution_words(execution: Any) -> str:
+    return describe.execution_words(execution)
+
+
+@register.filter
+def tool_search_words(arguments: Any) -> str:
+    return describe.tool_search_words(arguments)
+
+
+@register.filter
+def caller_words(caller: Any) -> str:
+    return describe.caller_words(caller)
+
+
+@register.filter
+def program_of(pairs: Any, item: Any) -> Any:
+    return describe.program_of(pairs, item)
+
+
+@register.filter
+def tool_flags(tool: Any) -> list[str]:
+    return describe.tool_flags(tool)
+
+
+@register.filter
+def phase_words(phase: Any) -> str:
+    return describe.phase_words(phase)
+
+
+@register.filter
+def configuration_words(item: Any) -> list[str]:
+    return describe.configuration_words(item)
+
+
+@register.filter
+def memory_words(limit: Any) -> str:
+    return describe.memory_words(limit)
+
+
+@register.filter
+def network_words(policy: Any) -> str:
+    return describe.network_words(policy)
+
+
+@register.filter
+def skill_words(skill: Any) -> str:
+    return describe.skill_words(skill)
+
+
+@register.filter
+def base64_size(data: Any) -> int:
+    return describe.base64_size(data)
+
+
+@register.filter
+def computer_actions(item: Any) -> list[str]:
+    return describe.computer_actions(item)
+
+
+@register.filter
+def moderation_verdicts(moderation: Any) -> list[describe.Verdict]:
+    return describe.moderation_verdicts(moderation)
+
+
+@register.filter
+def content_filter_verdicts(filters: Any) -> list[describe.Verdict]:
+    return describe.content_filter_verdicts(filters)
+
+
+@register.filter
+def tool_usage_words(usage: Any) -> list[str]:
+    return describe.tool_usage_words(usage)
+
+
+@register.filter
+def billing_words(billing: Any) -> str:
+    return describe.billing_words(billing)
+
+
+@register.filter
+def cache_diagnostics_words(diagnostics: Any) -> str:
+    return describe.cache_diagnostics_words(diagnostics)
+
+
+@register.filter
+def penalty_words(response: Any) -> str:
+    return describe.penalty_words(response)
+
+
+@register.filter
+def transformation_words(change: Any) -> str:
+    return describe.transformation_words(change)
