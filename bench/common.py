@@ -68,6 +68,8 @@ class Scale:
     import_large_mb: float = 200.0
     throughput_responses: int = 400
     rounds: int = 5
+    #: Request/bill pairs of ../shared/real-world read by token_accuracy (0: all of them).
+    token_pairs: int = 0
 
 
 FULL = Scale()
@@ -82,6 +84,7 @@ TINY = Scale(
     import_large_mb=0.2,
     throughput_responses=10,
     rounds=1,
+    token_pairs=30,
 )
 
 

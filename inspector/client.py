@@ -65,6 +65,8 @@ class APIError(Exception):
     title = "The upstream API failed"
     http_status = 502
     advice = ""
+    #: Whether asking again later can help (the upstream was down, slow or rate limited).
+    transient = False
 
     def __init__(
         self,
@@ -95,6 +97,7 @@ class NotConfigured(APIError):
 class APIUnavailable(APIError):
     title = "The upstream API is down or too slow"
     http_status = 504
+    transient = True
     advice = (
         "The server at OPENAI_BASE_URL did not answer well. Try again later; raise "
         "OPENAI_READ_TIMEOUT if it is only slow."
@@ -122,6 +125,7 @@ class AuthenticationFailed(APIError):
 class RateLimited(APIError):
     title = "Rate limited by the upstream API"
     http_status = 429
+    transient = True
     advice = (
         "The key's rate limit was hit, even after waiting and retrying. Wait a moment and try"
         " again."

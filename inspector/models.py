@@ -1,6 +1,12 @@
-"""Django ORM: stored responses and their input items. Nothing else lives here."""
+"""Django ORM: the tables. Stored responses and their input items, notes, playground sessions
+and token-count samples, the tool-call index, stream events and the audit trail.
 
-from typing import Any
+What reads and writes them lives elsewhere (the store, notes.py, listing.py, audit.py): here
+are the fields, indexes and a few one-line views of a row (StoredResponse.response parses
+its body).
+"""
+
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models
@@ -9,6 +15,10 @@ from django.db.models.sql.compiler import SQLCompiler
 from django.utils import timezone
 
 from . import nesting
+
+if TYPE_CHECKING:
+    from .schemas import Response
+
 
 
 class KeptJSONField(models.JSONField):
@@ -164,6 +174,12 @@ class StoredResponse(models.Model):
     @property
     def tool_name_list(self) -> list[str]:
         return [name for name in self.tool_names.split("\n") if name]
+
+    def response(self) -> "Response":
+        """The stored body, parsed: the one place a kept response becomes a schema object."""
+        from .schemas import Response  # here, so the ORM module imports no logic at load time
+
+        return Response.model_validate(self.body)
 
 
 class InputItem(models.Model):

@@ -1,13 +1,11 @@
 """Notes and review status: who said what about a response or one of its items, and when.
 
-An anchor names what a note is about: "" the response as a whole, else the item's anchor on
-the response page (`rendering.Row.anchor`): `item-<id>` for an item with an id, and
-`item-input-<n>` / `item-output-<n>` / `item-instructions-<n>` (0-based position) without.
+An anchor names what a note is about: "" the response as a whole, else the item's anchor
+(`anchors.item_anchor`: `item-<id>`, or `item-<section>-<position>` for an item without one).
 Both hang on the StoredResponse row, which a re-fetch updates in place, so they survive it.
 Bundles carry them as `notes` and `review` (see `export` / `restore`).
 """
 
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -20,19 +18,15 @@ from django.db.models import Q
 from django.utils import timezone
 
 from . import redaction
+
+from .anchors import valid_anchor
 from .models import Note, StoredResponse
 
-#: "" or an item's anchor as the response page writes it (rendering.Row.anchor).
-ANCHOR = re.compile(r"^(item-[A-Za-z0-9_-]{1,210})?$")
 NOTE_MAX = 10_000
 #: The `kind` a bundle names itself by; its one home, as the store imports this module.
 BUNDLE_KIND = "responses-inspector.bundle"
 NAME_MAX = 150
 Review = StoredResponse.Review
-
-
-def valid_anchor(anchor: str) -> bool:
-    return bool(ANCHOR.fullmatch(anchor))
 
 
 def _name(user: AbstractBaseUser | AnonymousUser | None) -> str:
@@ -69,23 +63,6 @@ def set_review(stored: StoredResponse, status: str, user: AbstractBaseUser | Ano
             "review_imported",
         ]
     )
-
-
-def notes_of(response_id: str, memo: dict[str, list[Note]] | None = None) -> list[Note]:
-    """Every note of a response, oldest first; with a memo (one per request), a page that
-    asks for each item's notes costs one query per response, not one per item."""
-    if memo is None:
-        return list(Note.objects.filter(response_id=response_id))
-    if response_id not in memo:
-        memo[response_id] = list(Note.objects.filter(response_id=response_id))
-    return memo[response_id]
-
-
-def notes_at(
-    response_id: str, anchor: str, memo: dict[str, list[Note]] | None = None
-) -> list[Note]:
-    """The notes on one anchor ("" = the response itself), oldest first."""
-    return [note for note in notes_of(response_id, memo) if note.anchor == anchor]
 
 
 # --- in bundles ---------------------------------------------------------------------------

@@ -1,4 +1,6 @@
-"""Views: validate input, call the store, pick a template. No HTTP, parsing or HTML here."""
+"""Views: validate input, call pages.py (or the store for an action), pick a template.
+
+No HTTP, parsing or HTML here; URLs are built here or in the templates."""
 
 from typing import Any
 
@@ -6,7 +8,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -24,16 +25,13 @@ from . import (
     audit,
     client,
     events,
-    listing,
     notes,
+    pages,
     redaction,
-    rendering,
     store,
-    transcript,
     uploads,
 )
 from . import playground as pg
-from .compare import compare_page
 from .forms import (
     CompareForm,
     FollowForm,
@@ -46,7 +44,6 @@ from .forms import (
 )
 from .models import Note, PlaygroundSession, StoredResponse
 from .playground import PlaygroundForm
-from .rendering import response_page
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -127,7 +124,7 @@ def index(request: HtmxHttpRequest) -> HttpResponse:
 
 def _index(request: HtmxHttpRequest, form: LookupForm, status: int = 200) -> HttpResponse:
     filters = ListFilterForm(request.GET)
-    page = Paginator(listing.filtered(filters.filters()), 50).get_page(request.GET.get("page"))
+    page = pages.list_page(filters.filters(), request.GET.get("page"))
     return render(
         request,
         "inspector/index.html",
@@ -152,14 +149,14 @@ def response_detail(request: HtmxHttpRequest, response_id: str) -> HttpResponse:
     if isinstance(stored, HttpResponse):
         return stored
     audit.record(request, audit.Action.VIEWED, stored.id)
-    return render(request, "inspector/response_detail.html", response_page(stored))
+    return render(request, "inspector/response_detail.html", pages.response_page(stored))
 
 
 @require_GET
 @access.need(access.VIEW)
 def response_input_items(request: HtmxHttpRequest, response_id: str) -> HttpResponse:
     stored = get_object_or_404(StoredResponse, pk=response_id)
-    context = rendering.input_items_context(stored, request.GET.get("page"))
+    context = pages.input_items_context(stored, request.GET.get("page"))
     return render(request, "inspector/response_detail.html#input-items", context)
 
 
@@ -216,7 +213,9 @@ def _playground(
 def playground(request: HtmxHttpRequest) -> HttpResponse:
     source = request.GET.get("from", "")
     stored = StoredResponse.objects.filter(pk=source).first() if source else None
-    state, notes = pg.state_from_response(stored) if stored else (pg.EMPTY_STATE, [])
+    state, notes = (
+        pg.state_from_response(stored, pg.input_bodies(stored)) if stored else (pg.EMPTY_STATE, [])
+    )
     if source and stored is None:
         notes = [f"{source} is not stored here: open it as a response first, then come back."]
     form = PlaygroundForm(state)
@@ -229,7 +228,7 @@ def playground(request: HtmxHttpRequest) -> HttpResponse:
 @access.need(access.VIEW, counts=True)
 def playground_session(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     session = get_object_or_404(PlaygroundSession.objects.select_related("author"), slug=slug)
-    form = PlaygroundForm(session.state)
+    form = PlaygroundForm(pg.with_origin(session.state))
     form.is_valid()
     return render(request, PLAYGROUND, pg.page(form, session=session))
 
@@ -308,24 +307,7 @@ def _events_page(
     form: ReplayForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    timeline = store.event_timeline(stored)
-    if result is None:
-        follow = events.follow_start(timeline, timeline.status)
-    else:
-        follow = events.follow_next(
-            events.Follow(active=True),
-            ended=result.ended,
-            timeline=timeline,
-            status=timeline.status,
-        )
-    context = {
-        "stored": stored,
-        "timeline": timeline,
-        "follow": follow,
-        "result": result,
-        "replay_form": form or ReplayForm(),
-        "follow_seconds": store.FOLLOW_SECONDS,
-    }
+    context = {**pages.events_page(stored, result), "replay_form": form or ReplayForm()}
     return render(request, "inspector/response_events.html", context, status=status)
 
 
@@ -360,19 +342,7 @@ def response_events_follow(request: HtmxHttpRequest, response_id: str) -> HttpRe
     result = store.follow_events(stored)
     if not request.htmx:
         return redirect("inspector:response-events", response_id=stored.id)
-    timeline = store.event_timeline(stored, after=previous.shown)
-    follow = events.follow_next(
-        previous, ended=result.ended, timeline=timeline, status=timeline.status
-    )
-    context = {
-        "stored": stored,
-        "timeline": timeline,
-        "follow": follow,
-        "previous": previous,
-        "result": result,
-        "replay_form": ReplayForm(),
-        "follow_seconds": store.FOLLOW_SECONDS,
-    }
+    context = {**pages.events_update(stored, previous, result), "replay_form": ReplayForm()}
     # Always 200: a lost connection or a refusal is news for the page, said in words.
     return render(request, "inspector/response_events.html#follow-update", context)
 
@@ -383,21 +353,14 @@ def response_events_follow(request: HtmxHttpRequest, response_id: str) -> HttpRe
 def _trace_context(
     request: HtmxHttpRequest, response_id: str, error: client.APIError | None = None
 ) -> dict[str, Any]:
-    chain = store.chain_ending_at(response_id)
-    # The notes of every turn in one query, put where the items' notes tags look first
-    # (templatetags/inspector.py keeps one list per response and request).
-    memo = request.__dict__.setdefault("_inspector_notes", {})
-    memo.update(store.chain_notes([stored.id for stored in chain.responses]))
-    return {
-        "chain": chain,
-        "trace": store.load_trace(chain),
-        "end_id": response_id,
-        "error": error,
+    return pages.trace_page(
+        response_id,
+        error=error,
         # ?walk=paused shows what is stored without fetching more (after a failure).
-        "walk": request.GET.get("walk") != "paused" and error is None,
+        walk=request.GET.get("walk") != "paused",
         # The first turns in full, the others when scrolled to; ?turns=all shows every one.
-        "full_turns": None if request.GET.get("turns") == "all" else rendering.TRACE_FULL_TURNS,
-    }
+        all_turns=request.GET.get("turns") == "all",
+    )
 
 
 @require_GET
@@ -459,10 +422,7 @@ def _markdown(request: HtmxHttpRequest, text: str) -> HttpResponse:
 @access.need(access.VIEW)
 def response_markdown(request: HtmxHttpRequest, response_id: str) -> HttpResponse:
     stored = get_object_or_404(StoredResponse, pk=response_id)
-    chain = store.Chain(end_id=stored.id, responses=[stored])
-    built = store.load_trace(chain)
-    notes = store.chain_notes([stored.id])
-    return _markdown(request, transcript.render(built, notes, f"Response {stored.id}"))
+    return _markdown(request, pages.response_transcript(stored))
 
 
 @require_GET
@@ -471,9 +431,7 @@ def response_trace_markdown(request: HtmxHttpRequest, response_id: str) -> HttpR
     chain = store.chain_ending_at(response_id)
     if not chain.responses:
         raise Http404("not stored")
-    built = store.load_trace(chain)
-    notes = store.chain_notes([stored.id for stored in chain.responses])
-    return _markdown(request, transcript.render(built, notes, transcript.trace_title(chain)))
+    return _markdown(request, pages.transcript_of(chain))
 
 
 @require_GET
@@ -489,21 +447,16 @@ def response_trace_json(request: HtmxHttpRequest, response_id: str) -> HttpRespo
 @access.need(access.VIEW)
 def tool_calls(request: HtmxHttpRequest) -> HttpResponse:
     name, kind, flag = (request.GET.get(key, "")[:200] for key in ("name", "type", "flag"))
-    rows = store.tool_calls(name=name, kind=kind, flag=flag)
-    names, kinds = store.tool_call_choices()
-    context = {
-        "page": Paginator(rows, 50).get_page(request.GET.get("page")),
-        "names": names,
-        "kinds": kinds,
-        "flags": store.TOOL_CALL_FLAG_CHOICES,
-        "name": name,
-        "kind": kind,
-        "flag": flag,
-    }
+    context = pages.tool_calls_page(name, kind, flag, request.GET.get("page"))
     return render(request, "inspector/tool_calls.html", context)
 
 
 # --- notes and review status --------------------------------------------------------------
+
+
+def _notes_context(stored: StoredResponse) -> dict[str, Any]:
+    """What the notes panel, an item's notes and the review bar show."""
+    return {"stored": stored, "notes": pages.notes_by_response([stored.id])}
 
 
 def _back_to(response_id: str, anchor: str) -> HttpResponseRedirect:
@@ -518,7 +471,7 @@ def response_notes(request: HtmxHttpRequest, response_id: str) -> HttpResponse:
     stored = get_object_or_404(StoredResponse, pk=response_id)
     if not request.htmx:
         return _back_to(response_id, "notes")
-    return render(request, "inspector/_notes.html", {"stored": stored})
+    return render(request, "inspector/_notes.html", _notes_context(stored))
 
 
 @require_POST
@@ -536,7 +489,7 @@ def note_add(request: HtmxHttpRequest, response_id: str) -> HttpResponse:
             messages.error(request, f"Note not saved: write 1 to {notes.NOTE_MAX:,} characters.")
         return _back_to(response_id, anchor or "notes")
     context = {
-        "stored": stored,
+        **_notes_context(stored),
         "response_id": stored.id,
         "anchor": anchor,
         "note_form": None if saved else form,
@@ -572,11 +525,11 @@ def review_set(request: HtmxHttpRequest, response_id: str) -> HttpResponse:
         if not request.htmx:
             messages.error(request, "Review status not set: pick one of the three.")
             return _back_to(response_id, "review")
-        return render(request, "inspector/_review.html", {"stored": stored}, status=400)
+        return render(request, "inspector/_review.html", _notes_context(stored), status=400)
     notes.set_review(stored, form.cleaned_data["status"], request.user)
     if not request.htmx:
         return _back_to(response_id, "review")
-    return render(request, "inspector/_review.html", {"stored": stored})
+    return render(request, "inspector/_review.html", _notes_context(stored))
 
 
 # --- import -------------------------------------------------------------------------------
@@ -650,16 +603,12 @@ def compare_pick(request: HtmxHttpRequest) -> HttpResponse:
 def response_compare(request: HtmxHttpRequest, response_id: str, other_id: str) -> HttpResponse:
     pair = []
     for rid in (response_id, other_id):
-        stored = StoredResponse.objects.filter(pk=rid).first()
-        if stored is None:
-            access.take_fetch(request)
-            try:
-                stored = _fetched(request, rid)
-            except client.APIError as error:
-                return upstream_error(request, error, rid)
+        stored = _stored_or_fetched(request, rid)
+        if isinstance(stored, HttpResponse):
+            return stored
         audit.record(request, audit.Action.VIEWED, stored.id, "compare")
         pair.append(stored)
-    return render(request, "inspector/response_compare.html", compare_page(*pair))
+    return render(request, "inspector/response_compare.html", pages.compare_page(*pair))
 
 
 # --- the response page: one item in full, live status, the pattern page -----------------
@@ -672,7 +621,7 @@ def response_item(
 ) -> HttpResponse:
     """One item in full: what "show all" swaps in (htmx), or a page of its own."""
     stored = get_object_or_404(StoredResponse, pk=response_id)
-    context = rendering.item_context(stored, section, position)
+    context = pages.item_context(stored, section, position)
     if context is None:
         raise Http404("No such item in this response.")
     template = "inspector/response_item.html"
@@ -685,10 +634,9 @@ def response_instructions(request: HtmxHttpRequest, response_id: str) -> HttpRes
     """Instructions given as one string, in full: what their "show all" swaps in (htmx), or a
     page of their own. (Instructions given as items have their items' full views.)"""
     stored = get_object_or_404(StoredResponse, pk=response_id)
-    instructions = rendering.parse_response(stored).instructions
-    if not isinstance(instructions, str) or not instructions:
+    context = pages.instructions_context(stored)
+    if context is None:
         raise Http404("This response has no instructions given as text.")
-    context = {"stored": stored, "instructions": instructions, "full": True}
     template = "inspector/response_instructions.html"
     return render(request, f"{template}#text" if request.htmx else template, context)
 
@@ -703,7 +651,7 @@ def response_poll(request: HtmxHttpRequest, response_id: str) -> HttpResponse:
         stored = _fetched(request, response_id)
     except client.APIError as failure:
         error = failure
-    context = rendering.poll_context(stored, error)
+    context = pages.poll_context(stored, error)
     if not request.htmx:
         return HttpResponseRedirect(reverse("inspector:response-detail", args=[response_id]))
     if context["done"]:
@@ -718,7 +666,7 @@ def patterns(request: HtmxHttpRequest) -> HttpResponse:
     """Staff only: one demo item of every type, to review the whole visual vocabulary."""
     if not request.user.is_staff:
         raise PermissionDenied
-    return render(request, "inspector/patterns.html", rendering.patterns_page())
+    return render(request, "inspector/patterns.html", pages.patterns_page())
 
 
 @require_http_methods(["GET", "POST"])

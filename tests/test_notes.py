@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from inspector import notes, store
+from inspector import anchors, notes, store
 from inspector.models import Note, StoredResponse
 
 pytestmark = pytest.mark.django_db
@@ -333,7 +333,7 @@ def test_a_bundle_without_notes_imports_as_before(user):
     ],
 )
 def test_valid_anchors(anchor, valid):
-    assert notes.valid_anchor(anchor) is valid
+    assert anchors.valid_anchor(anchor) is valid
 
 
 # --- deleting a note ------------------------------------------------------------------------

@@ -45,6 +45,9 @@ class FakeUpstream:
         self.stream_delay = 0.0
         self.stream_drops: list[int] = []
         self.stream_keepalive = False
+        # Recorded streams (the bytes of an .sse.txt file), served as received whatever the
+        # response's `background` flag, ignoring `starting_after`.
+        self.raw_streams: dict[str, bytes] = {}
 
     def add(self, body: dict[str, Any], items: list[dict[str, Any]] | None = None) -> str:
         self.responses[body["id"]] = body
@@ -125,6 +128,12 @@ class FakeUpstream:
         )
 
     def _stream(self, request: httpx.Request, response_id: str) -> httpx.Response:
+        if response_id in self.raw_streams:
+            return httpx.Response(
+                200,
+                headers={"content-type": "text/event-stream; charset=utf-8"},
+                content=iter(self.raw_streams[response_id].splitlines(keepends=True)),
+            )
         if self.responses[response_id].get("background") is not True:
             return httpx.Response(
                 400,

@@ -12,7 +12,7 @@ from django.utils import timezone
 from .. import client as upstream
 from .. import events
 from ..models import StoredResponse, StreamEvent
-from ..schemas import TERMINAL_STATUSES, Response
+from ..schemas import TERMINAL_STATUSES
 from ..schemas.base import Unknown
 from .fetch import fetch_response
 from .rows import as_kept, kept_text
@@ -93,6 +93,9 @@ def replay_events(
         for event in api.stream_events(stored.id, starting_after, max_seconds=bound):
             result.received += 1
             number = events.sequence_of(event)
+            if number is None and not isinstance(event, Unknown):
+                # Streams recorded before about April 2025 number nothing: arrival order.
+                number = events.arrival_number(seen, starting_after)
             if number is None:
                 result.unsequenced += 1
                 continue
@@ -115,9 +118,11 @@ def replay_events(
                 pending.clear()
             if kind in events.TERMINAL_TYPES and not isinstance(event, Unknown):
                 result.ended = "terminal"
-                break
+                if events.ends_stream(kind):
+                    break
         else:
-            result.ended = "time" if time.monotonic() - started >= bound else "closed"
+            if result.ended != "terminal":  # an `error` came, and then the stream closed
+                result.ended = "time" if time.monotonic() - started >= bound else "closed"
     except upstream.APIError as error:
         result.error = error
         result.ended = "dropped" if isinstance(error, upstream.APIUnavailable) else "failed"
@@ -170,7 +175,7 @@ def event_records(stored: StoredResponse) -> list[events.Record]:
 
 def event_timeline(stored: StoredResponse, after: int | None = None) -> events.Timeline:
     """The kept events explained; rows only for those after `after`, if given."""
-    response = Response.model_validate(stored.body)
+    response = stored.response()
     final = stored.status in TERMINAL_STATUSES
     timeline = events.build_timeline(
         event_records(stored),
