@@ -32,6 +32,7 @@ from .schemas.content import (
     OutputTextPart,
     TopLogprob,
 )
+from .schemas.environments import ENVIRONMENT_CLASSES
 from .schemas.items import (
     ITEM_CLASSES,
     ApplyPatchCallItem,
@@ -63,7 +64,6 @@ from .schemas.items import (
     WebSearchOpenPageAction,
     WebSearchSearchAction,
 )
-from .schemas.environments import ENVIRONMENT_CLASSES
 from .schemas.response import PromptReference, Response, Usage
 from .schemas.tools import TOOL_CLASSES, ImageGenerationTool, TextFormat
 

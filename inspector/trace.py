@@ -563,7 +563,7 @@ def answer_text(item: object) -> str:
         case ProgramOutputItem():
             return item.result
         case ToolSearchOutputItem():
-            names = [str(getattr(t, "name", None) or t.type) for t in item.tools]
+            names = [str(getattr(t, "name", None) or type_of(t)) for t in item.tools]
             return "loaded: " + (", ".join(names) or "no tools")
     return parts_text(getattr(item, "output", None))
 

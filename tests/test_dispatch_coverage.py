@@ -7,8 +7,8 @@ import pytest
 from inspector import rendering, trace
 from inspector.schemas import ITEM_TYPES
 from inspector.schemas.base import literal_values, type_name
-from inspector.schemas.environments import ENVIRONMENT_TYPES
 from inspector.schemas.content import ANNOTATION_CLASSES, ANNOTATION_TYPES, PART_CLASSES
+from inspector.schemas.environments import ENVIRONMENT_TYPES
 from inspector.schemas.items import ITEM_CLASSES
 from inspector.schemas.tools import TOOL_CLASSES
 

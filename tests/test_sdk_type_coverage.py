@@ -16,7 +16,7 @@ import pydantic
 import pytest
 from openai.types import responses as sdk
 
-from inspector import describe, events, rendering
+from inspector import describe, events
 from inspector.schemas import ITEM_TYPES, item_adapter
 from inspector.schemas.base import Unknown, literal_values
 from inspector.schemas.content import PART_CLASSES, PART_TYPES, Annotation

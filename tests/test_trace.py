@@ -221,6 +221,7 @@ def test_a_tool_search_with_no_output_is_flagged_like_any_unanswered_call():
     assert audit.flags == ["no-output"]
     assert audit.name == "tool_search"
 
+
 def test_a_call_that_does_not_fit_its_class_still_pairs_and_is_audited_by_its_type():
     """A function_call whose arguments are an object, not a JSON string (some gateways send
     that): the page shows it as an unknown item, and it still pairs with its output."""

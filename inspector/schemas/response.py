@@ -177,6 +177,7 @@ class AccessPrograms(Schema):
 class ImageSettings(Schema):
     context_compression: str | None = None
 
+
 #: The Response statuses (spec §2) after which a response no longer changes; the others
 #: (queued, in_progress) are still running.
 TERMINAL_STATUSES = frozenset({"completed", "failed", "incomplete", "cancelled"})
