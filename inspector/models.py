@@ -20,7 +20,6 @@ if TYPE_CHECKING:
     from .schemas import Response
 
 
-
 class KeptJSONField(models.JSONField):
     """JSON this dashboard kept, read back clipped to nesting.MAX_DEPTH: what was stored
     before that limit existed may nest deeper than any page can show (inspector/nesting.py)."""

@@ -18,7 +18,6 @@ from django.db.models import Q
 from django.utils import timezone
 
 from . import redaction
-
 from .anchors import valid_anchor
 from .models import Note, StoredResponse
 
