@@ -17,7 +17,6 @@ otherwise min(0.5 * 2**n, 8) s less up to 25 % jitter.
 """
 
 import email.utils
-import json
 import random
 import re
 import time
@@ -30,6 +29,7 @@ import httpx
 from django.conf import settings
 from pydantic import ValidationError
 
+from . import nesting, redaction
 from .events import iter_events
 from .schemas import InputItemsPage, InputTokensRequest, InputTokensResult, Response
 
@@ -164,14 +164,10 @@ def extract_response_id(text: str) -> str:
     return validate_response_id(text)
 
 
-def _reject_constant(name: str) -> Any:
-    # NaN / Infinity are not JSON (RFC 8259), and no database column would store them.
-    raise ValueError(f"{name} is not a JSON value")
-
-
 def parse_json(content: bytes | str) -> Any:
-    """Strict JSON: what json.loads accepts, less NaN and Infinity. Raises ValueError."""
-    return json.loads(content, parse_constant=_reject_constant)
+    """Strict JSON: what json.loads accepts, less NaN and Infinity, and less anything nested
+    deeper than nesting.MAX_DEPTH. Raises ValueError."""
+    return nesting.loads(content)
 
 
 def retry_delay(response: httpx.Response | None, retries_so_far: int) -> float:
@@ -213,18 +209,18 @@ def error_from(response: httpx.Response, secret: str = "") -> APIError:
     try:
         body = parse_json(response.content)
         if isinstance(body, dict) and isinstance(body.get("error"), dict):
-            message = str(body["error"].get("message") or "")[:MAX_MESSAGE]
+            # A gateway may echo the key it was sent, anywhere it can: masked before the cut,
+            # so a key across it never leaves its first part behind.
+            message = redaction.clip(str(body["error"].get("message") or ""), MAX_MESSAGE, secret)
             code = str(body["error"]["code"]) if body["error"].get("code") else None
     except ValueError:
         # An HTML page from a proxy: its text is never shown (it may carry script).
         pass
     message = message or f"HTTP {status} with no error message from the upstream."
     if secret:
-        # A gateway may echo the key it was sent, anywhere it can; it must never reach a page
-        # or a log.
-        message = message.replace(secret, "[OPENAI_API_KEY]")
-        code = code.replace(secret, "[OPENAI_API_KEY]") if code else code
-        request_id = request_id.replace(secret, "[OPENAI_API_KEY]") if request_id else None
+        # It must never reach a page or a log.
+        code = code.replace(secret, redaction.KEY_MASK) if code else code
+        request_id = request_id.replace(secret, redaction.KEY_MASK) if request_id else None
     kind: type[APIError]
     if status == 404:
         kind = NotFound
@@ -319,12 +315,18 @@ class Client:
             (self.sleep or pause)(retry_delay(response, retries))
             retries += 1
 
-    @staticmethod
-    def _json(response: httpx.Response) -> Any:
+    def _json(self, response: httpx.Response) -> Any:
         try:
             return parse_json(response.content)
+        except nesting.TooDeep as error:
+            raise UnexpectedPayload(
+                f"HTTP {response.status_code} with a JSON body {error}.",
+                status_code=response.status_code,
+                request_id=response.headers.get("x-request-id"),
+            ) from None
         except ValueError:
-            kind = response.headers.get("content-type", "unknown type")[:100]
+            kind = response.headers.get("content-type", "unknown type")
+            kind = redaction.clip(kind, 100, self._api_key)
             raise UnexpectedPayload(
                 f"HTTP {response.status_code} with a body that is not JSON ({kind}).",
                 status_code=response.status_code,
@@ -424,13 +426,14 @@ class Client:
                     raise error_from(response, self._api_key)
                 kind = response.headers.get("content-type", "")
                 if "event-stream" not in kind:
+                    shown = redaction.clip(kind, 100, self._api_key)
                     raise UnexpectedPayload(
                         "Expected a stream of events (text/event-stream), got "
-                        f"{kind[:100] or 'no content type'}.",
+                        f"{shown or 'no content type'}.",
                         status_code=response.status_code,
                         request_id=response.headers.get("x-request-id"),
                     )
-                yield from iter_events(_chunks(response, deadline))
+                yield from iter_events(_chunks(response, deadline), secret=self._api_key)
         except httpx.TimeoutException as error:
             raise APIUnavailable(
                 f"The upstream did not answer in time ({type(error).__name__})."

@@ -6,7 +6,6 @@ counts per type, gaps in sequence numbers, texts rebuilt from their deltas and c
 the `.done` events and the final response, and when live following should stop.
 """
 
-import json
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
@@ -14,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from . import nesting, redaction
 from .schemas.events import (
     DONE_VALUE_FIELDS,
     DeltaEvent,
@@ -147,10 +147,6 @@ def parse_sse(
 # --- typed events --------------------------------------------------------------------------
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON value")
-
-
 def parse_event(body: Any, event_name: str | None = None) -> Any:
     """A typed event from one message's JSON; an UnknownEvent when it fits no class.
 
@@ -170,25 +166,32 @@ def parse_event(body: Any, event_name: str | None = None) -> Any:
     return event
 
 
-def decode_message(message: SSEMessage) -> Any | None:
-    """The event in one SSE message, or None for a truncated last message (resume instead)."""
+def decode_message(message: SSEMessage, secret: str = "") -> Any | None:
+    """The event in one SSE message, or None for a truncated last message (resume instead).
+    Data that is not JSON is kept cut short, `secret` (the API key) masked before the cut."""
     try:
-        body = json.loads(message.data, parse_constant=_reject_constant)
+        body = nesting.loads(message.data)
+    except nesting.TooDeep as error:
+        unknown = UnknownEvent(type=message.event, invalid_reason=f"the data is {error}")
+        unknown._wire = {"type": message.event, "data": str(error)}
+        return unknown
     except ValueError:
         if not message.terminated:
             return None
         unknown = UnknownEvent(type=message.event, invalid_reason="the data is not JSON")
-        unknown._wire = {"type": message.event, "data": message.data[:2000]}
+        unknown._wire = {"type": message.event, "data": redaction.clip(message.data, 2000, secret)}
         return unknown
     return parse_event(body, message.event)
 
 
-def iter_events(chunks: Iterable[bytes | str], parser: SSEParser | None = None) -> Iterator[Any]:
+def iter_events(
+    chunks: Iterable[bytes | str], parser: SSEParser | None = None, secret: str = ""
+) -> Iterator[Any]:
     """Typed events from a stream of chunks, up to a `[DONE]` sentinel or the end."""
     for message in parse_sse(chunks, parser):
         if message.data.startswith(DONE_SENTINEL):
             return
-        if (event := decode_message(message)) is not None:
+        if (event := decode_message(message, secret)) is not None:
             yield event
 
 

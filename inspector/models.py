@@ -14,11 +14,26 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models.sql.compiler import SQLCompiler
 from django.utils import timezone
 
+from . import nesting
+
 if TYPE_CHECKING:
     from .schemas import Response
 
 
-class ExactJSONField(models.JSONField):
+class KeptJSONField(models.JSONField):
+    """JSON this dashboard kept, read back clipped to nesting.MAX_DEPTH: what was stored
+    before that limit existed may nest deeper than any page can show (inspector/nesting.py)."""
+
+    def from_db_value(self, value: Any, expression: Any, connection: BaseDatabaseWrapper) -> Any:
+        if not isinstance(value, str):
+            return super().from_db_value(value, expression, connection)
+        try:
+            return nesting.loads_clipped(value)
+        except ValueError:
+            return value  # as Django's JSONField: a key's bare string value (SQLite)
+
+
+class ExactJSONField(KeptJSONField):
     """JSON kept as written: key order and numbers exactly as the upstream sent them.
 
     SQLite keeps the text anyway. On PostgreSQL this is the `json` type, not Django's `jsonb`
@@ -120,6 +135,9 @@ class StoredResponse(models.Model):
     # The name as it was when set, so imported reviews keep theirs without a local user.
     reviewed_by_name = models.CharField(max_length=150, blank=True)
     reviewed_at = models.DateTimeField(null=True, blank=True)
+    # Taken from an imported bundle (notes.restore): a verdict given elsewhere, never over one
+    # given here.
+    review_imported = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-created_at", "id"]
@@ -129,6 +147,7 @@ class StoredResponse(models.Model):
             ("review", "Can write notes and set the review status"),
             ("import_responses", "Can import responses"),
             ("export_unredacted", "Can export responses without redaction"),
+            ("update_by_import", "Can update a stored response by importing it"),
         ]
         indexes = [
             models.Index(fields=["-created_at", "id"], name="stored_newest_first"),
@@ -172,7 +191,7 @@ class InputItem(models.Model):
     position = models.PositiveIntegerField()
     item_id = models.CharField(max_length=200, blank=True)
     type = models.CharField(max_length=64, blank=True)
-    body = models.JSONField()
+    body = KeptJSONField()
 
     class Meta:
         ordering = ["response", "position"]
@@ -234,6 +253,8 @@ class Note(models.Model):
     author_name = models.CharField(max_length=150)
     text = models.TextField()
     created_at = models.DateTimeField(default=timezone.now)
+    # From an imported bundle: written elsewhere, `author_name` as that bundle gives it.
+    imported = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -347,7 +368,8 @@ class StreamEvent(models.Model):
 
 
 class AuditEntry(models.Model):
-    """Who fetched, viewed, exported, imported or deleted which response, when, from where.
+    """Who fetched, viewed, exported, imported or deleted which response, when, from where;
+    and every failed login.
 
     Written by the views (inspector/audit.py), read-only in the admin. Keeps the username as
     it was, so an entry outlives its user; `response_id` is not a foreign key, so it outlives
@@ -360,6 +382,7 @@ class AuditEntry(models.Model):
         EXPORTED = "exported", "exported"
         IMPORTED = "imported", "imported"
         DELETED = "deleted", "deleted"
+        LOGIN_FAILED = "login failed", "login failed"
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     user = models.ForeignKey(

@@ -253,6 +253,14 @@ def mask(value: Any, secret: str) -> Any:
     return value
 
 
+def clip(text: str, limit: int, secret: str) -> str:
+    """`text` with `secret` masked, then cut to `limit` characters: masked first, so a secret
+    across the cut never leaves its first part behind (issue 13, finding 4)."""
+    if secret and secret in text:
+        text = text.replace(secret, KEY_MASK)
+    return text[:limit]
+
+
 @functools.lru_cache(maxsize=8)
 def _escaped(secret: str) -> str:
     return json.dumps(secret)[1:-1]

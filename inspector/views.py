@@ -209,7 +209,7 @@ def _playground(
 
 
 @require_GET
-@access.need(access.VIEW)
+@access.need(access.VIEW, counts=True)
 def playground(request: HtmxHttpRequest) -> HttpResponse:
     source = request.GET.get("from", "")
     stored = StoredResponse.objects.filter(pk=source).first() if source else None
@@ -225,7 +225,7 @@ def playground(request: HtmxHttpRequest) -> HttpResponse:
 
 
 @require_GET
-@access.need(access.VIEW)
+@access.need(access.VIEW, counts=True)
 def playground_session(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     session = get_object_or_404(PlaygroundSession.objects.select_related("author"), slug=slug)
     form = PlaygroundForm(pg.with_origin(session.state))
@@ -234,7 +234,7 @@ def playground_session(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 
 
 @require_POST
-@access.need(access.VIEW)
+@access.need(access.VIEW, counts=True)
 def playground_count(request: HtmxHttpRequest) -> HttpResponse:
     form = PlaygroundForm(request.POST)
     status = 200 if form.is_valid() else 400
@@ -242,7 +242,7 @@ def playground_count(request: HtmxHttpRequest) -> HttpResponse:
 
 
 @require_POST
-@access.need(access.FETCH, fetch=True)
+@access.need(access.FETCH, fetch=True, counts=True)
 def playground_api_count(request: HtmxHttpRequest) -> HttpResponse:
     form = PlaygroundForm(request.POST)
     if not form.is_valid():
@@ -253,7 +253,7 @@ def playground_api_count(request: HtmxHttpRequest) -> HttpResponse:
 
 
 @require_POST
-@access.need(access.VIEW)
+@access.need(access.VIEW, counts=True)
 def playground_attribute(request: HtmxHttpRequest) -> HttpResponse:
     form = PlaygroundForm(request.POST)
     if not form.is_valid():
@@ -572,8 +572,13 @@ def _import_upload(request: HtmxHttpRequest) -> HttpResponse:
     upload = form.cleaned_data["file"]
     if upload.size > settings.IMPORT_MAX_BYTES:
         return _import_refused(request)
-    # Iterating the upload reads it a chunk at a time (UploadedFile.chunks), never whole.
-    report = store.import_lines(upload, user=request.user)
+    # The trail before, during (an entry per id, as it is kept) and after: an import killed
+    # midway leaves one too. Iterating the upload reads it a chunk at a time, never whole.
+    started = f"{upload.name}: started ({upload.size:,} bytes)"
+    audit.record(request, audit.Action.IMPORTED, "", started)
+    report = store.import_lines(
+        upload, user=request.user, audit_as=audit.actor(request), label=upload.name
+    )
     audit.record(request, audit.Action.IMPORTED, "", f"{upload.name}: {report.summary()}")
     return _import_render(request, ImportForm(), report=report, name=upload.name)
 

@@ -13,7 +13,7 @@ from django import forms
 from pydantic import TypeAdapter, ValidationError
 
 from .. import client as upstream
-from .. import scrub
+from .. import nesting, scrub
 from ..schemas import ITEM_TYPES, InputTokensRequest, Unknown, item_adapter
 from ..schemas.base import Schema, every_type_name
 from ..schemas.tools import TOOL_CLASSES, Tool
@@ -268,12 +268,15 @@ class PlaygroundForm(forms.Form):
 
 def _loads(text: str, what: str) -> Any:
     try:
-        # scrub.loads: a typed "\ud800" escape would otherwise crash the page (not UTF-8).
-        return scrub.loads(text)
+        # scrub: a typed "\ud800" escape would otherwise crash the page (not UTF-8);
+        # nesting.loads: so would JSON nested deeper than nesting.MAX_DEPTH.
+        return scrub.scrub(nesting.loads(text))[0]
     except json.JSONDecodeError as error:
         raise forms.ValidationError(
             f"Invalid JSON in {what} at line {error.lineno}, column {error.colno}: {error.msg}."
         ) from None
+    except ValueError as error:
+        raise forms.ValidationError(f"Invalid JSON in {what}: {error}.") from None
 
 
 def _first_error(error: ValidationError) -> str:

@@ -16,7 +16,7 @@ from django.db.models import QuerySet
 from django.utils.text import slugify
 
 from .. import client as upstream
-from .. import pricing, tokens
+from .. import nesting, pricing, tokens
 from ..models import InputItem, PlaygroundSession, StoredResponse, TokenCountSample
 from ..schemas import InputTokensRequest
 from .form import PlaygroundForm, origin_state
@@ -258,8 +258,8 @@ class Attribution:
 def _progress(raw: str, fingerprint_now: str) -> tuple[int | None, dict[str, dict[str, Any]], bool]:
     """(base, done, restarted) from the page's hidden state; anything odd starts over."""
     try:
-        state = json.loads(raw) if raw else {}
-    except json.JSONDecodeError:
+        state = nesting.loads(raw) if raw else {}
+    except ValueError:
         return None, {}, bool(raw)
     if not isinstance(state, dict) or state.get("fingerprint") != fingerprint_now:
         return None, {}, bool(raw)
@@ -277,8 +277,8 @@ def _progress(raw: str, fingerprint_now: str) -> tuple[int | None, dict[str, dic
 def progress_fingerprint(raw: str) -> str:
     """The request fingerprint the page's hidden attribution state was made for, or ""."""
     try:
-        state = json.loads(raw) if raw else {}
-    except json.JSONDecodeError:
+        state = nesting.loads(raw) if raw else {}
+    except ValueError:
         return ""
     return str(state.get("fingerprint", "")) if isinstance(state, dict) else ""
 

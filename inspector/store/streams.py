@@ -10,12 +10,12 @@ from django.db.models import Max
 from django.utils import timezone
 
 from .. import client as upstream
-from .. import events, scrub
+from .. import events
 from ..models import StoredResponse, StreamEvent
 from ..schemas import TERMINAL_STATUSES
 from ..schemas.base import Unknown
 from .fetch import fetch_response
-from .rows import as_kept
+from .rows import as_kept, kept_text
 
 #: The longest one replay, or one live-follow read, holds a request: every connection to the
 #: upstream's stream is bounded in time, and the next read resumes with starting_after.
@@ -108,7 +108,7 @@ def replay_events(
                 StreamEvent(
                     response=stored,
                     sequence_number=number,
-                    type=scrub.clean(kind[:100]),
+                    type=kept_text(kind, 100),
                     body=as_kept(event.wire)[0],
                     received_at=timezone.now(),
                 )
