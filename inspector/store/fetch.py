@@ -14,6 +14,7 @@ from .. import listing, scrub
 from ..models import InputItem, StoredResponse
 from ..schemas import Response
 from .rows import as_kept, columns, item_row, keep_originals
+from .runs import refresh as refresh_runs
 from .tool_call_index import index_tool_calls
 
 
@@ -76,6 +77,7 @@ def _finish(stored: StoredResponse, token: str, error: str) -> None:
     )
     stored.refresh_from_db()
     index_tool_calls(stored)
+    refresh_runs([stored.id])
 
 
 def _fetch_items(

@@ -21,6 +21,7 @@ from .bundles import check_ids, save_bundle, unpack
 from .chains import TRACE_KIND
 from .jsonl import read_entries
 from .rows import JSONText, as_kept_json, columns, insert_rows, item_columns
+from .runs import refresh as refresh_runs
 from .tool_call_index import IndexHints, index_tool_calls
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "demo"
@@ -352,6 +353,7 @@ def _save_new(
             stored, parsed=(bundle.response, bundle.kept_items, bundle.parsed_items), hints=hints
         )
     hints.flush()
+    refresh_runs(row["id"] for row in rows)
 
 
 def load_demo() -> ImportReport:
