@@ -32,6 +32,8 @@ urlpatterns = [
     path("import/", views.import_page, name="import"),
     path("compare/", views.compare_pick, name="compare-pick"),
     path("tool-calls/", views.tool_calls, name="tool-calls"),
+    path("runs/", views.runs, name="runs"),
+    path("overview/", views.overview, name="overview"),
     path("patterns/", views.patterns, name="patterns"),
     # --- /responses/<id>/: the response page and its parts ------------------------------------
     path(f"{RESPONSE}/", views.response_detail, name="response-detail"),

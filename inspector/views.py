@@ -28,6 +28,7 @@ from . import (
     notes,
     pages,
     redaction,
+    spend_pages,
     store,
     uploads,
 )
@@ -39,8 +40,10 @@ from .forms import (
     ListFilterForm,
     LookupForm,
     NoteForm,
+    OverviewForm,
     ReplayForm,
     ReviewForm,
+    RunFilterForm,
 )
 from .models import Note, PlaygroundSession, StoredResponse
 from .playground import PlaygroundForm
@@ -449,6 +452,25 @@ def tool_calls(request: HtmxHttpRequest) -> HttpResponse:
     name, kind, flag = (request.GET.get(key, "")[:200] for key in ("name", "type", "flag"))
     context = pages.tool_calls_page(name, kind, flag, request.GET.get("page"))
     return render(request, "inspector/tool_calls.html", context)
+
+
+# --- runs and spend at a glance: /runs/, /overview/ -----------------------------------------
+
+
+@require_GET
+@access.need(access.VIEW)
+def runs(request: HtmxHttpRequest) -> HttpResponse:
+    filters = RunFilterForm(request.GET)
+    context = spend_pages.runs_page(filters.filters(), request.GET.get("page"))
+    return render(request, "inspector/runs.html", {"filters": filters, **context})
+
+
+@require_GET
+@access.need(access.VIEW)
+def overview(request: HtmxHttpRequest) -> HttpResponse:
+    form = OverviewForm(request.GET)
+    context = spend_pages.overview_page(form.asked())
+    return render(request, "inspector/overview.html", {"form": form, **context})
 
 
 # --- notes and review status --------------------------------------------------------------

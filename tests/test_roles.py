@@ -41,6 +41,8 @@ NEEDS = {
     "inspector:response-trace-markdown": access.VIEW,
     "inspector:response-trace-json": access.VIEW,
     "inspector:tool-calls": access.VIEW,
+    "inspector:runs": access.VIEW,
+    "inspector:overview": access.VIEW,
     "inspector:response-input-items": access.VIEW,
     "inspector:response-item": access.VIEW,
     "inspector:response-instructions": access.VIEW,
