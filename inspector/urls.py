@@ -76,6 +76,7 @@ urlpatterns = [
     path("playground/api-count/", views.playground_api_count, name="playground-api-count"),
     path("playground/attribute/", views.playground_attribute, name="playground-attribute"),
     path("playground/save/", views.playground_save, name="playground-save"),
+    path("playground/batch/", views.playground_batch, name="playground-batch"),
     # Last: a session's slug would otherwise shadow the paths above.
     path("playground/<slug:slug>/", views.playground_session, name="playground-session"),
 ]

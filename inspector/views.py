@@ -215,9 +215,11 @@ def _playground(
 @access.need(access.VIEW, counts=True)
 def playground(request: HtmxHttpRequest) -> HttpResponse:
     source = request.GET.get("from", "")
-    stored = StoredResponse.objects.filter(pk=source).first() if source else None
+    stored = pg.stored_origin(source) if source else None
     state, notes = (
-        pg.state_from_response(stored, pg.input_bodies(stored)) if stored else (pg.EMPTY_STATE, [])
+        pg.state_from_response(stored, pg.input_bodies(stored), pg.carried_tokens(stored))
+        if stored
+        else (pg.EMPTY_STATE, [])
     )
     if source and stored is None:
         notes = [f"{source} is not stored here: open it as a response first, then come back."]
@@ -267,6 +269,29 @@ def playground_attribute(request: HtmxHttpRequest) -> HttpResponse:
     result = pg.attribution(form, request.POST.get("attribution", ""), run=run)
     status = result.error.http_status if result.error else 200
     return _playground(request, form, "attribution", status, attributed=result)
+
+
+@require_POST
+@access.need(access.VIEW, counts=True)
+def playground_batch(request: HtmxHttpRequest) -> HttpResponse:
+    """Estimate many requests at once (playground/batch.py): the result, or (no htmx) the
+    playground page with it."""
+    batch = pg.BatchForm(request.POST, request.FILES)
+    result = None
+    if batch.is_valid():
+        data = batch.cleaned_data
+        result = pg.batch_estimate(
+            batch.lines(),
+            default_model=data["model"],
+            output_tokens=data["output_tokens"],
+            reasoning_tokens=data["reasoning_tokens"],
+            cached_share=data["cached_share"],
+        )
+    form = PlaygroundForm(pg.EMPTY_STATE)
+    form.is_valid()
+    context = pg.page(form, batch_form=batch, batch=result)
+    template = f"{PLAYGROUND}#batch" if request.htmx else PLAYGROUND
+    return render(request, template, context, status=200 if result else 400)
 
 
 @require_POST

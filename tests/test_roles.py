@@ -55,6 +55,7 @@ NEEDS = {
     "inspector:playground-api-count": access.FETCH,
     "inspector:playground-attribute": access.VIEW,
     "inspector:playground-save": access.SAVE_SESSION,
+    "inspector:playground-batch": access.VIEW,
     "inspector:playground-session": access.VIEW,
     "inspector:response-events": access.VIEW,
     "inspector:response-events-json": access.VIEW,
