@@ -21,9 +21,10 @@ from . import pricing, trace
 
 @dataclass(frozen=True)
 class UsageCell:
-    """What the responses of one hour (UTC) on one model used (store.usage_cells)."""
+    """What the responses of one hour (UTC), or of one local day, on one model used
+    (store.usage_cells)."""
 
-    hour: datetime
+    at: datetime | date
     model: str
     requests: int
     errors: int
@@ -168,9 +169,11 @@ class Buckets:
     zone: tzinfo
     at: dict[datetime, int]
 
-    def index(self, hour: datetime) -> int | None:
-        """The bucket of an hour cell (aware, UTC), or None outside the period."""
-        local = hour.astimezone(self.zone).replace(minute=0, second=0, microsecond=0)
+    def index(self, at: datetime | date) -> int | None:
+        """The bucket of an hour (aware, UTC) or of a local day, or None outside the period."""
+        if not isinstance(at, datetime):
+            return self.at.get(datetime(at.year, at.month, at.day))
+        local = at.astimezone(self.zone).replace(minute=0, second=0, microsecond=0)
         return self.at.get((local if self.by_hour else local.replace(hour=0)).replace(tzinfo=None))
 
 
@@ -237,7 +240,7 @@ def usage_charts(cells: Iterable[UsageCell], spans: Buckets) -> tuple[list[Chart
     sums: dict[str, dict[str, list[int | Decimal]]] = {}
     totals = Totals()
     for cell in cells:
-        at = spans.index(cell.hour)
+        at = spans.index(cell.at)
         if at is None:
             continue
         model = sums.setdefault(cell.model or "(no model)", {n: [0] * size for n in names})

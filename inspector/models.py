@@ -505,6 +505,11 @@ class Run(models.Model):
         return bool(self.missing_id) or self.incomplete > 0
 
 
+#: What UsageHour sums, in its columns' order.
+USAGE_SUMS = ["requests", "errors", "input_tokens", "cached_tokens", "output_tokens",
+              "reasoning_tokens", "cost", "unpriced"]  # fmt: skip
+
+
 class UsageHour(models.Model):
     """What the stored responses created in one hour (UTC) on one model used: requests,
     errors, tokens and cost. /overview/ sums these instead of reading every response.
@@ -530,6 +535,8 @@ class UsageHour(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["hour", "model"], name="one_usage_row_per_hour")
         ]
+        # A period's sums read from the index alone: a third of the time of the table.
+        indexes = [models.Index(fields=["hour", "model", *USAGE_SUMS], name="usagehour_period")]
 
     def __str__(self) -> str:
         return f"{self.hour:%Y-%m-%d %H}h {self.model}: {self.requests}"
@@ -553,6 +560,13 @@ class ToolHour(models.Model):
 
     class Meta:
         ordering = ["hour", "model", "name", "type"]
+        # A period's tools read from the index alone (as UsageHour's sums).
+        indexes = [
+            models.Index(
+                fields=["hour", "name", "type", "calls", "failed", "unanswered", "flagged"],
+                name="toolhour_period",
+            )
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["hour", "model", "name", "type"], name="one_tool_row_per_hour"

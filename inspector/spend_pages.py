@@ -36,7 +36,9 @@ def overview_page(asked: store.Asked) -> dict[str, Any]:
     period = asked.period(anchor)
     scope = asked.scope(period)
     spans = charts.buckets(period.first, period.last, zone, period.by_hour)
-    usage, share, totals = charts.usage_charts(store.usage_cells(scope), spans)
+    # By day, the days are summed in SQL when the zone keeps one offset all period long.
+    days_at = None if period.by_hour else store.fixed_offset(period, zone)
+    usage, share, totals = charts.usage_charts(store.usage_cells(scope, days_at), spans)
     tools = store.tool_totals(scope)
     return {
         "period": period,

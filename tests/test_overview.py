@@ -120,6 +120,23 @@ def test_by_hour_the_buckets_are_hours_and_a_long_period_falls_back_to_days(logg
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("meta", ["", "&meta_key=team&meta_value=late"])
+def test_days_are_the_sites_local_days_whether_or_not_the_clocks_change_in_the_period(
+    logged_in, settings, meta
+):
+    settings.TIME_ZONE = "Europe/Amsterdam"
+    late = {"metadata": {"team": "late"}}
+    keep("resp_late", datetime(2026, 3, 2, 23, 30, tzinfo=UTC), **late)  # the 3rd there
+    keep("resp_summer", datetime(2026, 3, 30, 22, 30, tzinfo=UTC), **late)  # the 31st there
+    winter = logged_in.get(f"/overview/?period_from=2026-03-01&period_to=2026-03-05{meta}")
+    requests = chart(winter, "chart-requests")["datasets"][0]["data"]
+    assert requests == [0, 0, 1, 0, 0]
+    spring = logged_in.get(f"/overview/?period_from=2026-03-01&period_to=2026-03-31{meta}")
+    requests = chart(spring, "chart-requests")["datasets"][0]["data"]
+    assert (requests[2], requests[30], sum(requests)) == (1, 1, 2)
+
+
+@pytest.mark.django_db
 def test_a_model_or_metadata_filter_narrows_every_figure(logged_in, stored):
     base = "/overview/?period_from=2026-03-01&period_to=2026-03-31"
     by_model = logged_in.get(f"{base}&model=gpt-5-mini").context["totals"]

@@ -364,6 +364,31 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
+        migrations.AddIndex(
+            model_name="toolhour",
+            index=models.Index(
+                fields=["hour", "name", "type", "calls", "failed", "unanswered", "flagged"],
+                name="toolhour_period",
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="usagehour",
+            index=models.Index(
+                fields=[
+                    "hour",
+                    "model",
+                    "requests",
+                    "errors",
+                    "input_tokens",
+                    "cached_tokens",
+                    "output_tokens",
+                    "reasoning_tokens",
+                    "cost",
+                    "unpriced",
+                ],
+                name="usagehour_period",
+            ),
+        ),
         migrations.RunPython(fill_columns, migrations.RunPython.noop),
         migrations.RunPython(add_triggers, drop_triggers),
         migrations.RunPython(recognise_runs, migrations.RunPython.noop),
