@@ -104,7 +104,8 @@ class Chart:
     label_header: str = ""
     #: Columns the table adds after the datasets': (header, values, unit).
     extra: list[tuple[str, list[float | None], str]] = field(default_factory=list)
-    #: A taller box for many labels (horizontal charts), in CSS classes.
+    #: A taller box for many labels (horizontal charts), or "bar": one bar of parts, drawn
+    #: the width of the whole.
     size: str = ""
 
     @property
@@ -119,6 +120,7 @@ class Chart:
             "unit2": self.unit2,
             "stacked": self.stacked,
             "horizontal": self.horizontal,
+            "whole": self.size == "bar",
             "datasets": [
                 {"label": d.label, "data": d.values, "kind": d.kind, "axis": d.axis,
                  "color": d.color}

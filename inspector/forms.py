@@ -180,58 +180,38 @@ class FollowForm(forms.Form):
 # --- /runs/ and /overview/ ---------------------------------------------------------------
 
 
-class RunFilterForm(forms.Form):
-    """The filters of /runs/, read from the URL (GET), as the list's are."""
+class RunFilterForm(ListFilterForm):
+    """The filters of /runs/: the list's, read from the URL as they are, where a run's turn
+    stands for a response (its models, tools, metadata, text), less "error" and plus
+    problems and turns; the status is the last turn's."""
 
-    q = forms.CharField(label="Text", required=False, max_length=200)
-    model = forms.ChoiceField(label="Model", required=False)
-    status = forms.ChoiceField(
-        label="Last turn",
-        required=False,
-        choices=[("", "any"), *((s, s) for s in listing.STATUSES)],
-    )
-    tool = forms.CharField(label="Tool name", required=False, max_length=200)
+    error = None  # type: ignore[assignment]
     problems = forms.NullBooleanField(
         label="Problems",
         required=False,
         widget=forms.Select(choices=[("", "any"), ("true", "with problems"), ("false", "none")]),
     )
-    review = forms.ChoiceField(label="Review", required=False,
-                               choices=[("", "any"), *Run.Review.choices])  # fmt: skip
+    review = forms.ChoiceField(
+        label="Review", required=False, choices=[("", "any"), *Run.Review.choices]
+    )
     turns = forms.ChoiceField(
         label="Turns",
         required=False,
         choices=[("", "any"), ("several", "two or more"), ("one", "one")],
     )
-    created_from = forms.DateField(
-        label="Started from", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    created_to = forms.DateField(
-        label="to", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    meta_key = forms.CharField(label="Metadata key", required=False, max_length=64)
-    meta_value = forms.CharField(label="= value", required=False, max_length=512)
     sort = forms.ChoiceField(
         label="Sort",
         required=False,
         choices=[(key, label) for key, (label, _) in RUN_SORTS.items()],
     )
+    field_order = ["q", "model", "status", "tool", "problems", "review", "turns"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        _model_choices(self)
+        self.fields["status"].label = "Last turn"
+        self.fields["created_from"].label = "Started from"
 
-    def clean_meta_key(self) -> str:
-        return _metadata_key(self.cleaned_data["meta_key"])
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        start, end = data.get("created_from"), data.get("created_to")
-        if start and end and start > end:
-            self.add_error("created_to", "Before the start date.")
-        return data
-
-    def filters(self) -> RunFilters:
+    def filters(self) -> RunFilters:  # type: ignore[override]
         """The validated filters; an invalid field filters nothing (it shows its error)."""
         data = self.cleaned_data if self.is_valid() else {}
         data = {k: v for k, v in data.items() if k not in self.errors}

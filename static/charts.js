@@ -74,6 +74,9 @@
       grid: { color: grid },
       border: { display: false }
     };
+    if (spec.whole) {  // one bar of parts: as wide as their sum
+      scales[along].max = spec.datasets.reduce(function (sum, d) { return sum + (d.data[0] || 0); }, 0);
+    }
     if (spec.unit2) {
       scales[along + "2"] = {
         beginAtZero: true,

@@ -200,6 +200,34 @@ def drop_triggers(apps: Any, schema_editor: Any) -> None:
     _run(schema_editor, drop_sql(schema_editor.connection.vendor))
 
 
+#: /runs/ sorts "most tokens", "most expensive", "longest" DESC NULLS LAST (runs without
+#: usage or price go last). SQLite keeps NULLs smallest, so Meta's plain indexes serve that
+#: order backwards; PostgreSQL keeps them largest and needs indexes in exactly that order
+#: (as migration 0009 made for the list). SQLite's CREATE INDEX has no NULLS LAST.
+RUN_SORT_INDEXES = {
+    "run_most_tokens": "total_tokens",
+    "run_most_expensive": "cost",
+    "run_longest": "duration",
+}
+
+
+def add_sort_indexes(apps: Any, schema_editor: Any) -> None:
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    for name, column in RUN_SORT_INDEXES.items():
+        schema_editor.execute(
+            f'CREATE INDEX IF NOT EXISTS "{name}" ON "inspector_run" '
+            f'("{column}" DESC NULLS LAST, "key")'
+        )
+
+
+def drop_sort_indexes(apps: Any, schema_editor: Any) -> None:
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    for name in RUN_SORT_INDEXES:
+        schema_editor.execute(f'DROP INDEX IF EXISTS "{name}"')
+
+
 def recognise_runs(apps: Any, schema_editor: Any) -> None:
     from inspector.store.runs import rebuild_runs
 
@@ -391,5 +419,6 @@ class Migration(migrations.Migration):
         ),
         migrations.RunPython(fill_columns, migrations.RunPython.noop),
         migrations.RunPython(add_triggers, drop_triggers),
+        migrations.RunPython(add_sort_indexes, drop_sort_indexes),
         migrations.RunPython(recognise_runs, migrations.RunPython.noop),
     ]

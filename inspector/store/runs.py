@@ -136,7 +136,9 @@ def rebuild_runs() -> int:
     moved = [StoredResponse(pk=rid, run_key=key) for rid, key in keys.items()
              if links[rid].key != key]  # fmt: skip
     StoredResponse.objects.bulk_update(moved, ["run_key"], batch_size=500)
-    Run.objects.exclude(key__in=set(keys.values())).delete()
+    stale = set(Run.objects.values_list("key", flat=True)) - set(keys.values())
+    for chunk in _chunks(sorted(stale)):  # chunks: SQLite takes some 32,000 parameters
+        Run.objects.filter(key__in=chunk).delete()
     summarize(set(keys.values()))
     return len(set(keys.values()))
 
@@ -320,10 +322,11 @@ class RunFilters:
     sort: str = "-started"
 
 
-#: sort choice -> (label, ordering). Nulls (no usage, no price, no time) go last either way.
+#: sort choice -> (label, ordering). Nulls (no usage, no price) go last either way.
 RUN_SORTS: dict[str, tuple[str, list[Any]]] = {
-    "-started": ("newest first", [F("started_at").desc(nulls_last=True), "key"]),
-    "started": ("oldest first", [F("started_at").asc(nulls_last=True), "-key"]),
+    # Exactly the index run_newest_first, forwards and backwards (as the list's).
+    "-started": ("newest first", ["-started_at", "key"]),
+    "started": ("oldest first", ["started_at", "-key"]),
     "-tokens": ("most tokens", [F("total_tokens").desc(nulls_last=True), "key"]),
     "-cost": ("most expensive", [F("cost").desc(nulls_last=True), "key"]),
     "cost": ("cheapest", [F("cost").asc(nulls_last=True), "key"]),
