@@ -11,8 +11,8 @@ triggers run on every insert). Then each page is requested through Django's test
 both sizes: /runs/ (newest first, and by cost) and /overview/ (its default 30 days by day,
 and 7 days by hour). Goals: large ÷ small at most 2 for each, and the same number of SQL
 queries at both sizes. Times are medians of rounds taken in turns on two SQLite files, as
-the list benchmark does, in CPU time; on PostgreSQL the store grows in place between the
-two, and times are wall times (the database works in a process of its own).
+the list benchmark does (in CPU time), or on two PostgreSQL databases (in wall time: the
+database works in a process of its own).
 """
 
 import argparse
@@ -93,46 +93,85 @@ def _time(client: Any, url: str, rounds: int = 1) -> float:
     return statistics.median(times)
 
 
+def _copy(large: int) -> tuple[Any, Any, Any]:
+    """A copy of the database as it stands, for the large store: (this one's name, the
+    copy's, how to drop the copy). SQLite: VACUUM INTO a file beside it; PostgreSQL: a
+    database made from this one as a template (no one may be connected to it meanwhile)."""
+    name = connection.settings_dict["NAME"]
+    if connection.vendor == "sqlite":
+        path = Path(name).with_name(f"runs-{large}.sqlite3")
+        path.unlink(missing_ok=True)
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM INTO %s", [str(path)])
+        return name, str(path), path.unlink
+    copy = f"{name}_{large}"
+
+    def drop() -> None:
+        _use("postgres")
+        with connection.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{copy}"')
+
+    drop()
+    with connection.cursor() as cursor:
+        cursor.execute(f'CREATE DATABASE "{copy}" TEMPLATE "{name}"')
+    return name, copy, drop
+
+
+def _use(name: Any) -> None:
+    """Point Django's connection at another database (it connects again when asked)."""
+    connection.close()
+    connection.settings_dict["NAME"] = str(name)
+
+
+def _settle() -> None:
+    """PostgreSQL: vacuumed and analysed, as a maintained database is, rather than timed
+    against autovacuum's first pass over 100,000 fresh rows."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")
+
+
 def run(small: int, large: int, rounds: int) -> dict[int, dict[str, tuple[float, int]]]:
-    """size -> label -> (median seconds, SQL queries) of each page."""
+    """size -> label -> (median seconds, SQL queries) of each page.
+
+    Both stores are kept (two SQLite files, or two PostgreSQL databases) and each page is
+    timed on one and then the other in turns, so a slow spell of a shared machine falls on
+    both sizes alike. Inside a test's transaction (the smoke test) the small store is timed
+    first, then grown to the large one and timed again.
+    """
     client = common.logged_in_client()
     rng = random.Random(7)
     pages = RUNS + OVERVIEW
     fill(small, rng)
     results: dict[int, dict[str, tuple[float, int]]] = {small: {}, large: {}}
-    if connection.vendor != "sqlite" or connection.in_atomic_block:
+    if connection.in_atomic_block:
         for size in (small, large):
             fill(size, rng)
-            if connection.vendor == "postgresql" and not connection.in_atomic_block:
-                # As a maintained database is, and not racing autovacuum's first pass over
-                # 100,000 fresh rows while the pages are timed.
-                with connection.cursor() as cursor:
-                    cursor.execute("VACUUM ANALYZE")
             for label, url in pages:
                 queries = common.page_queries(client, url)[1]
                 results[size][label] = (_time(client, url, rounds), queries)
         return results
-    files = {small: Path(connection.settings_dict["NAME"])}
-    files[large] = files[small].with_name(f"runs-{large}.sqlite3")
-    files[large].unlink(missing_ok=True)
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM INTO %s", [str(files[large])])
-    list_page._use(files[large])
+    _settle()
+    names = {}
+    names[small], names[large], drop = _copy(large)
+    _use(names[large])
     fill(large, rng)
+    _settle()
     for label, url in pages:
         times: dict[int, list[float]] = {small: [], large: []}
         queries = {}
         for size in (small, large):
-            list_page._use(files[size])
+            _use(names[size])
             queries[size] = common.page_queries(client, url)[1]  # also warms the pages
         for _ in range(rounds):
             for size in (small, large):
-                list_page._use(files[size])
+                _use(names[size])
                 times[size].append(_time(client, url))
         for size in (small, large):
             results[size][label] = (statistics.median(times[size]), queries[size])
-    list_page._use(files[small])
-    files[large].unlink()
+    _use(names[small])
+    drop()
+    _use(names[small])
     return results
 
 
