@@ -1,6 +1,6 @@
 from django.apps import AppConfig
 from django.contrib.admin import apps as admin_apps
-from django.db.models.signals import post_migrate
+from django.db.models.signals import post_delete, post_migrate
 
 
 class InspectorAdminConfig(admin_apps.AdminConfig):
@@ -20,8 +20,14 @@ class InspectorConfig(AppConfig):
 
         from .access import sync_roles
         from .audit import login_failed
+        from .models import StoredResponse
+        from .store.runs import response_deleted
 
         # The role groups exist after every migrate, also after a flush emptied them.
         post_migrate.connect(sync_roles, sender=self)
         # Failed logins go into the audit trail (and count for login throttling, django-axes).
         user_login_failed.connect(login_failed, dispatch_uid="inspector-audit-login-failed")
+        # However a response is deleted, its run follows (inspector/store/runs.py).
+        post_delete.connect(
+            response_deleted, sender=StoredResponse, dispatch_uid="inspector-runs-deleted"
+        )

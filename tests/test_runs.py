@@ -158,6 +158,17 @@ def test_deleting_a_middle_turn_splits_the_run_and_the_last_turn_waits_for_it():
     assert the_runs() == []
 
 
+def test_responses_deleted_through_the_orm_take_their_runs_along():
+    for index in range(3):
+        keep(index)
+    StoredResponse.objects.filter(pk="resp_one").delete()
+    assert [(r.key, r.turns, r.missing_id) for r in the_runs()] == [
+        ("chain:resp_one", 2, "resp_one")
+    ]
+    StoredResponse.objects.all().delete()
+    assert the_runs() == []
+
+
 def test_a_loop_of_links_is_one_run_not_an_endless_walk():
     store.save_bundle(turn("resp_a", "resp_b", 0), [], source="import")
     store.save_bundle(turn("resp_b", "resp_a", 1), [], source="import")

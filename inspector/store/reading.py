@@ -11,8 +11,6 @@ from django.db.models import Q
 from ..models import InputItem, StoredResponse
 from ..schemas import item_adapter
 from ..schemas.items import item_tag
-from .runs import forget as forget_run
-from .runs import refresh as refresh_runs
 
 #: Input items a page shows at first and each scroll loads: an item costs about a millisecond
 #: to render, so a first view of a 3,000-item response stays within 5x a one-message one.
@@ -141,6 +139,4 @@ def delete_response(stored: StoredResponse) -> None:
     """Forget a stored response and all that hangs on it (items, notes, tool calls, events);
     nothing is sent upstream."""
     with transaction.atomic():
-        children, run = forget_run(stored)
         stored.delete()
-        refresh_runs(children, also=[run])

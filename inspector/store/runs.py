@@ -119,10 +119,14 @@ def refresh(ids: Iterable[str], also: Iterable[str] = ()) -> None:
     summarize(before | set(keys.values()))
 
 
-def forget(stored: StoredResponse) -> tuple[list[str], str]:
-    """Before `stored` is deleted: its children and its run, to `refresh` once it is gone."""
-    children = StoredResponse.objects.filter(previous_response_id=stored.id).order_by()
-    return list(children.values_list("pk", flat=True)), stored.run_key
+def response_deleted(sender: Any, instance: StoredResponse, **kwargs: Any) -> None:
+    """A stored response is gone (store.delete_response, or any delete through the ORM):
+    its run is summed up again, or removed with its last turn, and the turns that continued
+    it wait for it as a missing turn. Connected to post_delete in apps.py."""
+    children = StoredResponse.objects.filter(previous_response_id=instance.id).order_by()
+    refresh(
+        children.values_list("pk", flat=True), also=[instance.run_key] if instance.run_key else []
+    )
 
 
 def rebuild_runs() -> int:
