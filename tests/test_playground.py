@@ -846,6 +846,9 @@ def test_the_gap_to_a_stored_turn_names_the_earlier_turns_and_what_they_carried(
     local = page.context["result"].breakdown.total
     carried = previous.input_tokens + previous.output_tokens
     assert page.context["form"].state()["from_carried"] == str(carried)
+    assert f'name="from_carried" value="{carried}"' in page.content.decode()  # sent on counts
+    recount = logged_in.post("/playground/count/", page.context["form"].state(), **HTMX)
+    assert f"previous_response_id</strong>: up to {carried:,} tokens" in recount.content.decode()
     assert f"{last.input_tokens - local:,} more than the local count of {local:,}" in text
     assert f"previous_response_id: up to {carried:,} tokens" in text
     assert "input_file returns-policy-2026.pdf: no local size" in text
