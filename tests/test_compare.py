@@ -430,6 +430,13 @@ def test_the_pick_page_without_ids_is_a_form(logged_in):
 
 
 @pytestmark_db
+def test_the_pick_page_shows_no_error_before_anything_is_picked(logged_in):
+    html = logged_in.get("/compare/").content.decode()
+    assert "Pick exactly two" not in html
+    assert 'class="error"' not in html
+
+
+@pytestmark_db
 def test_comparing_with_a_response_not_stored_fetches_it(logged_in, pair, upstream):
     upstream.add(body("resp_c", model="gpt-4.1"), [])
     assert logged_in.get("/responses/resp_a/compare/resp_c/").status_code == 200
