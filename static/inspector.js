@@ -29,6 +29,56 @@
     }
   });
 
+  // Narrow screens: a table with a header row of three or more columns becomes stacked rows
+  // (static/inspector.css), each cell labelled with its column's header. The roles keep it
+  // a table for screen readers, which drop a table's semantics when its display changes.
+  function stack(table) {
+    var head = table.tHead && table.tHead.rows[0];
+    if (!head || head.cells.length < 3) return;
+    var labels = [];
+    Array.prototype.forEach.call(head.cells, function (th) {
+      for (var n = 0; n < th.colSpan; n++) labels.push(th.textContent.trim());
+      th.setAttribute("role", "columnheader");
+    });
+    table.setAttribute("role", "table");
+    Array.prototype.forEach.call(table.querySelectorAll(":scope > thead, :scope > tbody, :scope > tfoot"), function (group) {
+      group.setAttribute("role", "rowgroup");
+    });
+    Array.prototype.forEach.call(table.rows, function (row) {
+      row.setAttribute("role", "row");
+      var column = 0;
+      Array.prototype.forEach.call(row.cells, function (cell) {
+        if (row.parentNode !== table.tHead) {
+          cell.setAttribute("role", cell.tagName === "TH" ? "rowheader" : "cell");
+          if (labels[column]) cell.dataset.label = labels[column];
+        }
+        column += cell.colSpan;
+      });
+    });
+    table.classList.add("stacked");
+  }
+
+  // A box that scrolls (a long <pre>) must be reachable by keyboard to be scrolled.
+  function focusableScrollers(root) {
+    root.querySelectorAll("pre, .snippet").forEach(function (box) {
+      var scrolls = box.scrollHeight > box.clientHeight + 1 || box.scrollWidth > box.clientWidth + 1;
+      if (scrolls && !box.hasAttribute("tabindex")) box.setAttribute("tabindex", "0");
+    });
+  }
+
+  function enhance(root) {
+    if (!root.querySelectorAll) return;
+    var table = root.closest ? root.closest("table") : null;
+    if (table) stack(table);
+    root.querySelectorAll("table").forEach(stack);
+    focusableScrollers(root);
+  }
+  enhance(document);
+  // Content htmx swaps in, and a <pre> that starts to scroll when its <details> opens.
+  document.addEventListener("htmx:load", function (event) { enhance(event.target); });
+  document.addEventListener("toggle", function (event) { enhance(event.target); }, true);
+  window.addEventListener("resize", function () { focusableScrollers(document); });
+
   // "/" focuses the lookup box; j / k move between items.
   document.addEventListener("keydown", function (event) {
     var tag = (event.target.tagName || "").toLowerCase();
