@@ -66,12 +66,63 @@
     });
   }
 
+  // Times: the server writes each into <time datetime="…"> in UTC (the fallback without
+  // script); here they are shown in the viewer's zone with UTC in the tooltip. In a table (a
+  // list) or with data-relative, a time of the last 30 days reads "3 hours ago", the exact
+  // one in the tooltip (older ones stay exact, as a log's dates do).
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+  function stamp(date, utc, parts) {
+    var get = function (name) { return date[(utc ? "getUTC" : "get") + name](); };
+    var day = get("FullYear") + "-" + pad(get("Month") + 1) + "-" + pad(get("Date"));
+    var time = pad(get("Hours")) + ":" + pad(get("Minutes")) + (parts.seconds ? ":" + pad(get("Seconds")) : "");
+    return parts.day && parts.time ? day + " " + time : (parts.day ? day : time);
+  }
+  function zoneName(date) {
+    try {
+      var part = new Intl.DateTimeFormat(undefined, { timeZoneName: "short" }).formatToParts(date)
+        .filter(function (p) { return p.type === "timeZoneName"; })[0];
+      return part ? part.value : "";
+    } catch (error) { return ""; }
+  }
+  var STEPS = [[60, "second"], [60, "minute"], [24, "hour"], [30, "day"], [12, "month"], [Infinity, "year"]];
+  function ago(date) {
+    var value = (date.getTime() - Date.now()) / 1000;
+    var unit = "second";
+    for (var i = 0; i < STEPS.length && Math.abs(value) >= STEPS[i][0]; i++) {
+      value /= STEPS[i][0];
+      unit = STEPS[i + 1][1];
+    }
+    if (unit === "second" && Math.abs(value) < 45) return "just now";
+    return new Intl.RelativeTimeFormat(undefined, { numeric: "auto" }).format(Math.round(value), unit);
+  }
+  function localTimes(root) {
+    root.querySelectorAll("time[datetime]:not([data-local])").forEach(function (el) {
+      var date = new Date(el.getAttribute("datetime"));
+      if (isNaN(date.getTime())) return;
+      var shown = el.textContent;
+      var parts = { day: /\d{4}-\d\d-\d\d/.test(shown), time: /\d:\d\d/.test(shown), seconds: /\d:\d\d:\d\d/.test(shown) };
+      if (!parts.day && !parts.time) return;
+      var local = stamp(date, false, parts) + (parts.time ? " " + zoneName(date) : "");
+      var utc = stamp(date, true, parts) + (parts.time ? " UTC" : "");
+      var recent = Math.abs(Date.now() - date.getTime()) < 30 * 86400 * 1000;
+      if (recent && (el.hasAttribute("data-relative") || el.closest("table"))) {
+        el.textContent = ago(date);
+        el.title = local + " · " + utc;
+      } else {
+        el.textContent = local.trim();
+        el.title = utc;
+      }
+      el.dataset.local = "";
+    });
+  }
+
   function enhance(root) {
     if (!root.querySelectorAll) return;
     var table = root.closest ? root.closest("table") : null;
     if (table) stack(table);
     root.querySelectorAll("table").forEach(stack);
     focusableScrollers(root);
+    localTimes(root);
   }
   enhance(document);
   // Content htmx swaps in, and a <pre> that starts to scroll when its <details> opens.
