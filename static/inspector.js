@@ -50,7 +50,7 @@
       Array.prototype.forEach.call(row.cells, function (cell) {
         if (row.parentNode !== table.tHead) {
           cell.setAttribute("role", cell.tagName === "TH" ? "rowheader" : "cell");
-          if (labels[column]) cell.dataset.label = labels[column];
+          if (labels[column] && cell.colSpan < labels.length) cell.dataset.label = labels[column];
         }
         column += cell.colSpan;
       });
