@@ -28,6 +28,8 @@ DEMO_DIR = Path(__file__).resolve().parent.parent / "demo"
 
 #: How many failures an import report lists with their reasons.
 FAILURES_KEPT = 10_000
+#: Responses an import report lists (and links to); the others are counted.
+KEPT_LISTED = 1_000
 
 
 @dataclass
@@ -41,6 +43,9 @@ class ImportReport:
     annotations_dropped: int = 0
     #: Failures past FAILURES_KEPT are counted, not listed (a 1 GB file of bad lines).
     more_failures: int = 0
+    #: (line, response id, "imported" / "updated" / "skipped"): what the report links to,
+    #: the first KEPT_LISTED of them.
+    kept: list[tuple[int, str, str]] = field(default_factory=list)
 
     @property
     def failed(self) -> int:
@@ -51,6 +56,15 @@ class ImportReport:
             self.failures.append((number, reason))
         else:
             self.more_failures += 1
+
+    def keep(self, number: int, response_id: str, outcome: str) -> None:
+        setattr(self, outcome, getattr(self, outcome) + 1)
+        if len(self.kept) < KEPT_LISTED:
+            self.kept.append((number, response_id, outcome))
+
+    @property
+    def more_kept(self) -> int:
+        return self.imported + self.updated + self.skipped - len(self.kept)
 
     def summary(self) -> str:
         dropped = self.annotations_dropped
@@ -259,7 +273,7 @@ class Batch:
             if outcome == "refused":
                 self.report.fail(bundle.number, f"{bundle.response.id} is {NOT_UPDATER}")
             else:
-                setattr(self.report, outcome, getattr(self.report, outcome) + 1)
+                self.report.keep(bundle.number, bundle.response.id, outcome)
         self._progress(bundle)
 
     def _keep_new(self, run: list[_Bundle]) -> None:
@@ -281,7 +295,7 @@ class Batch:
             except (ValueError, DatabaseError) as error:
                 self.report.fail(bundle.number, _reason(error))
             else:
-                self.report.imported += 1
+                self.report.keep(bundle.number, bundle.response.id, "imported")
             self._progress(bundle)
 
     def _restore(self, bundle: _Bundle) -> None:
