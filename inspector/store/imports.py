@@ -1,6 +1,7 @@
 """Importing files of responses, bundles and traces: import_lines and its ImportReport, new
 bundles kept a batch at a time with bulk inserts, and the demo."""
 
+import json
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from .bundles import check_ids, save_bundle, unpack
 from .chains import TRACE_KIND
 from .jsonl import read_entries
 from .rows import JSONText, as_kept_json, columns, insert_rows, item_columns
+from .streams import keep_events_export
 from .tool_call_index import IndexHints, index_tool_calls
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "demo"
@@ -377,6 +379,9 @@ def load_demo() -> ImportReport:
         report.updated += part.updated
         report.skipped += part.skipped
         report.failures += [(line, f"{path.name}: {why}") for line, why in part.failures]
+    # The stream events of the background responses, so their events page shows a run.
+    for path in sorted((DEMO_DIR / "events").glob("*.json")):
+        keep_events_export(json.loads(path.read_text()))
     return report
 
 
