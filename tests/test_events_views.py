@@ -383,3 +383,23 @@ def test_the_demo_ships_the_events_of_its_background_responses(logged_in):
         "response.created",
         "response.queued",
     ]
+
+
+def test_a_response_not_made_in_the_background_offers_no_replay_and_says_why(logged_in):
+    store.save_bundle(
+        {"id": "resp_fg", "object": "response", "status": "completed", "background": False,
+         "output": [], "tools": []}, [], source="demo",
+    )  # fmt: skip
+    html = logged_in.get("/responses/resp_fg/events/").content.decode()
+    assert "/events/replay/" not in html
+    assert '<button type="button" disabled aria-describedby="replay-why">' in html
+    assert "Only a background response (created with background=true)" in html
+
+
+def test_without_a_key_a_running_response_is_not_followed_and_says_why(logged_in, settings):
+    settings.OPENAI_API_KEY = ""
+    store.load_demo()
+    html = logged_in.get(f"/responses/{DEMO_RUNNING}/events/").content.decode()
+    assert "load delay" not in html
+    assert "Not following live: reading the stream needs OPENAI_API_KEY" in html
+    assert "/events/replay/" not in html

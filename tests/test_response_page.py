@@ -777,3 +777,41 @@ def test_without_a_key_stored_responses_still_open(logged_in, upstream, settings
     refresh = logged_in.post(f"/responses/{RID}/refresh/")
     assert "OPENAI_API_KEY" in refresh.content.decode()
     assert upstream.requests == []
+
+
+# --- actions that cannot work are disabled, with the reason ---------------------------------
+
+
+def test_without_a_key_refresh_is_disabled_and_says_why(logged_in, settings):
+    settings.OPENAI_API_KEY = ""
+    keep({"id": "resp_offline"})
+    html = page(logged_in, "resp_offline")
+    assert 'action="/responses/resp_offline/refresh/"' not in html
+    assert (
+        '<button type="button" disabled aria-describedby="refresh-why">Refresh from upstream'
+        "</button>" in html
+    )
+    assert "Needs OPENAI_API_KEY, which this server does not have." in html
+
+
+def test_with_a_key_refresh_is_a_form(logged_in):
+    keep({"id": "resp_online"})
+    html = page(logged_in, "resp_online")
+    assert 'action="/responses/resp_online/refresh/"' in html
+    assert "disabled" not in html
+
+
+def test_without_a_key_a_running_response_does_not_poll_and_says_why(logged_in, settings):
+    settings.OPENAI_API_KEY = ""
+    keep(running())
+    html = page(logged_in, "resp_live")
+    assert "/poll/" not in html
+    assert "checking has stopped: checking needs OPENAI_API_KEY" in html
+
+
+@pytest.mark.parametrize(("background", "linked"), [(True, True), (False, False), (None, False)])
+def test_only_a_background_response_links_its_event_stream(logged_in, background, linked):
+    keep({"id": "resp_bg", "background": background})
+    assert (
+        'href="/responses/resp_bg/events/">Event stream</a>' in page(logged_in, "resp_bg")
+    ) is linked
