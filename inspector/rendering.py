@@ -231,9 +231,20 @@ def show_all_link(hidden: int, url: str | None, what: str = "characters") -> Saf
     )
 
 
+#: The text blocks of what people and models wrote (the others are logs, outputs, code).
+WRITTEN = ("prose", "text")
+
+
 def text_block(text: Any, full: bool, url: str | None, css: str = "text") -> SafeString:
     part = clip(text, full)
-    block = format_html('<pre class="{}">{}</pre>', css, part.shown)
+    # Text people and models wrote takes its own direction (right-to-left scripts); logs
+    # and other machine text stay left to right.
+    html = (
+        '<pre class="{}" dir="auto">{}</pre>'
+        if css.startswith(WRITTEN)
+        else '<pre class="{}">{}</pre>'
+    )
+    block = format_html(html, css, part.shown)
     if part.cut:
         return format_html("{}{}", block, show_all_link(part.hidden, url))
     return block
@@ -262,7 +273,7 @@ def markdown_block(text: Any, full: bool, url: str | None) -> SafeString:
             intcomma(len(part.shown)),
         )
         return format_html("{}{}", note, text_block(part.shown, True, None))
-    block = format_html('<div class="markdown">{}</div>', render_markdown(part.shown))
+    block = format_html('<div class="markdown" dir="auto">{}</div>', render_markdown(part.shown))
     if part.cut:
         return format_html("{}{}", block, show_all_link(part.hidden, url))
     return block

@@ -71,3 +71,20 @@ def test_every_page_starts_with_a_link_past_the_top_bar(logged_in):
     html = logged_in.get("/").content.decode()
     assert html.index('class="skip-link" href="#main"') < html.index('class="topbar"')
     assert '<main id="main" tabindex="-1">' in html
+
+
+@pytest.mark.django_db
+def test_user_and_model_text_is_isolated_for_right_to_left_scripts(logged_in):
+    from inspector import store
+
+    arabic = "ممنوع التصوير"
+    message = {"type": "message", "id": "msg_1", "role": "assistant", "status": "completed",
+               "content": [{"type": "output_text", "text": arabic, "annotations": []}]}  # fmt: skip
+    user = {"type": "message", "id": "msg_0", "role": "user",
+            "content": [{"type": "input_text", "text": f"שלום\n{arabic}"}]}  # fmt: skip
+    store.save_bundle(
+        {"id": "resp_rtl", "object": "response", "output": [message]}, [user], source="demo"
+    )
+    html = logged_in.get("/responses/resp_rtl/").content.decode()
+    assert f'<div class="markdown" dir="auto"><p>{arabic}</p>' in html
+    assert '<bdi class="who">alice</bdi>' in html
