@@ -309,6 +309,34 @@ def json_text(raw: Any) -> JsonText:
         return JsonText(False, raw, str(error))
 
 
+@dataclass(frozen=True)
+class StructuredOutput:
+    """An answer in a json_schema text format (spec §2, text.format): the JSON pretty-printed
+    (or why it is not JSON) and whether it fits the schema: `violation` is the first error,
+    "" when it fits, None when it could not be checked (not JSON, or no schema)."""
+
+    name: str
+    json: JsonText
+    violation: str | None
+
+
+def structured_output(text: Any, response: Any) -> StructuredOutput | None:
+    """`text` read as the structured output `response` asked for; None for any other format
+    (or a text too long to parse and check on a page)."""
+    fmt = getattr(getattr(response, "text", None), "format", None)
+    if not isinstance(fmt, TextFormat) or fmt.type != "json_schema" or not isinstance(text, str):
+        return None
+    if len(text) > LONG_TEXT:
+        return None
+    parsed = json_text(text)
+    violation = None
+    if parsed.valid and parsed.text and fmt.json_schema:
+        # The tool-call checker: jsonschema-rs with its limits (trace._validator), with
+        # strict mode read as OpenAI reads it.
+        violation = trace.schema_violation(scrub.loads(text), fmt.json_schema, fmt.strict) or ""
+    return StructuredOutput(fmt.name or "", parsed, violation)
+
+
 def json_block(value: Any, full: bool, url: str | None) -> SafeString:
     return code_block(pretty_json(value), "json", full, url)
 
@@ -1199,6 +1227,21 @@ class Problem:
     level: str  # "error" or "warning"
     text: str
     anchor: str = ""
+
+
+def cut_here(part: Any, response: Any) -> str | None:
+    """Where an incomplete response's text stops: for its last output text part, the reason
+    it was cut ("max_output_tokens", "content_filter", "no reason given"); else None."""
+    if not isinstance(response, Response) or response.status != "incomplete":
+        return None
+    for item in reversed(response.output):
+        if isinstance(item, MessageItem) and isinstance(item.content, list):
+            texts = [p for p in item.content if isinstance(p, OutputTextPart)]
+            if texts and texts[-1] is part:
+                details = response.incomplete_details
+                return (details.reason if details else None) or "no reason given"
+            return None
+    return None
 
 
 def incomplete_words(response: Response) -> str:

@@ -815,3 +815,12 @@ def test_only_a_background_response_links_its_event_stream(logged_in, background
     assert (
         'href="/responses/resp_bg/events/">Event stream</a>' in page(logged_in, "resp_bg")
     ) is linked
+
+
+def test_the_page_marks_where_an_incomplete_answer_was_cut_and_checks_structured_output(logged_in):
+    store.load_demo()
+    cut = page(logged_in, "resp_da715ae083a1f646b09731027c17f102907b2e2c94ce3c5d")  # 30_…
+    assert "Cut here: <code>max_output_tokens</code>" in cut
+    structured = page(logged_in, "resp_0ccd218c36c8cabac73a224da18ebb41624d92d1ff9385e3")  # 06_…
+    assert "structured output · review_classification" in structured
+    assert "✓ Fits its schema" in structured
