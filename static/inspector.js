@@ -58,12 +58,15 @@
     table.classList.add("stacked");
   }
 
-  // A box that scrolls (a long <pre>) must be reachable by keyboard to be scrolled.
+  // A box that scrolls (a long <pre>) must be reachable by keyboard to be scrolled. Every
+  // size is read before any attribute is written: one layout, not one per box.
   function focusableScrollers(root) {
-    root.querySelectorAll("pre, .snippet").forEach(function (box) {
-      var scrolls = box.scrollHeight > box.clientHeight + 1 || box.scrollWidth > box.clientWidth + 1;
-      if (scrolls && !box.hasAttribute("tabindex")) box.setAttribute("tabindex", "0");
+    var boxes = Array.prototype.filter.call(root.querySelectorAll("pre, .snippet"), function (box) {
+      return !box.hasAttribute("tabindex");
     });
+    boxes.filter(function (box) {
+      return box.scrollHeight > box.clientHeight + 1 || box.scrollWidth > box.clientWidth + 1;
+    }).forEach(function (box) { box.setAttribute("tabindex", "0"); });
   }
 
   // Times: the server writes each into <time datetime="…"> in UTC (the fallback without
@@ -105,8 +108,19 @@
       var local = stamp(date, false, parts) + (parts.time ? " " + zoneName(date) : "");
       var utc = stamp(date, true, parts) + (parts.time ? " UTC" : "");
       var recent = Math.abs(Date.now() - date.getTime()) < 30 * 86400 * 1000;
-      if (recent && (el.hasAttribute("data-relative") || el.closest("table"))) {
+      var listed = el.hasAttribute("data-relative") || el.closest("table");
+      if (listed && recent) {
         el.textContent = ago(date);
+        el.title = local + " · " + utc;
+      } else if (listed && parts.day && parts.time) {
+        // A list's column: the day, then the time, muted (its zone is in the tooltip).
+        var day = document.createElement("span");
+        var time = document.createElement("span");
+        day.className = "day";
+        time.className = "muted";
+        day.textContent = stamp(date, false, { day: true });
+        time.textContent = stamp(date, false, { time: true, seconds: parts.seconds });
+        el.replaceChildren(day, " ", time);
         el.title = local + " · " + utc;
       } else {
         el.textContent = local.trim();
