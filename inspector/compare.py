@@ -146,6 +146,8 @@ def text_diff(a: str, b: str) -> list[DiffLine]:
 #: matches at most, each side: matching costs more than linear time in them (1,000 take
 #: 0.05-0.3 s). A longer stretch is shown as removed and added whole.
 WORD_DIFF_MAX = 1_000
+#: Characters of each side's text a word diff goes to at most (the page shows this much of it).
+WORD_DIFF_TEXT_MAX = 20_000
 _WORDS = re.compile(r"\s+|\w+|[^\w\s]")
 
 
@@ -428,7 +430,12 @@ def aligned_rows(
     out = []
     for p in align(left, right):
         left_text, right_text = item_summary(p.left), item_summary(p.right)
-        differs = p.kind == "changed" and left_text != right_text and left_text and right_text
+        differs = (
+            p.kind == "changed"
+            and left_text != right_text
+            and 0 < len(left_text) <= WORD_DIFF_TEXT_MAX
+            and 0 < len(right_text) <= WORD_DIFF_TEXT_MAX
+        )
         out.append(
             AlignedRow(
                 p,
