@@ -130,15 +130,18 @@
     });
   }
 
-  function enhance(root) {
+  function enhance(root, later) {
     if (!root.querySelectorAll) return;
     var table = root.closest ? root.closest("table") : null;
     if (table) stack(table);
     root.querySelectorAll("table").forEach(stack);
-    focusableScrollers(root);
     localTimes(root);
+    if (!later) focusableScrollers(root);
   }
-  enhance(document);
+  // On the first load the scrolling boxes are found once the page has loaded: measuring
+  // them forces a layout, which on a page holding megabytes of text would delay it.
+  enhance(document, true);
+  window.addEventListener("load", function () { setTimeout(function () { focusableScrollers(document); }, 0); });
   // Content htmx swaps in, and a <pre> that starts to scroll when its <details> opens.
   document.addEventListener("htmx:load", function (event) { enhance(event.target); });
   document.addEventListener("toggle", function (event) { enhance(event.target); }, true);
