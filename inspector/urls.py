@@ -40,6 +40,8 @@ urlpatterns = [
     path(f"{RESPONSE}/resume/", views.response_resume, name="response-resume"),
     path(f"{RESPONSE}/poll/", views.response_poll, name="response-poll"),
     path(f"{RESPONSE}/items/", views.response_input_items, name="response-input-items"),
+    path(f"{RESPONSE}/goto/", views.response_goto, name="response-goto"),
+    path(f"{RESPONSE}/outline/", views.response_outline, name="response-outline"),
     path(
         f"{RESPONSE}/items/<str:section>/<int:position>/", views.response_item, name="response-item"
     ),

@@ -18,7 +18,11 @@ from .tool_call_index import index_tool_calls
 
 
 def begin(
-    response: Response, source: str, user: AbstractBaseUser | AnonymousUser | None, complete: bool
+    response: Response,
+    source: str,
+    user: AbstractBaseUser | AnonymousUser | None,
+    complete: bool,
+    input_preview: str = "",
 ) -> tuple[StoredResponse, str]:
     """Write the body and columns, drop the old items, and take ownership of the item pages.
 
@@ -43,6 +47,7 @@ def begin(
                 "input_items_complete": complete,
                 "input_items_error": "",
                 "fetch_token": token,
+                "input_preview": input_preview,
             },
         )
         InputItem.objects.filter(response=stored).delete()
@@ -70,9 +75,19 @@ def append_items(stored: StoredResponse, token: str, raws: list[Any]) -> bool:
     return True
 
 
+def _input_preview(stored: StoredResponse) -> str:
+    """The list's line of what the response was asked: its first user message (two short
+    queries, not a read of every item)."""
+    items = stored.items.order_by("position").values_list("body", flat=True)
+    user = items.filter(type="message", body__role="user")[:1]
+    return listing.input_preview([*user, *items[:1]])
+
+
 def _finish(stored: StoredResponse, token: str, error: str) -> None:
     StoredResponse.objects.filter(pk=stored.pk, fetch_token=token).update(
-        input_items_complete=not error, input_items_error=error
+        input_items_complete=not error,
+        input_items_error=error,
+        input_preview=_input_preview(stored),
     )
     stored.refresh_from_db()
     index_tool_calls(stored)

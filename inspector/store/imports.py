@@ -334,6 +334,7 @@ def _save_new(
         for start in range(0, len(bundle.parsed_items), 500):  # save_bundle's pages
             page = bundle.parsed_items[start : start + 500]
             row["search_text"] = listing.extend_search_text(row["search_text"], page)
+        row["input_preview"] = listing.input_preview(bundle.parsed_items)
         rows.append(row)
         for position, (raw, text) in enumerate(
             zip(bundle.kept_items, bundle.items_json, strict=True)
