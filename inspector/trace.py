@@ -881,7 +881,9 @@ class Trace:
 def answer_later(built: Trace, outside: Iterable[Entry]) -> None:
     """Pair the calls `built` leaves unanswered with answers from outside the trace (entries
     of turn 0: the input of a response stored after it), and audit those calls again."""
+    outside = list(outside)
     found = pair(outside, item_of=_entry_item)
+    built.pairs.add(outside)  # the pages show a call's answer beside it by these pairs
     for n, call in enumerate(built.calls):
         entry = call.entry
         answer = (

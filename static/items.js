@@ -74,11 +74,13 @@
     var copy = target.closest("[data-copy]");
     if (copy) {
       var scope = copy.closest("[data-copy-scope]") || copy.parentElement;
-      var source = scope && scope.querySelector(copy.dataset.copy);
-      if (!source) return;
-      var clone = source.cloneNode(true);
-      clone.querySelectorAll("[aria-hidden=true]").forEach(function (n) { n.remove(); });
-      copyText(copy, clone.textContent);
+      var sources = scope ? scope.querySelectorAll(copy.dataset.copy) : [];
+      var texts = Array.prototype.map.call(sources, function (source) {
+        var clone = source.cloneNode(true);
+        clone.querySelectorAll("[aria-hidden=true], .copy").forEach(function (n) { n.remove(); });
+        return clone.textContent.trim();
+      });
+      if (texts.length) copyText(copy, texts.join("\n"));
       return;
     }
     var link = target.closest("a[href*='/goto/?']");
