@@ -112,9 +112,12 @@
     var update = function () {
       pending = false;
       var below = toolbar.getBoundingClientRect().bottom + 12;
-      var x = Math.min(window.innerWidth / 2, toolbar.getBoundingClientRect().left + 40);
-      var element = document.elementFromPoint(x, below);
-      var at = element && element.closest("[data-place]");
+      // The first item whose bottom is below the toolbar: the one being read.
+      var at = null;
+      var places = document.querySelectorAll("main [data-place]");
+      for (var i = 0; i < places.length; i++) {
+        if (places[i].getBoundingClientRect().bottom > below) { at = places[i]; break; }
+      }
       if (!at) { position.textContent = ""; return; }
       var parts = at.dataset.place.split("-");
       var section = parts[0], number = parseInt(parts[1], 10) + 1;
@@ -125,5 +128,6 @@
     window.addEventListener("scroll", function () {
       if (!pending) { pending = true; requestAnimationFrame(update); }
     }, { passive: true });
+    window.addEventListener("load", update);
   }
 })();
