@@ -9,7 +9,7 @@ for each: the median time of the whole request at both sizes, their ratio (goal:
 for the plain list and the indexed filters and sorts) and the SQL queries per page (goal: the
 same at both sizes). `make bench` (bench/run.py) reports the worst of the indexed ones.
 
-Free-text search (`q`), the tool-name and the metadata filters scan every row (`LIKE '%…%'`,
+Free-text search (`q`), the tool-name, problem and metadata filters scan every row (`LIKE '%…%'`,
 INSTR and JSON cannot use a B-tree index), so they grow with the store; they are printed
 too, for the record, and have no budget.
 """
@@ -61,6 +61,7 @@ INDEXED = [
 COMBINED = [("model + status + date", "model=gpt-5&status=completed&created_from=2025-06-01")]
 SCANS = [
     ("tool name (scan)", "tool=issue_refund"),
+    ("problem (scan)", "problem=shell"),
     ("metadata (scan)", "meta_key=customer&meta_value=c42"),
     ("free text (scan)", "q=parcel+refund"),
 ]
@@ -92,6 +93,10 @@ def fill(total: int, rng: random.Random) -> None:
                     tool_names="\n" + "\n".join(tools) + "\n",
                     error_code="server_error" if status == "failed" else "",
                     search_text=texts[i % len(texts)],
+                    # What the list shows of each row, and a few rows with a problem.
+                    input_preview=texts[i % len(texts)][:300],
+                    output_preview=texts[(i + 1) % len(texts)][:300],
+                    problems="\nshell\n" if i % 31 == 0 else "",
                     metadata={"customer": f"c{i % 500}", "env": "prod"},
                     review_status=rng.choice(REVIEWS),
                     source=StoredResponse.Source.IMPORT,

@@ -122,8 +122,11 @@
       var parts = at.dataset.place.split("-");
       var section = parts[0], number = parseInt(parts[1], 10) + 1;
       var total = totals[section] ? " of " + Number(totals[section]).toLocaleString("en") : "";
-      var noun = section === "instructions" ? "Instruction " : section.charAt(0).toUpperCase() + section.slice(1) + " item ";
-      position.textContent = noun + number.toLocaleString("en") + total;
+      var noun = section === "instructions" ? "instruction " : section + " item ";
+      var turn = at.closest("[data-turn]");
+      var where = turn ? "Turn " + turn.dataset.turn + " of " + toolbar.dataset.turns + ", " : "";
+      var text = where + noun + number.toLocaleString("en") + total;
+      position.textContent = text.charAt(0).toUpperCase() + text.slice(1);
     };
     window.addEventListener("scroll", function () {
       if (!pending) { pending = true; requestAnimationFrame(update); }
