@@ -3,6 +3,7 @@ before anything else and its output before its input; moving through a long resp
 item link that loads its page, ?page=, filters, the outline); the list as a log; the one
 lookup box that finds part of a stored id before anything goes upstream."""
 
+import importlib
 import re
 from typing import Any
 
@@ -219,3 +220,21 @@ def test_the_list_page_has_one_lookup_box(logged_in):
     html = html_of(logged_in, "/")
     assert html.count('name="q" type="search"') == 1
     assert "Open a response" not in html
+
+
+def test_the_migration_fills_the_new_columns_of_responses_stored_before(logged_in):
+    from django.apps import apps
+
+    migration = importlib.import_module(
+        "inspector.migrations.0015_problems_previews_and_answer_places"
+    )
+    shell = {"type": "shell_call", "id": "sh_1", "call_id": "c", "action": {"commands": ["ls"]}}
+    out = {"type": "shell_call_output", "call_id": "c",
+           "output": [{"stdout": "", "outcome": {"type": "timeout"}}]}  # fmt: skip
+    keep("resp_old", [{"type": "message", "role": "user", "content": "Old question"}],
+         output=[shell, out, ANSWER])  # fmt: skip
+    StoredResponse.objects.update(problems="", input_preview="", output_preview="")
+    migration.backfill(apps, None)
+    stored = StoredResponse.objects.get(pk="resp_old")
+    assert (stored.input_preview, stored.output_preview) == ("Old question", "THE ANSWER")
+    assert stored.problems == "\nshell\n"

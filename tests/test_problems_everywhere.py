@@ -2,6 +2,7 @@
 box, in the list's badge and filter, on the trace and (a tool call's kinds) on /tool-calls/;
 and a call answered in a later stored response links to that answer instead."""
 
+import re
 from typing import Any
 
 import pytest
@@ -55,6 +56,12 @@ CASES: dict[str, tuple[str, dict[str, Any], list[Any]]] = {
 CALL_KINDS = ["failed-call", "shell", "unanswered", "approval", "arguments"]
 
 
+def badge(kind: str) -> re.Pattern[str]:
+    """The badge of a problem of `kind` in a Problems box (coloured by its level)."""
+    label = re.escape(escape(problems.LABELS[kind]))
+    return re.compile(rf'class="badge problem problem-{kind} (error|warning)">{label}<')
+
+
 @pytest.fixture
 def cases() -> None:
     for rid, fields, items in CASES.values():
@@ -67,7 +74,7 @@ def test_each_kind_is_in_the_problems_box_of_its_response(logged_in, cases, kind
     rid = CASES[kind][0]
     html = logged_in.get(f"/responses/{rid}/").content.decode()
     box = html.split('id="errors-h"', 1)[1].split("</section>", 1)[0]
-    assert f'class="badge problem problem-{kind}">{escape(problems.LABELS[kind])}' in box
+    assert badge(kind).search(box)
     assert "Go to it" in box or kind in ("error", "incomplete")
     assert 'id="errors-h"' not in logged_in.get("/responses/resp_kind_none/").content.decode()
 
@@ -88,7 +95,7 @@ def test_each_kind_is_in_the_problems_of_the_trace(logged_in, cases, kind):
     rid = CASES[kind][0]
     html = logged_in.get(f"/responses/{rid}/trace/").content.decode()
     box = html.split('id="errors-h"', 1)[1].split("</section>", 1)[0]
-    assert f'class="badge problem problem-{kind}">{escape(problems.LABELS[kind])}' in box
+    assert badge(kind).search(box)
 
 
 @pytest.mark.parametrize("kind", CALL_KINDS)
