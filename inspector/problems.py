@@ -4,13 +4,14 @@ badges and filter, the trace and /tool-calls/ all ask this module.
 Pure functions over schema objects and audited calls. A problem has a kind (KINDS: what the
 list filters on), a level, a sentence and the place of the item it is about. A response's
 own problems come from its body (`of_response`, `of_item`); a tool call's from its audit
-(trace.audit_call), whether fresh (`of_audit`, the trace) or as the tool-call index keeps it
-(`of_row`, a ToolCall row): `of_call` decides for both, so a shell call that exited 1 is the
-same problem on every page.
+(trace.audit_call), as the tool-call index keeps it (`of_row`, a ToolCall row) or fresh
+(`of_audit`, the trace, read as such a row): `of_row` decides for both, so a shell call that
+exited 1 is the same problem on every page.
 """
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 from django.contrib.humanize.templatetags.humanize import intcomma
@@ -151,7 +152,7 @@ def _short(text: str, limit: int = 160) -> str:
 
 def of_item(item: object, section: str, position: int, anchor: str = "") -> list[Problem]:
     """The problems of one item that is not an audited call: a refusal, a failure (an MCP
-    server whose tools could not be listed). Calls go through `of_call`, with their answer."""
+    server whose tools could not be listed). Calls go through `of_row`, with their answer."""
     where = _where(section, position)
     if isinstance(item, MessageItem) and not isinstance(item.content, str):
         return [
@@ -187,61 +188,46 @@ def of_items(rows: Iterable[Any]) -> list[Problem]:
 # --- one tool call ---------------------------------------------------------------------------
 
 
-def of_call(
-    *,
-    type: str,
-    name: str,
-    arguments: str,
-    status: str,
-    output: str,
-    failed: bool,
-    no_output: bool,
-    bad_json: bool,
-    breaks_schema: bool,
-    schema_error: str,
-    approval: str,
-    section: str,
-    position: int,
-    anchor: str = "",
-) -> list[Problem]:
-    """The problems of one audited call (trace.audit_call's verdict, fresh or kept).
-
-    `status` is the answer's (a shell's: "exit 1", "timed out"); `approval` "pending",
-    "approved", "denied" or "".
-    """
-    where = f"{_where(section, position)}, {name or type}"
+def of_row(call: Any, anchor: str = "") -> list[Problem]:
+    """The problems of one audited call: trace.audit_call's verdict as the tool-call index
+    keeps it (a ToolCall row, or anything with its fields: type, name, arguments, status,
+    output, failed, no_output, bad_json, breaks_schema, schema_error, approval, where,
+    position). `status` is the answer's (a shell's: "exit 1", "timed out"); `approval`
+    "pending", "approved", "denied" or ""."""
+    section, position = call.where, call.position
+    where = f"{_where(section, position)}, {call.name or call.type}"
     out = []
-    if failed and type in trace.SHELL_TYPES:
-        command = _short(arguments.replace("\n", "; "), 80)
-        text = f"{_where(section, position)}, shell “{command}”: {status or 'failed'}"
+    if call.failed and call.type in trace.SHELL_TYPES:
+        command = _short(call.arguments.replace("\n", "; "), 80)
+        text = f"{_where(section, position)}, shell “{command}”: {call.status or 'failed'}"
         out.append(Problem("shell", "error", text, section, position, anchor))
-    elif failed:
-        detail = f": {_short(output.removeprefix('error: '))}" if output else ""
+    elif call.failed:
+        detail = f": {_short(call.output.removeprefix('error: '))}" if call.output else ""
         text = f"{where}: failed{detail}"
         out.append(Problem("failed-call", "error", text, section, position, anchor))
-    if no_output and type != _APPROVAL_REQUEST:
+    if call.no_output and call.type != _APPROVAL_REQUEST:
         text = f"{where}: no answer in this response or any stored one"
         out.append(Problem("unanswered", "warning", text, section, position, anchor))
-    if approval == "pending":
+    if call.approval == "pending":
         text = f"{where}: waits for approval (no mcp_approval_response is stored)"
         out.append(Problem("approval", "warning", text, section, position, anchor))
-    elif approval == "denied":
+    elif call.approval == "denied":
         text = f"{where}: approval denied"
         out.append(Problem("approval", "error", text, section, position, anchor))
-    if bad_json:
+    if call.bad_json:
         text = f"{where}: the arguments are not valid JSON"
         out.append(Problem("arguments", "error", text, section, position, anchor))
-    elif breaks_schema:
-        text = f"{where}: the arguments break the tool's schema: {_short(schema_error)}"
+    elif call.breaks_schema:
+        text = f"{where}: the arguments break the tool's schema: {_short(call.schema_error)}"
         out.append(Problem("arguments", "error", text, section, position, anchor))
     return out
 
 
 def of_audit(audit: trace.CallAudit, anchor: str | None = None) -> list[Problem]:
-    """The problems of a call as trace.audit_call judged it (the trace, the index)."""
-    flags = set(audit.flags)
-    entry = audit.entry
-    return of_call(
+    """The problems of a call as trace.audit_call judged it (the trace): the same verdict
+    as `of_row` on the row the index writes from that audit."""
+    flags, entry = set(audit.flags), audit.entry
+    call = SimpleNamespace(
         type=audit.type,
         name=audit.name,
         arguments=audit.arguments,
@@ -253,30 +239,10 @@ def of_audit(audit: trace.CallAudit, anchor: str | None = None) -> list[Problem]
         breaks_schema="schema" in flags,
         schema_error=audit.schema_error,
         approval=audit.approval,
-        section=entry.where,
+        where=entry.where,
         position=entry.position,
-        anchor=entry.anchor if anchor is None else anchor,
     )
-
-
-def of_row(row: Any, anchor: str = "") -> list[Problem]:
-    """The problems of a call as the tool-call index keeps it (a ToolCall row)."""
-    return of_call(
-        type=row.type,
-        name=row.name,
-        arguments=row.arguments,
-        status=row.status,
-        output=row.output,
-        failed=row.failed,
-        no_output=row.no_output,
-        bad_json=row.bad_json,
-        breaks_schema=row.breaks_schema,
-        schema_error=row.schema_error,
-        approval=row.approval,
-        section=row.where,
-        position=row.position,
-        anchor=anchor,
-    )
+    return of_row(call, entry.anchor if anchor is None else anchor)
 
 
 def row_kinds(row: Any) -> list[str]:

@@ -3,6 +3,7 @@ as responses are kept (index_tool_calls), and read with filters."""
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 from django.db import connection, transaction
@@ -331,7 +332,7 @@ def index_tool_calls(
             ToolCall.objects.filter(Q(response=stored) | Q(pk__in=taken_over)).delete()
         column = problems.column(
             problems.kinds(problems.own(response))
-            + [kind for row in new_rows for kind in problems.row_kinds(_RowView(row))]
+            + [kind for row in new_rows for kind in problems.row_kinds(SimpleNamespace(**row))]
         )
         if hints is None:
             insert_rows(ToolCall, new_rows)
@@ -343,13 +344,6 @@ def index_tool_calls(
         if hints is not None:
             hints.add(new_rows)  # after: the answers are for other responses' calls
     return len(new_rows)
-
-
-class _RowView:
-    """A ToolCall row given as {attname: value}, read as the model's attributes."""
-
-    def __init__(self, row: dict[str, Any]) -> None:
-        self.__dict__.update(row)
 
 
 def _text_of(value: Any) -> str:
@@ -405,7 +399,7 @@ def _answer_earlier_calls(
         _refresh_problems({row.response_id for row in changed}, hints)
 
 
-#: The rows that can have a problem (problems.of_call): the others need not be read.
+#: The rows that can have a problem (problems.of_row): the others need not be read.
 _MAY_HAVE_PROBLEMS = (
     Q(failed=True)
     | Q(no_output=True)
