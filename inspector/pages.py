@@ -259,21 +259,10 @@ def place_of_anchor(stored: StoredResponse, anchor: str) -> tuple[str, int] | No
     return ("input", position + 1) if position is not None else None
 
 
-def goto_place(stored: StoredResponse, section: str, number: int) -> tuple[int, str] | None:
-    """(input page, anchor) of item `number` (1-based) of `section`, or None if there is no
-    such item: where an item link lands, loaded or not."""
-    context = item_context(stored, section, number - 1)
-    if context is None:
-        return None
-    row: Row = context["row"]
-    return (store.page_of(row.position) if section == "input" else 1), row.anchor
-
-
-def item_context(stored: StoredResponse, section: str, position: int) -> dict[str, Any] | None:
-    """One item in full (the "show all" view), or None if there is no such item."""
+def _row_at(stored: StoredResponse, response: Response, section: str, position: int) -> Row | None:
+    """The item at `position` of `section` as a row, or None if there is no such item."""
     if section not in rendering.SECTIONS or position < 0:
         return None
-    response = stored.response()
     item: Schema | None = None
     if section == "input":
         item = store.input_item_at(stored, position)
@@ -281,9 +270,25 @@ def item_context(stored: StoredResponse, section: str, position: int) -> dict[st
         items = response.output if section == "output" else response.instructions
         if isinstance(items, list) and position < len(items):
             item = items[position]
-    if item is None:
+    return None if item is None else Row(item, section, position, stored.id)
+
+
+def goto_place(stored: StoredResponse, section: str, number: int) -> tuple[int, str] | None:
+    """(input page, anchor) of item `number` (1-based) of `section`, or None if there is no
+    such item: where an item link lands, loaded or not."""
+    row = _row_at(stored, stored.response(), section, number - 1)
+    if row is None:
         return None
-    row = Row(item, section, position, stored.id)
+    return (store.page_of(row.position) if section == "input" else 1), row.anchor
+
+
+def item_context(stored: StoredResponse, section: str, position: int) -> dict[str, Any] | None:
+    """One item in full (the "show all" view), or None if there is no such item."""
+    response = stored.response()
+    row = _row_at(stored, response, section, position)
+    if row is None:
+        return None
+    item = row.item
     return {
         "stored": stored,
         "response": response,

@@ -1,5 +1,6 @@
-"""What the pages read of stored responses: input items a page at a time, those that pair
-with a page's calls, those that failed, one item, demo examples; and deleting a response."""
+"""What the pages read of stored responses: input items a page at a time (filtered), those
+that pair with a page's calls, an outline's marks, one item, the ids a part of an id names,
+demo examples; and deleting a response."""
 
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -157,18 +158,6 @@ def linked_input_items(stored: StoredResponse, wanted: Any) -> list[tuple[int, A
         (pos, item_adapter.validate_python(body))
         for pos, body in rows.values_list("position", "body")[:500]
     ]
-
-
-def failed_input_items(stored: StoredResponse, limit: int = 20) -> list[tuple[int, Any]]:
-    """Input items that failed (status "failed", or an MCP error), as (position, item)."""
-    failed = Q(body__status="failed") | (
-        Q(type__in=["mcp_call", "mcp_list_tools"])
-        & Q(body__has_key="error")
-        & ~Q(body__error=None)
-        & ~Q(body__error="")
-    )
-    rows = stored.items.filter(failed).order_by("position").values_list("position", "body")
-    return [(pos, item_adapter.validate_python(body)) for pos, body in rows[:limit]]
 
 
 def input_position_of(stored: StoredResponse, item_id: str) -> int | None:
