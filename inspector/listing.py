@@ -133,8 +133,8 @@ def response_cost(response: Response) -> Decimal | None:
 
 
 def _line(text: str) -> str:
-    """`text` on one line, within PREVIEW_MAX characters."""
-    text = " ".join(text.split())
+    """`text` on one line, within PREVIEW_MAX characters (a 2 MB answer is cut first)."""
+    text = " ".join(text[: PREVIEW_MAX * 4].split())
     return text if len(text) <= PREVIEW_MAX else text[: PREVIEW_MAX - 1] + "…"
 
 
