@@ -130,11 +130,15 @@ def _index(
     status: int = 200,
     matches: list[str] | None = None,
 ) -> HttpResponse:
-    # The lookup box's own query is not a filter of the list.
-    filters = ListFilterForm(request.GET if form.is_bound is False else None)
-    page = pages.list_page(filters.filters(), request.GET.get("page"))
-    context = {"lookup_form": form if form.is_bound else None, "filters": filters, "page": page}
-    return render(request, "inspector/index.html", {**context, "matches": matches}, status=status)
+    # The lookup box's ?q= is what was typed in it, not the list's text filter.
+    filters = ListFilterForm(None if form.is_bound else request.GET)
+    context = {
+        "lookup_form": form if form.is_bound else None,
+        "matches": matches,
+        "filters": filters,
+        "page": pages.list_page(filters.filters(), request.GET.get("page")),
+    }
+    return render(request, "inspector/index.html", context, status=status)
 
 
 @require_GET
