@@ -29,7 +29,7 @@ common.django()
 from django.contrib.auth import get_user_model
 from django.db import connection
 
-from inspector.models import Note, StoredResponse
+from inspector.models import Note, SearchText, StoredResponse
 
 MODELS = ["gpt-5", "gpt-5-mini", "gpt-5-nano", "gpt-4.1", "gpt-4.1-mini", "o4-mini"]
 STATUSES = ["completed"] * 90 + ["failed"] * 4 + ["incomplete"] * 4 + ["in_progress"] * 2
@@ -72,7 +72,7 @@ def fill(total: int, rng: random.Random) -> None:
     texts = [" ".join(rng.choice(WORDS) for _ in range(rng.randint(20, 120))) for _ in range(997)]
     start = StoredResponse.objects.count()
     for batch in range(start, total, 5000):
-        rows, notes = [], []
+        rows, notes, texts_of = [], [], []
         for i in range(batch, min(total, batch + 5000)):
             rid = f"resp_benchlist{i:08d}"
             status = rng.choice(STATUSES)
@@ -91,15 +91,20 @@ def fill(total: int, rng: random.Random) -> None:
                     cost=Decimal(tokens) / 10**6 if tokens and rng.random() > 0.05 else None,
                     tool_names="\n" + "\n".join(tools) + "\n",
                     error_code="server_error" if status == "failed" else "",
-                    search_text=texts[i % len(texts)],
                     metadata={"customer": f"c{i % 500}", "env": "prod"},
                     review_status=rng.choice(REVIEWS),
                     source=StoredResponse.Source.IMPORT,
                 )
             )
+            # Its text in the full-text index, as the store writes it for an answer.
+            texts_of.append(
+                SearchText(response_id=rid, section="output", position=0,
+                           anchor="item-output-0", text=texts[i % len(texts)])
+            )  # fmt: skip
             if rng.random() < 0.03:
                 notes.append(Note(response_id=rid, author=user, author_name="bench", text="n"))
         StoredResponse.objects.bulk_create(rows, batch_size=1000)
+        SearchText.objects.bulk_create(texts_of, batch_size=1000)
         Note.objects.bulk_create(notes)
 
 

@@ -14,9 +14,10 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 from pydantic import ValidationError
 
-from .. import listing, notes, scrub
-from ..models import InputItem, StoredResponse
+from .. import notes, scrub
+from ..models import InputItem, SearchText, StoredResponse
 from ..schemas import Response, item_adapter
+from . import search_index
 from .bundles import check_ids, save_bundle, unpack
 from .chains import TRACE_KIND
 from .jsonl import read_entries
@@ -260,6 +261,7 @@ def _save_new(
     by = user.pk if isinstance(user, get_user_model()) else None
     rows: list[dict[str, Any]] = []
     items: list[dict[str, Any]] = []
+    texts: list[dict[str, Any]] = []
     for bundle in run:
         rid = bundle.response.id
         row = {
@@ -273,10 +275,9 @@ def _save_new(
             "input_items_complete": bundle.complete,
             "fetch_token": uuid.uuid4().hex,
         }
-        for start in range(0, len(bundle.parsed_items), 500):  # save_bundle's pages
-            page = bundle.parsed_items[start : start + 500]
-            row["search_text"] = listing.extend_search_text(row["search_text"], page)
         rows.append(row)
+        texts += search_index.response_rows(bundle.response)
+        texts += search_index.item_rows(rid, "input", enumerate(bundle.parsed_items))
         for position, (raw, text) in enumerate(
             zip(bundle.kept_items, bundle.items_json, strict=True)
         ):
@@ -287,6 +288,7 @@ def _save_new(
             )  # fmt: skip
     insert_rows(StoredResponse, rows)
     insert_rows(InputItem, items)
+    insert_rows(SearchText, texts)
     hints = IndexHints.of([(bundle.response, bundle.parsed_items) for bundle in run])
     for row, bundle in zip(rows, run, strict=True):
         stored = StoredResponse(**{k: v for k, v in row.items() if k != "body"})
