@@ -36,7 +36,8 @@ _ITEM_ANCHOR = re.compile(r'<article class="item [^"]*" id="([^"]+)"')
 
 
 def fetch_figures(client: Any, huge: tuple[dict, list], small: tuple[dict, list]) -> list:
-    """Open both responses as a person would (fetched and kept), then open the huge again."""
+    """Open both responses as a person would (fetched and kept: the first view, then the
+    steps its page posts), then open the huge again."""
     fake = FakeUpstream()
     fake.add(*huge)
     fake.add(*small)
@@ -44,6 +45,7 @@ def fetch_figures(client: Any, huge: tuple[dict, list], small: tuple[dict, list]
     with override_settings(**settings), upstream_client.override_transport(fake.transport()):
         first = client.get(reverse("inspector:response-detail", args=[HUGE]))
         assert first.status_code == 200, first.status_code
+        fetch_to_the_end(client, HUGE)
         fetched = len(fake.requests)
         again = client.get(reverse("inspector:response-detail", args=[HUGE]))
         assert again.status_code == 200, again.status_code
@@ -60,6 +62,18 @@ def fetch_figures(client: Any, huge: tuple[dict, list], small: tuple[dict, list]
         ),
         common.exactly("upstream requests to view it again", viewed_again, 0),
     ]
+
+
+def fetch_to_the_end(client: Any, response_id: str, most: int = 1000) -> int:
+    """Post the steps the response page posts (htmx) until all its input items are kept;
+    returns how many steps it took."""
+    step = reverse("inspector:response-fetch-step", args=[response_id])
+    for steps in range(1, most + 1):
+        answer = client.post(step, headers={"HX-Request": "true"})
+        assert answer.status_code == 200, answer.status_code
+        if StoredResponse.objects.get(pk=response_id).input_items_complete:
+            return steps
+    raise AssertionError(f"{response_id}: not complete after {most} steps")
 
 
 def reachable(client: Any, html: str, items: list[dict], output_text: str) -> str:

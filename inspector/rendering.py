@@ -1285,12 +1285,13 @@ def raw_json(stored: StoredResponse) -> RawJson:
     return RawJson(part.shown, part.hidden, size)
 
 
-def response_page(stored: StoredResponse) -> dict[str, Any]:
-    """Everything the response page shows, computed once."""
+def response_page(stored: StoredResponse, number: Any = 1) -> dict[str, Any]:
+    """Everything the response page shows, computed once; its input items from page
+    `number` on (?page=, so a link reaches any item)."""
     response = parse_response(stored)
     output_rows = _output_rows(response, stored.id)
     instruction_rows = _instruction_rows(response, stored.id)
-    page = store.input_items_page(stored, 1)
+    page = store.input_items_page(stored, number)
     input_rows = rows(page.items, "input", stored.id)
     pairs = pairs_for(stored, [*instruction_rows, *input_rows, *output_rows])
     failed = [row for row in [*instruction_rows, *output_rows] if item_failure(row.item)]
@@ -1312,11 +1313,15 @@ def response_page(stored: StoredResponse) -> dict[str, Any]:
     }
 
 
-def input_items_context(stored: StoredResponse, number: Any) -> dict[str, Any]:
-    """One more page of input items (the htmx "revealed" load), paired like the first."""
+def input_items_context(
+    stored: StoredResponse, number: Any, after: int | None = None
+) -> dict[str, Any]:
+    """One more page of input items (the htmx "revealed" load), paired like the first; only
+    those after position `after` (the page has those before: more came since it was shown)."""
     response = parse_response(stored)
     page = store.input_items_page(stored, number)
-    input_rows = rows(page.items, "input", stored.id)
+    shown = [(p, item) for p, item in page.items if after is None or p > after]
+    input_rows = rows(shown, "input", stored.id)
     context = [*_instruction_rows(response, stored.id), *_output_rows(response, stored.id)]
     return {
         "stored": stored,
@@ -1324,6 +1329,7 @@ def input_items_context(stored: StoredResponse, number: Any) -> dict[str, Any]:
         "items": page,
         "input_rows": input_rows,
         "pairs": pairs_for(stored, input_rows, context),
+        "after": after,
     }
 
 

@@ -90,6 +90,27 @@ urlpatterns = [
         views.response_resume,
         name="response-resume",
     ),
+    path(
+        "responses/<rid:response_id>/fetch/step/",
+        views.response_fetch_step,
+        name="response-fetch-step",
+    ),
+    path(
+        "responses/<rid:response_id>/refresh/discard/",
+        views.response_refresh_discard,
+        name="response-refresh-discard",
+    ),
+    path("responses/<rid:response_id>/search/", views.response_search, name="response-search"),
+    path(
+        "responses/<rid:response_id>/trace/search/",
+        views.response_trace_search,
+        name="response-trace-search",
+    ),
+    path(
+        "responses/<rid:response_id>/trace/fetch/step/",
+        views.response_trace_fetch_step,
+        name="response-trace-fetch-step",
+    ),
     path("playground/", views.playground, name="playground"),
     path("playground/count/", views.playground_count, name="playground-count"),
     path("playground/api-count/", views.playground_api_count, name="playground-api-count"),
