@@ -29,6 +29,7 @@ import json
 import random
 import re
 import time
+import zlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC
@@ -269,6 +270,8 @@ class Client:
         headers = {
             "Authorization": f"Bearer {api_key}",
             "Accept": "application/json",
+            # What _decoded inflates, in bounded pieces.
+            "Accept-Encoding": "gzip, deflate",
             "User-Agent": USER_AGENT,
         }
         if org_id:
@@ -341,7 +344,7 @@ class Client:
         chunks: list[bytes] = []
         size = 0
         try:
-            for chunk in response.iter_bytes():
+            for chunk in _decoded(response):
                 size += len(chunk)
                 if size > self.max_body_bytes:
                     raise UnexpectedPayload(
@@ -523,6 +526,46 @@ class Client:
             raise APIUnavailable(
                 f"Could not connect to the upstream ({type(error).__name__})."
             ) from None
+
+
+#: The most one step of decompression may produce: a 1,000:1 gzip bomb inflates a chunk of
+#: the wire at a time into pieces of at most this size, never whole.
+_INFLATE_PIECE = 256 * 1024
+
+
+def _decoded(response: httpx.Response) -> Iterator[bytes]:
+    """The body as it was sent, decompressed (gzip, deflate) in bounded pieces.
+
+    httpx inflates each chunk it reads whole, so one chunk of a gzip bomb becomes a thousand
+    times its size in memory before anything can count it; here zlib gives at most
+    _INFLATE_PIECE bytes at a time. Other encodings are what httpx asks for (gzip, deflate)
+    or none.
+    """
+    if response.is_stream_consumed:  # a stand-in's response, built whole (tests)
+        yield from response.iter_bytes()
+        return
+    encoding = response.headers.get("content-encoding", "").strip().lower()
+    if encoding not in ("gzip", "x-gzip", "deflate"):
+        yield from response.iter_raw()
+        return
+    # gzip framing; for deflate, a zlib stream (RFC 9110), else raw deflate as some send.
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS) if encoding != "deflate" else None
+    try:
+        for data in response.iter_raw():
+            if inflater is None:
+                wrapped = (
+                    len(data) > 1 and data[0] & 0x0F == 8 and (data[0] << 8 | data[1]) % 31 == 0
+                )
+                inflater = zlib.decompressobj(zlib.MAX_WBITS if wrapped else -zlib.MAX_WBITS)
+            while data:
+                piece = inflater.decompress(data, _INFLATE_PIECE)
+                data = inflater.unconsumed_tail
+                if piece:
+                    yield piece
+        while inflater is not None and (piece := inflater.decompress(b"", _INFLATE_PIECE)):
+            yield piece
+    except zlib.error as error:
+        raise httpx.DecodingError(f"The body could not be decompressed ({error}).") from None
 
 
 def next_cursor(page: InputItemsPage, after: str | None) -> str:
