@@ -45,6 +45,9 @@ class FakeUpstream:
         self.stream_delay = 0.0
         self.stream_drops: list[int] = []
         self.stream_keepalive = False
+        # Seconds before each answer: a round trip to a real API (issue 12 measures at 0.25).
+        self.latency = 0.0
+        self._lock = threading.Lock()
 
     def add(self, body: dict[str, Any], items: list[dict[str, Any]] | None = None) -> str:
         self.responses[body["id"]] = body
@@ -65,7 +68,10 @@ class FakeUpstream:
         return [r.url.path for r in self.requests]
 
     def handle(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
+        with self._lock:  # served from several threads at once (real HTTP, two viewers)
+            self.requests.append(request)
+        if self.latency:
+            time.sleep(self.latency)
         if self.override is not None and (answer := self.override(request)) is not None:
             return answer
         parts = request.url.path.strip("/").split("/")

@@ -222,6 +222,8 @@ class _Claim:
     token: str
     staged: bool
     after: str | None
+    #: Pages of items fetched for it before this step (OPENAI_MAX_INPUT_PAGES counts them).
+    pages: int = 0
 
 
 def _claim(pk: str, *, take_over: bool = False) -> _Claim | None:
@@ -260,7 +262,8 @@ def _claim(pk: str, *, take_over: bool = False) -> _Claim | None:
         row.fetch_lease_until = now + timedelta(seconds=lease_seconds())
         row.save(update_fields=["fetch_token", "fetch_lease_until", "input_items_count",
                                 "input_items_pages", "input_items_error"])  # fmt: skip
-    return _Claim(row, row.fetch_token, staged, last or None)
+    pages = refresh.pages if refresh is not None else row.input_items_pages
+    return _Claim(row, row.fetch_token, staged, last or None, pages)
 
 
 def _stop(row: StoredResponse, refresh: Refresh | None, error: str) -> None:
@@ -302,6 +305,8 @@ def _run(
                 done = True
                 break
             after = upstream.next_cursor(page, after)
+            if claim.pages + taken >= settings.OPENAI_MAX_INPUT_PAGES:
+                break  # _finish says what was left out
             if pages is not None and taken >= pages:
                 break
             if seconds is not None and time.monotonic() - started >= seconds:
@@ -396,7 +401,8 @@ def _client(api: upstream.Client | None) -> tuple[upstream.Client, bool]:
 def fetch_step(stored: StoredResponse, *, api: upstream.Client | None = None) -> Progress | None:
     """One step of the fetch (or refresh) of this response's input items: pages until the
     last, STEP_PAGES, or FETCH_STEP_SECONDS; nothing when another step holds it. Returns the
-    progress after it (None once nothing is left)."""
+    progress after it: `done` when this step fetched the last of the items, None when
+    nothing is left (a refresh swapped in, or another step finished it)."""
     claim = _claim(stored.pk)
     if claim is not None:
         api, own = _client(api)
@@ -406,7 +412,10 @@ def fetch_step(stored: StoredResponse, *, api: upstream.Client | None = None) ->
             if own:
                 api.close()
     stored.refresh_from_db()
-    return fetch_progress(stored)
+    progress = fetch_progress(stored)
+    if progress is None and claim is not None and not claim.staged:
+        return Progress(stored.pk, fetched=stored.input_items_count, done=True)
+    return progress
 
 
 def unfinished_fetch(responses: Sequence[StoredResponse]) -> Progress | None:
