@@ -21,7 +21,7 @@ from django.db.models.expressions import RawSQL
 from .. import search, trace
 from ..models import SearchText
 from ..schemas import Response
-from .reading import INPUT_PAGE_SIZE
+from . import reading
 from .rows import insert_rows
 
 #: The FTS5 table over SearchText.text on SQLite (migration 0015).
@@ -123,7 +123,7 @@ def search_hits(response_ids: Sequence[str], words: Sequence[str]) -> list[searc
         key = anchor if in_trace else (section, position)
         if key in found and found[key].turn <= turn:
             continue
-        page = position // INPUT_PAGE_SIZE + 1 if section == "input" else 1
+        page = position // reading.INPUT_PAGE_SIZE + 1 if section == "input" else 1
         found[key] = search.Hit(rid, section, position, anchor, page, turn, row)
     order = {"instructions": 0, "input": 1, "output": 2}
     return sorted(found.values(), key=lambda h: (h.turn, order.get(h.section, 2), h.position))
