@@ -4,8 +4,10 @@ words, and each match shown in its context with the words marked (escaped, forma
 The index over that text (SQLite FTS5, PostgreSQL tsvector + GIN) is store/search_index.py.
 A word is a run of letters and digits, as both databases' tokenizers cut text (FTS5's
 unicode61, PostgreSQL's 'simple' configuration), so a query means the same on both: every
-word must be in the same item, each as the start of a word there ("refund" finds
-"refunds"), in any case.
+word must be in the same item, in any case; the last word also as the start of a longer one,
+as it is typed ("refund" finds "refunds"), when it has three letters or more. Only the last:
+a word as a prefix reads the index entries of every word it starts, which for a common one
+("a", "order") is most of the store, where a whole word is looked up.
 """
 
 import re
@@ -58,6 +60,16 @@ def words(query: str) -> list[str]:
         if word not in found:
             found.append(word)
     return found[:MAX_WORDS]
+
+
+#: A last word shorter than this matches whole words only (a prefix of one or two letters
+#: starts most words).
+PREFIX_MIN = 3
+
+
+def as_prefix(words: Sequence[str], index: int) -> bool:
+    """Whether word `index` of a query matches the start of longer words too."""
+    return index == len(words) - 1 and len(words[index]) >= PREFIX_MIN
 
 
 # --- what is searched -----------------------------------------------------------------------
@@ -129,8 +141,11 @@ def parts(texts: Iterable[str]) -> list[str]:
 
 
 def _pattern(found: Sequence[str]) -> re.Pattern[str]:
-    # Each word as the start of a word: not preceded by a letter or digit.
-    alternatives = "|".join(re.escape(word) for word in sorted(found, key=len, reverse=True))
+    # A word between non-letters-or-digits; the prefix word need not end where it does.
+    ends = {word: "" if as_prefix(found, i) else r"(?![^\W_])" for i, word in enumerate(found)}
+    alternatives = "|".join(
+        re.escape(word) + ends[word] for word in sorted(found, key=len, reverse=True)
+    )
     return re.compile(rf"(?<![^\W_])(?:{alternatives})", re.IGNORECASE)
 
 

@@ -61,16 +61,19 @@ def test_every_kind_of_text_is_indexed_messages_arguments_outputs_reasoning_comm
         assert found(*search.words(" ".join(words))) == {"resp_kinds"}, words
 
 
-def test_words_match_word_starts_in_any_case_all_in_one_item():
+def test_words_match_whole_in_any_case_the_last_also_as_typed_all_in_one_item():
     store.save_bundle(
         response_body("resp_words"),
         [said("Refunds are processed weekly", "msg_1"), said("parcel lost", "msg_2")],
         source="import",
     )
-    assert found("refund") == {"resp_words"}
-    assert found("efund") == set()  # the start of a word only
-    assert found("refund", "weekly") == {"resp_words"}
-    assert found("refund", "parcel") == set()  # in two items, not one
+    assert found("refund") == {"resp_words"}  # the last word: the start of a word
+    assert found("efund") == set()  # never the middle of one
+    assert found("weekly", "refund") == {"resp_words"}
+    assert found("refund", "weekly") == set()  # not the last: a whole word
+    assert found("refunds", "week") == {"resp_words"}
+    assert found("lo") == set()  # two letters: a whole word only
+    assert found("refunds", "parcel") == set()  # in two items, not one
 
 
 def test_the_index_follows_a_fetch_a_refresh_a_status_change_and_a_delete(upstream):

@@ -3,7 +3,8 @@
 # column (a capped, lowercased copy searched with LIKE) dropped.
 #
 # SQLite: an FTS5 table over SearchText.text (external content, so the text is kept once),
-# kept in step by triggers. PostgreSQL: a generated tsvector column ('simple': no stemming,
+# filled by the store as it writes rows (store/search_index.add) and emptied by triggers as
+# they are deleted or changed. PostgreSQL: a generated tsvector column ('simple': no stemming,
 # no stop words, as FTS5's unicode61) with a GIN index; built in, no extension. Both cut
 # words at anything that is not a letter or digit (PostgreSQL's punctuation is made a space
 # first: its parser would keep "example.com" or "a-77" whole), as inspector/search.py does.
@@ -19,10 +20,6 @@ SQLITE = [
         text, content='inspector_searchtext', content_rowid='id',
         tokenize='unicode61 remove_diacritics 0', detail='none'
     )""",
-    """CREATE TRIGGER inspector_searchtext_fts_insert AFTER INSERT ON inspector_searchtext
-    BEGIN
-        INSERT INTO inspector_searchtext_fts(rowid, text) VALUES (new.id, new.text);
-    END""",
     """CREATE TRIGGER inspector_searchtext_fts_delete AFTER DELETE ON inspector_searchtext
     BEGIN
         INSERT INTO inspector_searchtext_fts(inspector_searchtext_fts, rowid, text)
@@ -38,7 +35,6 @@ SQLITE = [
 SQLITE_UNDO = [
     "DROP TRIGGER IF EXISTS inspector_searchtext_fts_update",
     "DROP TRIGGER IF EXISTS inspector_searchtext_fts_delete",
-    "DROP TRIGGER IF EXISTS inspector_searchtext_fts_insert",
     "DROP TABLE IF EXISTS inspector_searchtext_fts",
 ]
 POSTGRESQL = [
@@ -70,13 +66,13 @@ def drop_index(apps, schema_editor):  # type: ignore[no-untyped-def]
 
 
 def index_stored(apps, schema_editor):  # type: ignore[no-untyped-def]
-    """Index every response stored so far, with the functions the store uses."""
+    """Index every response stored so far, with the functions the store uses (the model is
+    today's: this runs right after it is created, the same table)."""
     from inspector.schemas import Response, item_adapter
     from inspector.store import search_index
 
     StoredResponse = apps.get_model("inspector", "StoredResponse")
     InputItem = apps.get_model("inspector", "InputItem")
-    SearchText = apps.get_model("inspector", "SearchText")
     ids = list(StoredResponse.objects.order_by("pk").values_list("pk", flat=True))
     for start in range(0, len(ids), BATCH):
         rows = []
@@ -91,7 +87,7 @@ def index_stored(apps, schema_editor):  # type: ignore[no-untyped-def]
                 for p, b in bodies.values_list("position", "body")
             ]
             rows += search_index.item_rows(row.pk, "input", items)
-        SearchText.objects.bulk_create([SearchText(**row) for row in rows], batch_size=500)
+        search_index.add(rows, whole=True)
 
 
 class Migration(migrations.Migration):

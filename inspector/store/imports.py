@@ -15,7 +15,7 @@ from django.utils import timezone
 from pydantic import ValidationError
 
 from .. import notes, scrub
-from ..models import InputItem, SearchText, StoredResponse
+from ..models import InputItem, StoredResponse
 from ..schemas import Response, item_adapter
 from . import search_index
 from .bundles import check_ids, save_bundle, unpack
@@ -288,7 +288,7 @@ def _save_new(
             )  # fmt: skip
     insert_rows(StoredResponse, rows)
     insert_rows(InputItem, items)
-    insert_rows(SearchText, texts)
+    search_index.add(texts, whole=True)
     hints = IndexHints.of([(bundle.response, bundle.parsed_items) for bundle in run])
     for row, bundle in zip(rows, run, strict=True):
         stored = StoredResponse(**{k: v for k, v in row.items() if k != "body"})

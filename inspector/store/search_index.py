@@ -1,7 +1,8 @@
 """The full-text index of stored items: SearchText rows (inspector/search.py says which text
 of an item), and the database's own index over them, made by migration 0015: an FTS5 table
-kept in step by triggers on SQLite; a generated tsvector column with a GIN index on
-PostgreSQL (built in, no extension).
+on SQLite, filled by `add` with the rows it writes (one INSERT … SELECT: a trigger a row cost
+three times as much) and emptied by triggers when they are deleted; a generated tsvector
+column with a GIN index on PostgreSQL (built in, no extension). Write rows with `add` only.
 
 Kept in step wherever items are written: a response stored (its instructions and output
 when its body is written, its input items a page at a time as they come, so what has come
@@ -14,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import BooleanField, Case, IntegerField, QuerySet, Value, When
 from django.db.models.expressions import RawSQL
 
@@ -66,15 +67,44 @@ def response_rows(response: Response) -> list[Any]:
     return rows + item_rows(response.id, "output", enumerate(response.output))
 
 
+def add(rows: list[Any], *, whole: bool = False) -> None:
+    """Write index rows (item_rows, response_rows) and index them. `whole`: they are all the
+    rows of their responses (new ones: an import), so the index takes them by response.
+
+    Otherwise, on SQLite, the new rows are those after the largest id before them: ids only
+    grow (AUTOINCREMENT), and the transaction holds the database's one write lock throughout.
+    """
+    if not rows:
+        return
+    with transaction.atomic(savepoint=False):
+        if connection.vendor != "sqlite":
+            insert_rows(SearchText, rows)  # the generated column and its index follow
+            return
+        table = connection.ops.quote_name(SearchText._meta.db_table)
+        # Table names are this module's constant and the model's, never input.
+        select = f"INSERT INTO {FTS_TABLE}(rowid, text) SELECT id, text FROM {table} WHERE"  # noqa: S608
+        with connection.cursor() as cursor:
+            if whole:
+                ids = sorted({row["response_id"] for row in rows})
+                insert_rows(SearchText, rows)
+                marks = ", ".join(["%s"] * len(ids))
+                cursor.execute(f"{select} response_id IN ({marks})", ids)
+                return
+            cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")  # noqa: S608
+            (last,) = cursor.fetchone()
+            insert_rows(SearchText, rows)
+            cursor.execute(f"{select} id > %s", [last])
+
+
 def index_response(response: Response) -> None:
     """(Re)index a stored response's instructions and output; its input items keep theirs."""
     SearchText.objects.filter(response_id=response.id).exclude(section="input").delete()
-    insert_rows(SearchText, response_rows(response))
+    add(response_rows(response))
 
 
 def index_items(response_id: str, start: int, items: Sequence[Any]) -> None:
     """Index parsed input items that were just stored at positions `start`, `start + 1`…"""
-    insert_rows(SearchText, item_rows(response_id, "input", enumerate(items, start)))
+    add(item_rows(response_id, "input", enumerate(items, start)))
 
 
 def forget_items(response_id: str) -> None:
@@ -82,18 +112,20 @@ def forget_items(response_id: str) -> None:
 
 
 def matching(words: Sequence[str]) -> QuerySet[SearchText]:
-    """Index rows that hold every word (as the start of a word), on either database.
+    """Index rows that hold every word (the last also as a prefix, search.as_prefix), on
+    either database.
 
     `words` come from search.words: letters and digits only, so they never carry the
     syntax of FTS5 or tsquery; they are parameters all the same.
     """
     if not words:
         return SearchText.objects.none()
+    star = ["*" if search.as_prefix(words, i) else "" for i in range(len(words))]
     if connection.vendor == "postgresql":
-        expression = " & ".join(f"{word}:*" for word in words)
+        expression = " & ".join(f"{w}{':*' if s else ''}" for w, s in zip(words, star, strict=True))
         hit = RawSQL("document @@ to_tsquery('simple', %s)", [expression], BooleanField())
         return SearchText.objects.alias(hit=hit).filter(hit=True)
-    expression = " AND ".join(f'"{word}"*' for word in words)
+    expression = " AND ".join(f'"{word}"{s}' for word, s in zip(words, star, strict=True))
     sql = f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s"  # noqa: S608
     fts = RawSQL(sql, [expression])  # noqa: S611 (the table name is this module's constant)
     return SearchText.objects.filter(id__in=fts)
