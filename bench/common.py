@@ -67,6 +67,7 @@ class Scale:
     import_small_mb: float = 2.0
     import_large_mb: float = 200.0
     throughput_responses: int = 400
+    fetched_items: int = 10_000
     rounds: int = 5
 
 
@@ -81,6 +82,7 @@ TINY = Scale(
     import_small_mb=0.05,
     import_large_mb=0.2,
     throughput_responses=10,
+    fetched_items=450,
     rounds=1,
 )
 

@@ -24,7 +24,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import common
 
 #: In this order: the list first, as it needs a store of exactly 1,000 rows to begin with.
-MODULES = ["playground_count", "list_page", "response_page", "trace_page", "import_file"]
+MODULES = [
+    "playground_count",
+    "list_page",
+    "response_page",
+    "fetch_steps",
+    "trace_page",
+    "import_file",
+]
 
 
 def machine() -> str:
