@@ -843,11 +843,13 @@ def response_poll(request: HtmxHttpRequest, response_id: str) -> HttpResponse:
     asked about. A POST with CSRF, counted by the rate limit like any fetch."""
     stored = get_object_or_404(StoredResponse, pk=response_id)
     error = None
-    try:
-        stored = store.check_status(stored)
-    except client.APIError as failure:
-        error = failure
-        audit.record(request, audit.Action.FETCHED, response_id, f"status failed: {error.title}")
+    if store.is_live(stored):  # the audit trail has every upstream request
+        try:
+            stored = store.check_status(stored)
+        except client.APIError as failure:
+            error = failure
+        detail = f"status failed: {error.title}" if error else "status"
+        audit.record(request, audit.Action.FETCHED, response_id, detail)
     context = rendering.poll_context(stored, error)
     if not request.htmx:
         return HttpResponseRedirect(reverse("inspector:response-detail", args=[response_id]))

@@ -404,6 +404,21 @@ def test_the_command_still_fetches_everything_in_one_go_with_its_progress(upstre
     assert StoredResponse.objects.get(pk=RID).input_items_complete
 
 
+def test_the_command_says_when_a_refresh_stopped_and_keeps_the_stored_copy(upstream, user):
+    from django.core.management import CommandError, call_command
+
+    stored_complete(upstream, user)
+    upstream.override = lambda r: (
+        httpx.Response(500, json={"error": {"message": "page two down"}})
+        if after_of(r) == "msg_99"
+        else None
+    )
+    with pytest.raises(CommandError, match=r"the refresh stopped: .*page two down"):
+        call_command("fetch_response", RID)
+    stored = StoredResponse.objects.get(pk=RID)
+    assert (stored.input_items_count, stored.input_items_complete) == (150, True)
+
+
 # --- migrate alone -----------------------------------------------------------------------------
 
 

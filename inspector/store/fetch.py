@@ -103,8 +103,8 @@ def append_items(
     """Append input items (one upstream page when `page`), unless another fetch of the same
     id has taken over since `token` was handed out. They are searchable at once."""
     with transaction.atomic():
-        row = StoredResponse.objects.select_for_update().get(pk=stored.pk)
-        if row.fetch_token != token:
+        row = StoredResponse.objects.select_for_update().filter(pk=stored.pk).first()
+        if row is None or row.fetch_token != token:  # deleted, or taken over
             return False
         start = row.input_items_count
         found = scrub.Found()
@@ -124,9 +124,9 @@ def append_items(
 def _append_staged(stored: StoredResponse, token: str, raws: list[Any]) -> bool:
     """Append one upstream page of a refresh's items to its staging copy (as append_items)."""
     with transaction.atomic():
-        row = StoredResponse.objects.select_for_update().get(pk=stored.pk)
-        refresh = Refresh.objects.filter(pk=row.pk).first()
-        if row.fetch_token != token or refresh is None:
+        row = StoredResponse.objects.select_for_update().filter(pk=stored.pk).first()
+        refresh = Refresh.objects.filter(pk=stored.pk).first()
+        if row is None or refresh is None or row.fetch_token != token:
             return False
         start = refresh.items_count
         found = scrub.Found()
@@ -320,8 +320,8 @@ def _finish(claim: _Claim, done: bool, error: str) -> None:
     """Record how a step ended, if it still holds the response: the lease let go, the error
     kept, and when all items are in, the fetch completed (a refresh: its copy swapped in)."""
     with transaction.atomic():
-        row = StoredResponse.objects.select_for_update().get(pk=claim.stored.pk)
-        if row.fetch_token != claim.token:
+        row = StoredResponse.objects.select_for_update().filter(pk=claim.stored.pk).first()
+        if row is None or row.fetch_token != claim.token:
             return
         refresh = Refresh.objects.filter(pk=row.pk).first() if claim.staged else None
         if claim.staged and refresh is None:
@@ -571,11 +571,16 @@ def resume_input_items(
     return StoredResponse.objects.get(pk=stored.pk)
 
 
+def is_live(stored: StoredResponse) -> bool:
+    """Whether the response was still running (queued, in progress) when last fetched."""
+    return stored.status not in TERMINAL_STATUSES
+
+
 def check_status(stored: StoredResponse, *, api: upstream.Client | None = None) -> StoredResponse:
     """Ask the upstream how a queued or in-progress response stands and keep its new body
     (status, output, usage) in place: its input items, notes, review and owner stay as they
     are. A response that has finished is not asked about. Raises the client's APIError."""
-    if stored.status in TERMINAL_STATUSES:
+    if not is_live(stored):
         return stored
     api, own = _client(api)
     try:

@@ -37,6 +37,8 @@ class Command(BaseCommand):
             try:
                 response_id = client.extract_response_id(text)
                 stored = store.fetch_response(response_id, progress=self._progress(response_id))
+                if self.stderr.isatty():
+                    self.stderr.write("")  # end the progress line
             except ValueError as error:
                 failures.append(f"{text}: {error}")
                 self.stderr.write(failures[-1])
@@ -44,6 +46,12 @@ class Command(BaseCommand):
                 failures.append(f"{text}: {error.title}: {error.message}")
                 self.stderr.write(failures[-1])
             else:
+                refresh = store.fetch_progress(stored)
+                if refresh is not None and refresh.refresh and refresh.error:
+                    # The stored copy is whole and unchanged; the new one stopped.
+                    failures.append(f"{text}: the refresh stopped: {refresh.error}")
+                    self.stderr.write(failures[-1])
+                    continue
                 note = (
                     ""
                     if stored.input_items_complete
