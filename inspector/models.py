@@ -150,17 +150,26 @@ class StoredResponse(models.Model):
         return [name for name in self.tool_names.split("\n") if name]
 
 
-class InputItem(models.Model):
+class ItemColumns(models.Model):
+    """What a row of an input item holds besides its response: its position (0-based, oldest
+    first), its id and type (indexed columns), and its body."""
+
+    position = models.PositiveIntegerField()
+    item_id = models.CharField(max_length=200, blank=True)
+    type = models.CharField(max_length=64, blank=True)
+    body = models.JSONField()
+
+    class Meta:
+        abstract = True
+
+
+class InputItem(ItemColumns):
     """One input item of a stored response, at its position (0-based, oldest first)."""
 
     # No index of its own: the unique (response, position) index below starts with it.
     response = models.ForeignKey(
         StoredResponse, on_delete=models.CASCADE, related_name="items", db_index=False
     )
-    position = models.PositiveIntegerField()
-    item_id = models.CharField(max_length=200, blank=True)
-    type = models.CharField(max_length=64, blank=True)
-    body = models.JSONField()
 
     class Meta:
         ordering = ["response", "position"]
@@ -190,16 +199,12 @@ class Refresh(models.Model):
         return f"refresh of {self.response_id}: {self.items_count} items"
 
 
-class StagedItem(models.Model):
+class StagedItem(ItemColumns):
     """One input item of a refresh under way (Refresh), at its position, as InputItem."""
 
     response = models.ForeignKey(
         StoredResponse, on_delete=models.CASCADE, related_name="staged_items", db_index=False
     )
-    position = models.PositiveIntegerField()
-    item_id = models.CharField(max_length=200, blank=True)
-    type = models.CharField(max_length=64, blank=True)
-    body = models.JSONField()
 
     class Meta:
         ordering = ["response", "position"]

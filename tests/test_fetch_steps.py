@@ -6,7 +6,6 @@ the page limit; `migrate` alone serving a first fetch; the command still fetchin
 import os
 import subprocess
 import sys
-import threading
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -15,13 +14,13 @@ from urllib.parse import parse_qs
 import httpx
 import pytest
 from django.contrib.auth.models import Group
-from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
 from inspector import notes, store
 from inspector.models import InputItem, Refresh, SearchText, StagedItem, StoredResponse, ToolCall
 from tests.factories import response_body, user_items
+from tests.test_store import run_together
 from tests.upstream import FakeUpstream, serve
 
 pytestmark = pytest.mark.django_db
@@ -208,27 +207,6 @@ def test_a_hold_left_by_a_killed_worker_runs_out_and_the_fetch_goes_on(logged_in
     gone = timezone.now() - timedelta(seconds=1)
     StoredResponse.objects.filter(pk=RID).update(fetch_lease_until=gone)
     assert "All 150 input items fetched." in step(logged_in).content.decode()
-
-
-def run_together(count: int, work: Any) -> list[BaseException]:
-    barrier = threading.Barrier(count)
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            barrier.wait()
-            work()
-        except BaseException as error:
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    return errors
 
 
 @pytest.mark.django_db(transaction=True)
