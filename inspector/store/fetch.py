@@ -91,10 +91,9 @@ def begin(
     return stored, token
 
 
-def _kept(raws: list[Any], start: int, found: scrub.Found) -> tuple[list[Any], list[Any]]:
-    """Items as kept (key masked, characters replaced) and parsed."""
-    kept = [as_kept(raw, f"input_items[{start + i}]", found)[0] for i, raw in enumerate(raws)]
-    return kept, [item_adapter.validate_python(raw) for raw in kept]
+def _kept(raws: list[Any], start: int, found: scrub.Found) -> list[Any]:
+    """Items at positions `start`… as kept (the key masked, characters replaced)."""
+    return [as_kept(raw, f"input_items[{start + i}]", found)[0] for i, raw in enumerate(raws)]
 
 
 def append_items(
@@ -108,11 +107,11 @@ def append_items(
             return False
         start = row.input_items_count
         found = scrub.Found()
-        kept, parsed = _kept(raws, start, found)
+        kept = _kept(raws, start, found)
         InputItem.objects.bulk_create(
             [item_row(row.id, start + i, raw) for i, raw in enumerate(kept)]
         )
-        search_index.index_items(row.id, start, parsed)
+        search_index.index_items(row.id, start, [item_adapter.validate_python(r) for r in kept])
         keep_originals(row, found)
         row.input_items_count = start + len(kept)
         row.input_items_pages += 1 if page else 0
@@ -130,7 +129,7 @@ def _append_staged(stored: StoredResponse, token: str, raws: list[Any]) -> bool:
             return False
         start = refresh.items_count
         found = scrub.Found()
-        kept = [as_kept(raw, f"input_items[{start + i}]", found)[0] for i, raw in enumerate(raws)]
+        kept = _kept(raws, start, found)
         staged = []
         for i, raw in enumerate(kept):
             item_id, kind = item_columns(raw)
@@ -168,10 +167,6 @@ class Progress:
     #: A fetch from the API under way (not an import that came incomplete): its page drives
     #: the steps by itself.
     auto: bool = True
-
-    @property
-    def at_least(self) -> int:
-        return max(self.known, self.fetched + (0 if self.done else 1))
 
     @property
     def running(self) -> bool:
