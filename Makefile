@@ -37,6 +37,6 @@ serve: export HASHED_STATIC = 1
 serve:
 	scripts/setup.sh
 	.venv/bin/python manage.py collectstatic --noinput -v0
-	.venv/bin/python manage.py prepare --no-demo
+	.venv/bin/python manage.py prepare --no-demo --password-to-file
 	.venv/bin/gunicorn dashboard.wsgi --bind $${BIND:-127.0.0.1:8000} --workers $${WORKERS:-3} \
 		--timeout 60 --access-logfile -

@@ -69,6 +69,8 @@ class Scale:
     throughput_responses: int = 400
     fetched_items: int = 10_000
     rounds: int = 5
+    #: Request/bill pairs of ../shared/real-world read by token_accuracy (0: all of them).
+    token_pairs: int = 0
 
 
 FULL = Scale()
@@ -84,6 +86,7 @@ TINY = Scale(
     throughput_responses=10,
     fetched_items=450,
     rounds=1,
+    token_pairs=30,
 )
 
 

@@ -26,6 +26,7 @@ from bench import common
 #: In this order: the list first, as it needs a store of exactly 1,000 rows to begin with.
 MODULES = [
     "playground_count",
+    "token_accuracy",
     "list_page",
     "response_page",
     "fetch_steps",

@@ -2,11 +2,14 @@
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
+
+from dashboard.files import private_file
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -33,9 +36,7 @@ def secret_key() -> str:
         return key
     path = DATA_DIR / "secret_key"
     if not path.exists():
-        DATA_DIR.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(50))
-        path.chmod(0o600)
+        private_file(path, secrets.token_urlsafe(50))
     return path.read_text().strip()
 
 
@@ -51,7 +52,8 @@ CSRF_TRUSTED_ORIGINS = [
 ]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin, whose site also lets in the admin role (audit trail): inspector/admin_site.py
+    "inspector.apps.InspectorAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -59,6 +61,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "axes",
     "inspector",
 ]
 
@@ -74,6 +77,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a login refused for too many failures into a 429.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "dashboard.urls"
@@ -106,7 +111,6 @@ if DATABASE_URL:
         "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
     }
 else:
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
@@ -114,6 +118,10 @@ else:
         }
     }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The database file made 0600 before SQLite opens it (SQLite gives its -wal and -shm
+    # files the database file's mode): the stored responses are nobody else's to read.
+    if DATABASES["default"]["NAME"] not in ("", ":memory:"):
+        private_file(Path(DATABASES["default"]["NAME"]))
     # The same for the default file and for a sqlite:// DATABASE_URL.
     DATABASES["default"]["OPTIONS"] = {
         # IMMEDIATE takes the write lock at BEGIN, so two requests storing the same
@@ -139,6 +147,28 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Login throttling (django-axes, its records in the database, shared by every worker and host):
+# after LOGIN_FAILURE_LIMIT failed logins for one username, or from one address, logins for
+# that username, or from that address, are refused (429), even with the right password, until
+# LOGIN_COOLOFF_MINUTES have passed since the last failure. Every failure is in the audit
+# trail (inspector/apps.py).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT") or 10)
+AXES_COOLOFF_TIME = timedelta(minutes=env_float("LOGIN_COOLOFF_MINUTES", 15.0))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each alone, not the pair
+# Failures count until the cool-off, a login that works resets nothing: else a user with an
+# account of their own could log in between guesses at another's and so reset the count.
+AXES_RESET_ON_SUCCESS = False
+# A fixed cool-off: failures during it do not extend it (else anyone could keep an account
+# locked for good by trying once in a while).
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# The address as the audit trail sees it (behind TRUSTED_PROXIES, the client's).
+AXES_CLIENT_IP_CALLABLE = "inspector.audit.request_address"
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "inspector:index"
 LOGOUT_REDIRECT_URL = "login"
@@ -189,6 +219,8 @@ HTTPS = env_bool("HTTPS", False)
 if HTTPS:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = True
+    # Load balancers check /healthz over plain http and follow no redirect.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SECURE_HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS") or 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("HSTS_INCLUDE_SUBDOMAINS", False)
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
@@ -197,6 +229,10 @@ if HTTPS:
     SILENCED_SYSTEM_CHECKS = ["security.W021"]
     if not SECURE_HSTS_INCLUDE_SUBDOMAINS:
         SILENCED_SYSTEM_CHECKS.append("security.W005")
+
+# Error reports (the DEBUG page, error e-mails) never show the API key, not even in a local
+# variable of a frame (dashboard/errors.py).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "dashboard.errors.KeyFilter"
 
 LOGGING = {
     "version": 1,
@@ -260,6 +296,9 @@ CACHES = {"default": cache_config(CACHE_URL)}
 # Upstream fetches per user (fetch, refresh, resume, replay, trace walk, playground API
 # counts): "30/min", "100/h", "5/10s"; empty or 0 for no limit.
 FETCH_RATE_LIMIT = os.environ.get("FETCH_RATE_LIMIT", "30/min")
+# Seconds of local token counting per user (the playground counts as one types): "10/min";
+# empty or 0 for no limit. Over it: a 429 until the window ends (inspector/access.py).
+PLAYGROUND_COUNT_LIMIT = os.environ.get("PLAYGROUND_COUNT_LIMIT", "10/min")
 # The audit trail's remote address: behind a reverse proxy REMOTE_ADDR is the proxy's. List
 # the proxies (IPs or networks, comma-separated) whose X-Forwarded-For is to be believed.
 TRUSTED_PROXIES = [p.strip() for p in os.environ.get("TRUSTED_PROXIES", "").split(",") if p.strip()]

@@ -14,7 +14,8 @@ unique key on the database cache), so concurrent requests can never overshoot th
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from functools import wraps
 from typing import Any
@@ -29,6 +30,7 @@ VIEW = "inspector.view_storedresponse"
 FETCH = "inspector.fetch_upstream"
 REVIEW = "inspector.review"
 IMPORT = "inspector.import_responses"
+UPDATE_BY_IMPORT = "inspector.update_by_import"
 DELETE = "inspector.delete_storedresponse"
 UNREDACTED = "inspector.export_unredacted"
 SAVE_SESSION = "inspector.add_playgroundsession"
@@ -41,7 +43,7 @@ ROLES: dict[str, tuple[str, ...]] = {
     "fetcher": (*READ, FETCH),
     "reviewer": (*READ, REVIEW),
     "importer": (*READ, IMPORT),
-    "admin": (*READ, FETCH, REVIEW, IMPORT, DELETE, UNREDACTED, AUDIT),
+    "admin": (*READ, FETCH, REVIEW, IMPORT, UPDATE_BY_IMPORT, DELETE, UNREDACTED, AUDIT),
 }
 
 #: What each permission lets a user do, for the 403 page.
@@ -50,6 +52,7 @@ WHAT = {
     FETCH: "fetch from the upstream API (the fetcher role)",
     REVIEW: "write notes and set review status (the reviewer role)",
     IMPORT: "import responses (the importer role)",
+    UPDATE_BY_IMPORT: "update a stored response by importing it (the admin role)",
     DELETE: "delete stored responses (the admin role)",
     UNREDACTED: "export without redaction (the admin role)",
     SAVE_SESSION: "save playground sessions (the viewer role)",
@@ -102,24 +105,38 @@ class Rate:
         return f"{self.count} per {self.seconds} s"
 
 
-def parse_rate(text: str) -> Rate | None:
+def parse_rate(text: str, setting: str = "FETCH_RATE_LIMIT") -> Rate | None:
     """ "30/min", "100/h", "5/10s" -> Rate; "" or "0/min" -> None (no limit)."""
     if not text.strip():
         return None
     match = _RATE.match(text.lower())
     if match is None:
-        raise ImproperlyConfigured(f"FETCH_RATE_LIMIT: {text!r} is not like 30/min or 100/h")
+        raise ImproperlyConfigured(f"{setting}: {text!r} is not like 30/min or 100/h")
     count, times, unit = int(match.group(1)), int(match.group(2) or 1), match.group(3)
     return Rate(count, times * _SECONDS[unit]) if count else None
 
 
-class FetchLimited(Exception):
-    """A user made as many upstream fetches as FETCH_RATE_LIMIT allows in this window."""
+class Limited(Exception):
+    """A user did as much of something as its setting allows in this window."""
+
+    #: The setting, and what it counts (for the 429 page).
+    setting = ""
+    what = ""
 
     def __init__(self, rate: Rate, retry_after: int) -> None:
-        super().__init__(f"{rate.count} upstream fetches per {rate.seconds} s")
+        super().__init__(f"{rate.count} {self.what} per {rate.seconds} s")
         self.rate = rate
         self.retry_after = retry_after
+
+
+class FetchLimited(Limited):
+    """A user made as many upstream fetches as FETCH_RATE_LIMIT allows in this window."""
+
+    setting, what = "FETCH_RATE_LIMIT", "upstream fetches"
+
+
+def _retry_after(rate: Rate, now: float) -> int:
+    return max(1, int((int(now // rate.seconds) + 1) * rate.seconds - now) + 1)
 
 
 def take_fetch_slot(user_id: Any, rate: Rate | None, now: float | None = None) -> None:
@@ -135,7 +152,7 @@ def take_fetch_slot(user_id: Any, rate: Rate | None, now: float | None = None) -
         if cache.add(f"{key}:{slot}", 1, timeout):
             cache.set(f"{key}:next", slot + 1, timeout)
             return
-    raise FetchLimited(rate, retry_after=max(1, int((window + 1) * rate.seconds - now) + 1))
+    raise FetchLimited(rate, retry_after=_retry_after(rate, now))
 
 
 def take_fetch(request: HttpRequest) -> None:
@@ -145,14 +162,54 @@ def take_fetch(request: HttpRequest) -> None:
     take_fetch_slot(request.user.pk, parse_rate(settings.FETCH_RATE_LIMIT))
 
 
+# --- the limit on playground counting work ------------------------------------------------
+#
+# A local count costs CPU in proportion to what is counted (a 5 MB request, some 7 s), and the
+# playground counts as one types. Each user has PLAYGROUND_COUNT_LIMIT seconds of counting per
+# window ("10/min"): a count starts only while the time spent in this window is under it, and
+# its own time is added when it ends (so one long count can end past the budget, once).
+
+
+class CountLimited(Limited):
+    """A user spent as many seconds counting as PLAYGROUND_COUNT_LIMIT allows in this window."""
+
+    setting, what = "PLAYGROUND_COUNT_LIMIT", "seconds of playground counting"
+
+
+def _count_key(user_id: Any, rate: Rate, now: float) -> str:
+    return f"inspector:count-work:{user_id}:{rate.seconds}:{int(now // rate.seconds)}"
+
+
+@contextmanager
+def counting_work(user_id: Any, rate: Rate | None) -> Iterator[None]:
+    """Run the block if this user has counting time left in the window (else CountLimited),
+    and charge the time it took."""
+    if rate is None:
+        yield
+        return
+    now = time.time()
+    key = _count_key(user_id, rate, now)
+    if cache.get(key, 0) >= rate.count * 1000:
+        raise CountLimited(rate, retry_after=_retry_after(rate, now))
+    start = time.monotonic()
+    try:
+        yield
+    finally:
+        spent = max(1, round((time.monotonic() - start) * 1000))
+        cache.add(key, 0, rate.seconds + 5)
+        with suppress(ValueError):  # expired in between: the window is over anyway
+            cache.incr(key, spent)
+
+
 # --- the decorator every view carries -----------------------------------------------------
 
 
-def need(*perms: str, fetch: bool = False) -> Callable[[Any], Any]:
-    """The view needs `perms` (403 otherwise); `fetch`: it fetches, so take a rate slot.
+def need(*perms: str, fetch: bool = False, counts: bool = False) -> Callable[[Any], Any]:
+    """The view needs `perms` (403 otherwise); `fetch`: it fetches, so take a rate slot;
+    `counts`: it counts tokens locally, so it takes time from PLAYGROUND_COUNT_LIMIT.
 
-    A FetchLimited raised anywhere in the view (a fetch it makes only sometimes) becomes
-    the 429 page.
+    A Limited raised anywhere in the view (a fetch it makes only sometimes) becomes the 429
+    page.
     """
 
     def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -164,8 +221,12 @@ def need(*perms: str, fetch: bool = False) -> Callable[[Any], Any]:
             try:
                 if fetch:
                     take_fetch(request)
-                return view(request, *args, **kwargs)
-            except FetchLimited as limited:
+                if not counts:
+                    return view(request, *args, **kwargs)
+                rate = parse_rate(settings.PLAYGROUND_COUNT_LIMIT, "PLAYGROUND_COUNT_LIMIT")
+                with counting_work(request.user.pk, rate):
+                    return view(request, *args, **kwargs)
+            except Limited as limited:
                 return rate_limited(request, limited)
 
         wrapped.required_permissions = perms  # type: ignore[attr-defined]
@@ -174,9 +235,11 @@ def need(*perms: str, fetch: bool = False) -> Callable[[Any], Any]:
     return decorate
 
 
-def rate_limited(request: HttpRequest, limited: FetchLimited) -> HttpResponse:
-    context = {"rate": limited.rate, "retry_after": limited.retry_after,
-               "setting": settings.FETCH_RATE_LIMIT}  # fmt: skip
-    answer = render(request, "429.html", context, status=429)
+def rate_limited(request: HttpRequest, limited: Limited) -> HttpResponse:
+    context = {"rate": limited.rate, "retry_after": limited.retry_after, "limited": limited,
+               "setting": getattr(settings, limited.setting)}  # fmt: skip
+    # htmx swaps the answer into part of a page: the message alone.
+    template = "429.html#message" if getattr(request, "htmx", False) else "429.html"
+    answer = render(request, template, context, status=429)
     answer["Retry-After"] = str(limited.retry_after)
     return answer

@@ -25,7 +25,6 @@ server's worker timeout.
 """
 
 import email.utils
-import json
 import random
 import re
 import time
@@ -39,6 +38,7 @@ import httpx
 from django.conf import settings
 from pydantic import ValidationError
 
+from . import nesting, redaction
 from .events import iter_events
 from .schemas import InputItemsPage, InputTokensRequest, InputTokensResult, Response
 
@@ -76,6 +76,8 @@ class APIError(Exception):
     title = "The upstream API failed"
     http_status = 502
     advice = ""
+    #: Whether asking again later can help (the upstream was down, slow or rate limited).
+    transient = False
 
     def __init__(
         self,
@@ -106,6 +108,7 @@ class NotConfigured(APIError):
 class APIUnavailable(APIError):
     title = "The upstream API is down or too slow"
     http_status = 504
+    transient = True
     advice = (
         "The server at OPENAI_BASE_URL did not answer well. Try again later; raise "
         "OPENAI_READ_TIMEOUT if it is only slow."
@@ -133,6 +136,7 @@ class AuthenticationFailed(APIError):
 class RateLimited(APIError):
     title = "Rate limited by the upstream API"
     http_status = 429
+    transient = True
     advice = (
         "The key's rate limit was hit, even after waiting and retrying. Wait a moment and try"
         " again."
@@ -171,14 +175,10 @@ def extract_response_id(text: str) -> str:
     return validate_response_id(text)
 
 
-def _reject_constant(name: str) -> Any:
-    # NaN / Infinity are not JSON (RFC 8259), and no database column would store them.
-    raise ValueError(f"{name} is not a JSON value")
-
-
 def parse_json(content: bytes | str) -> Any:
-    """Strict JSON: what json.loads accepts, less NaN and Infinity. Raises ValueError."""
-    return json.loads(content, parse_constant=_reject_constant)
+    """Strict JSON: what json.loads accepts, less NaN and Infinity, and less anything nested
+    deeper than nesting.MAX_DEPTH. Raises ValueError."""
+    return nesting.loads(content)
 
 
 def retry_delay(response: httpx.Response | None, retries_so_far: int) -> float:
@@ -220,18 +220,18 @@ def error_from(response: httpx.Response, secret: str = "") -> APIError:
     try:
         body = parse_json(response.content)
         if isinstance(body, dict) and isinstance(body.get("error"), dict):
-            message = str(body["error"].get("message") or "")[:MAX_MESSAGE]
+            # A gateway may echo the key it was sent, anywhere it can: masked before the cut,
+            # so a key across it never leaves its first part behind.
+            message = redaction.clip(str(body["error"].get("message") or ""), MAX_MESSAGE, secret)
             code = str(body["error"]["code"]) if body["error"].get("code") else None
     except ValueError:
         # An HTML page from a proxy: its text is never shown (it may carry script).
         pass
     message = message or f"HTTP {status} with no error message from the upstream."
     if secret:
-        # A gateway may echo the key it was sent, anywhere it can; it must never reach a page
-        # or a log.
-        message = message.replace(secret, "[OPENAI_API_KEY]")
-        code = code.replace(secret, "[OPENAI_API_KEY]") if code else code
-        request_id = request_id.replace(secret, "[OPENAI_API_KEY]") if request_id else None
+        # It must never reach a page or a log.
+        code = code.replace(secret, redaction.KEY_MASK) if code else code
+        request_id = request_id.replace(secret, redaction.KEY_MASK) if request_id else None
     kind: type[APIError]
     if status == 404:
         kind = NotFound
@@ -400,12 +400,18 @@ class Client:
             (self.sleep or pause)(delay)
             retries += 1
 
-    @staticmethod
-    def _json(response: httpx.Response) -> Any:
+    def _json(self, response: httpx.Response) -> Any:
         try:
             return parse_json(response.content)
+        except nesting.TooDeep as error:
+            raise UnexpectedPayload(
+                f"HTTP {response.status_code} with a JSON body {error}.",
+                status_code=response.status_code,
+                request_id=response.headers.get("x-request-id"),
+            ) from None
         except ValueError:
-            kind = response.headers.get("content-type", "unknown type")[:100]
+            kind = response.headers.get("content-type", "unknown type")
+            kind = redaction.clip(kind, 100, self._api_key)
             raise UnexpectedPayload(
                 f"HTTP {response.status_code} with a body that is not JSON ({kind}).",
                 status_code=response.status_code,
@@ -511,13 +517,14 @@ class Client:
                     raise error_from(response, self._api_key)
                 kind = response.headers.get("content-type", "")
                 if "event-stream" not in kind:
+                    shown = redaction.clip(kind, 100, self._api_key)
                     raise UnexpectedPayload(
                         "Expected a stream of events (text/event-stream), got "
-                        f"{kind[:100] or 'no content type'}.",
+                        f"{shown or 'no content type'}.",
                         status_code=response.status_code,
                         request_id=response.headers.get("x-request-id"),
                     )
-                yield from iter_events(_chunks(response, deadline))
+                yield from iter_events(_chunks(response, deadline), secret=self._api_key)
         except httpx.TimeoutException as error:
             raise APIUnavailable(
                 f"The upstream did not answer in time ({type(error).__name__})."

@@ -1,7 +1,7 @@
 """Two responses side by side: parameters with differences marked, instructions as a line
 diff, items aligned by position and type (tool calls by call id), usage and cost deltas.
 
-Everything above `compare_page` is a pure function over schemas.
+Pure functions over schemas; pages.compare_page reads the two responses from the store.
 """
 
 import json
@@ -12,10 +12,11 @@ from difflib import SequenceMatcher
 from typing import Any
 
 from . import listing
-from .models import StoredResponse
-from .rendering import Row
-from .schemas import Response, item_adapter
-from .schemas.base import type_of
+from .anchors import item_anchor
+from .schemas import Response
+from .schemas.base import Schema, type_of
+from .schemas.items import MessageItem
+from .schemas.tools import CustomTool, FunctionTool, McpTool
 
 #: Response fields compared as parameters, in the order the page shows them.
 PARAMETERS = (
@@ -83,17 +84,17 @@ def parameters(a: Response, b: Response) -> list[Param]:
     ]
 
 
-def tool_key(tool: Any) -> str:
+def tool_key(tool: Schema) -> str:
     """What names a tool across two responses: function / custom name, MCP server, else type."""
-    kind = str(type_of(tool) or "tool")
-    if kind in ("function", "custom") and getattr(tool, "name", None):
-        return f"{kind} {tool.name}"
-    if kind == "mcp" and getattr(tool, "server_label", None):
-        return f"mcp {tool.server_label}"
-    return kind
+    match tool:
+        case FunctionTool() | CustomTool() if tool.name:
+            return f"{tool.type} {tool.name}"
+        case McpTool() if tool.server_label:
+            return f"mcp {tool.server_label}"
+    return str(type_of(tool) or "tool")
 
 
-def tools(a: Sequence[Any], b: Sequence[Any]) -> list[Param]:
+def tools(a: Sequence[Schema], b: Sequence[Schema]) -> list[Param]:
     """One row per tool key, in the order first seen (left, then right's new ones)."""
     left = {tool_key(t): value_text(t) for t in a}
     right = {tool_key(t): value_text(t) for t in b}
@@ -267,7 +268,7 @@ def item_summary(item: Any) -> str:
     """What an item said or did, as text: message and summary text, arguments, outputs."""
     if item is None:
         return ""
-    if type_of(item) == "message":
+    if isinstance(item, MessageItem):
         return "\n".join(t for t in listing.item_texts(item) if t)
     texts: list[str] = []
     for attribute in ("summary", "arguments", "input", "code", "queries", "output", "error"):
@@ -332,7 +333,7 @@ def usage_deltas(a: Response, b: Response) -> list[Delta]:
     return deltas
 
 
-# --- the page (reads the store) -----------------------------------------------------------
+# --- the page's rows ------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -346,52 +347,22 @@ class AlignedRow:
     right_text: str
 
 
-def _rows(pairs: list[Aligned], section: str, a: str, b: str) -> list[AlignedRow]:
+def aligned_rows(
+    left: Sequence[Any], right: Sequence[Any], section: str, left_id: str, right_id: str
+) -> list[AlignedRow]:
+    """`align(left, right)` as rows, for items of `section` of the responses `left_id` and
+    `right_id`."""
+
     def anchor(item: Any, position: int | None, response_id: str) -> str:
-        return "" if position is None else Row(item, section, position, response_id).anchor
+        return "" if position is None else item_anchor(item, section, position)
 
     return [
         AlignedRow(
             p,
-            anchor(p.left, p.left_position, a),
-            anchor(p.right, p.right_position, b),
+            anchor(p.left, p.left_position, left_id),
+            anchor(p.right, p.right_position, right_id),
             item_summary(p.left),
             item_summary(p.right),
         )
-        for p in pairs
+        for p in align(left, right)
     ]
-
-
-def first_input_items(stored: StoredResponse) -> list[Any]:
-    """The first INPUT_LIMIT input items of a stored response, parsed; one query."""
-    rows = stored.items.order_by("position").values_list("body", flat=True)[:INPUT_LIMIT]
-    return [item_adapter.validate_python(body) for body in rows]
-
-
-def compare_page(left: StoredResponse, right: StoredResponse) -> dict[str, Any]:
-    a = Response.model_validate(left.body)
-    b = Response.model_validate(right.body)
-    inputs_a, inputs_b = first_input_items(left), first_input_items(right)
-    params = parameters(a, b)
-    tool_rows = tools(a.tools, b.tools)
-    return {
-        "left": left,
-        "right": right,
-        "a": a,
-        "b": b,
-        "parameters": params,
-        "same_parameters": [p for p in params if p.same and p.left],
-        "tools": tool_rows,
-        "differences": sum(not p.same for p in params),
-        "tool_differences": sum(not t.same for t in tool_rows),
-        "instructions": text_diff(
-            instructions_text(a.instructions), instructions_text(b.instructions)
-        ),
-        "sections": [
-            ("output", _rows(align(a.output, b.output), "output", left.id, right.id)),
-            ("input", _rows(align(inputs_a, inputs_b), "input", left.id, right.id)),
-        ],
-        "input_limit": INPUT_LIMIT,
-        "inputs_cut": max(left.input_items_count, right.input_items_count) > INPUT_LIMIT,
-        "usage": usage_deltas(a, b),
-    }

@@ -6,18 +6,19 @@ counts per type, gaps in sequence numbers, texts rebuilt from their deltas and c
 the `.done` events and the final response, and when live following should stop.
 """
 
-import json
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from . import nesting, redaction
 from .schemas.events import (
     DONE_VALUE_FIELDS,
     DeltaEvent,
     DoneEvent,
+    ErrorEvent,
     LifecycleEvent,
     OutputItemEvent,
     PartialImageEvent,
@@ -146,10 +147,6 @@ def parse_sse(
 # --- typed events --------------------------------------------------------------------------
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON value")
-
-
 def parse_event(body: Any, event_name: str | None = None) -> Any:
     """A typed event from one message's JSON; an UnknownEvent when it fits no class.
 
@@ -169,25 +166,32 @@ def parse_event(body: Any, event_name: str | None = None) -> Any:
     return event
 
 
-def decode_message(message: SSEMessage) -> Any | None:
-    """The event in one SSE message, or None for a truncated last message (resume instead)."""
+def decode_message(message: SSEMessage, secret: str = "") -> Any | None:
+    """The event in one SSE message, or None for a truncated last message (resume instead).
+    Data that is not JSON is kept cut short, `secret` (the API key) masked before the cut."""
     try:
-        body = json.loads(message.data, parse_constant=_reject_constant)
+        body = nesting.loads(message.data)
+    except nesting.TooDeep as error:
+        unknown = UnknownEvent(type=message.event, invalid_reason=f"the data is {error}")
+        unknown._wire = {"type": message.event, "data": str(error)}
+        return unknown
     except ValueError:
         if not message.terminated:
             return None
         unknown = UnknownEvent(type=message.event, invalid_reason="the data is not JSON")
-        unknown._wire = {"type": message.event, "data": message.data[:2000]}
+        unknown._wire = {"type": message.event, "data": redaction.clip(message.data, 2000, secret)}
         return unknown
     return parse_event(body, message.event)
 
 
-def iter_events(chunks: Iterable[bytes | str], parser: SSEParser | None = None) -> Iterator[Any]:
+def iter_events(
+    chunks: Iterable[bytes | str], parser: SSEParser | None = None, secret: str = ""
+) -> Iterator[Any]:
     """Typed events from a stream of chunks, up to a `[DONE]` sentinel or the end."""
     for message in parse_sse(chunks, parser):
         if message.data.startswith(DONE_SENTINEL):
             return
-        if (event := decode_message(message)) is not None:
+        if (event := decode_message(message, secret)) is not None:
             yield event
 
 
@@ -197,6 +201,18 @@ def sequence_of(event: Any) -> int | None:
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return value
     return None
+
+
+def arrival_number(kept: Iterable[int], starting_after: int | None) -> int:
+    """A number for an event that carries none (streams recorded before about April 2025
+    number nothing): the one after the last kept, so the events keep their arrival order."""
+    return max(kept, default=-1 if starting_after is None else starting_after) + 1
+
+
+def ends_stream(kind: str) -> bool:
+    """Whether nothing can follow an event of this type. An `error` can: the response's own
+    final state (`response.failed`) may come right after it, so a reader keeps reading."""
+    return kind in TERMINAL_TYPES and kind != "error"
 
 
 # --- words -------------------------------------------------------------------------------
@@ -255,6 +271,17 @@ EVENT_LABELS: dict[str, str] = {
     "response.audio.done": "audio done",
     "response.audio.transcript.delta": "audio transcript delta",
     "response.audio.transcript.done": "audio transcript done",
+    "response.shell_call_command.added": "shell command started",
+    "response.shell_call_command.delta": "shell command delta",
+    "response.shell_call_command.done": "shell command done",
+    "response.shell_call_output_content.delta": "shell output chunk",
+    "response.shell_call_output_content.done": "shell output done",
+    "response.apply_patch_call_operation_diff.delta": "patch diff delta",
+    "response.apply_patch_call_operation_diff.done": "patch diff done",
+    "response.compaction.compacting": "compacting the context",
+    "response.steer.accepted": "steering input accepted",
+    "response.steer.pending": "steering input waits",
+    "response.steer.failed": "steering input refused",
 }
 
 
@@ -309,6 +336,8 @@ STREAMED_TEXTS: dict[str, tuple[str, str | None]] = {
     "response.custom_tool_call_input.delta": ("custom_tool_call_input", None),
     "response.code_interpreter_call_code.delta": ("code_interpreter_call_code", None),
     "response.mcp_call_arguments.delta": ("mcp_call_arguments", None),
+    "response.shell_call_command.delta": ("shell_call_command", "command_index"),
+    "response.apply_patch_call_operation_diff.delta": ("apply_patch_operation_diff", None),
 }
 #: `.done` type -> the same (kind, index field) as its deltas.
 DONE_TEXTS: dict[str, tuple[str, str | None]] = {
@@ -323,9 +352,12 @@ KIND_LABELS: dict[str, str] = {
     "custom_tool_call_input": "Custom-tool input",
     "code_interpreter_call_code": "Code interpreter code",
     "mcp_call_arguments": "MCP call arguments",
+    "shell_call_command": "Shell command",
+    "apply_patch_operation_diff": "Patch diff",
 }
-#: Where a final item keeps each text: (the list of parts it sits in, or None; its field).
-FINAL_FIELDS: dict[str, tuple[str | None, str]] = {
+#: Where a final item keeps each text: (the list it sits in, or None; its field in an entry
+#: of that list, or in the item; None: the entry itself). Dots name nested fields.
+FINAL_FIELDS: dict[str, tuple[str | None, str | None]] = {
     "output_text": ("content", "text"),
     "refusal": ("content", "refusal"),
     "reasoning_summary_text": ("summary", "text"),
@@ -334,6 +366,8 @@ FINAL_FIELDS: dict[str, tuple[str | None, str]] = {
     "custom_tool_call_input": (None, "input"),
     "code_interpreter_call_code": (None, "code"),
     "mcp_call_arguments": (None, "arguments"),
+    "shell_call_command": ("action.commands", None),
+    "apply_patch_operation_diff": (None, "operation.diff"),
 }
 
 
@@ -369,6 +403,9 @@ class Assembly:
 
     @property
     def text(self) -> str:
+        """The text rebuilt from the deltas; the `.done` value when no delta came."""
+        if not self.pieces and self.done is not None:
+            return self.done
         return "".join(self.pieces)
 
     @property
@@ -376,12 +413,17 @@ class Assembly:
         return len(self.pieces)
 
     @property
+    def no_deltas(self) -> bool:
+        """The server sent the whole value in its `.done` event, with no delta before it."""
+        return not self.pieces and self.done is not None
+
+    @property
     def label(self) -> str:
         return KIND_LABELS.get(self.kind, self.kind)
 
     @property
     def done_check(self) -> str:
-        return _check(self.text, self.done)
+        return "no_deltas" if self.no_deltas else _check(self.text, self.done)
 
     @property
     def final_check(self) -> str:
@@ -389,7 +431,9 @@ class Assembly:
 
     @property
     def done_difference(self) -> int | None:
-        return None if self.done is None else first_difference(self.text, self.done)
+        if self.done is None or self.no_deltas:
+            return None
+        return first_difference(self.text, self.done)
 
     @property
     def final_difference(self) -> int | None:
@@ -414,7 +458,9 @@ def _locate(output: Sequence[Any], output_index: int | None, item_id: str | None
 
 
 def _field(holder: Any, name: str) -> Any:
-    return holder.get(name) if isinstance(holder, dict) else getattr(holder, name, None)
+    for part in name.split("."):
+        holder = holder.get(part) if isinstance(holder, dict) else getattr(holder, part, None)
+    return holder
 
 
 def final_value(kind: str, item: Any, part_index: int | None) -> str | None:
@@ -428,7 +474,7 @@ def final_value(kind: str, item: Any, part_index: int | None) -> str | None:
         if not isinstance(parts, list) or part_index is None or not 0 <= part_index < len(parts):
             return None
         holder = parts[part_index]
-    value = _field(holder, value_field)
+    value = holder if value_field is None else _field(holder, value_field)
     return value if isinstance(value, str) else None
 
 
@@ -569,6 +615,17 @@ class Row:
         return self.offset_ms / 1000
 
 
+@dataclass(frozen=True)
+class StreamError:
+    """An `error` event, and the final event that came after it, if one did."""
+
+    sequence_number: int
+    code: str | None
+    message: str
+    then: str | None = None
+    then_sequence_number: int | None = None
+
+
 @dataclass
 class Timeline:
     rows: list[Row]
@@ -581,6 +638,10 @@ class Timeline:
     duration_ms: int | None
     terminal: str | None
     status: str | None
+    #: Events that carried no sequence number: numbered by their arrival when kept.
+    unsequenced: int = 0
+    #: The stream's first `error` event, and what ended the stream after it.
+    error: StreamError | None = None
 
     @property
     def mismatches(self) -> int:
@@ -605,18 +666,28 @@ def build_timeline(
     """Everything the events page shows; `rows` only for events after `after` (if given)."""
     ordered = sorted(records, key=lambda r: r.sequence_number)
     events = [parse_event(r.body, r.type or None) for r in ordered]
+    unsequenced = 0
+    for record, event in zip(ordered, events, strict=True):
+        if sequence_of(event) is None:
+            unsequenced += 1
+            event.sequence_number = record.sequence_number  # its arrival number
     origin = ordered[0].received_at if ordered else None
     gaps = find_gaps(r.sequence_number for r in ordered)
     gap_before = {gap.last + 1: gap for gap in gaps}
     rows: list[Row] = []
     terminal: str | None = None
     status: str | None = None
+    error: StreamError | None = None
     for record, event in zip(ordered, events, strict=True):
         kind = getattr(event, "type", None) or record.type
         if isinstance(event, LifecycleEvent):
             status = event.response.status or status
         if kind in TERMINAL_TYPES and not isinstance(event, UnknownEvent):
             terminal = kind
+            if isinstance(event, ErrorEvent) and error is None:
+                error = StreamError(record.sequence_number, event.code, event.message)
+            elif error is not None and error.then is None:
+                error = replace(error, then=kind, then_sequence_number=record.sequence_number)
         if after is not None and record.sequence_number <= after:
             continue
         image = None
@@ -653,6 +724,8 @@ def build_timeline(
         duration_ms=duration,
         terminal=terminal,
         status=status,
+        unsequenced=unsequenced,
+        error=error,
     )
 
 

@@ -1,10 +1,11 @@
-"""Forms: the lookup box and the import upload."""
+"""Forms: every input a view validates. The lookup box, the list's filters, notes and review
+status, the import upload, the compare picker, and the event replay and live follow."""
 
 from typing import Any
 
 from django import forms
 
-from . import listing, notes
+from . import anchors, listing, notes
 from .client import extract_response_id
 from .events import Follow
 from .models import StoredResponse
@@ -109,7 +110,7 @@ class NoteForm(forms.Form):
 
     def clean_anchor(self) -> str:
         anchor: str = self.cleaned_data["anchor"]
-        if not notes.valid_anchor(anchor):
+        if not anchors.valid_anchor(anchor):
             raise forms.ValidationError("Not an item of this response.")
         return anchor
 

@@ -1,6 +1,12 @@
-"""Django ORM: stored responses and their input items. Nothing else lives here."""
+"""Django ORM: the tables. Stored responses and their input items, notes, playground sessions
+and token-count samples, the tool-call index, stream events and the audit trail.
 
-from typing import Any
+What reads and writes them lives elsewhere (the store, notes.py, listing.py, audit.py): here
+are the fields, indexes and a few one-line views of a row (StoredResponse.response parses
+its body).
+"""
+
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models
@@ -8,8 +14,26 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models.sql.compiler import SQLCompiler
 from django.utils import timezone
 
+from . import nesting
 
-class ExactJSONField(models.JSONField):
+if TYPE_CHECKING:
+    from .schemas import Response
+
+
+class KeptJSONField(models.JSONField):
+    """JSON this dashboard kept, read back clipped to nesting.MAX_DEPTH: what was stored
+    before that limit existed may nest deeper than any page can show (inspector/nesting.py)."""
+
+    def from_db_value(self, value: Any, expression: Any, connection: BaseDatabaseWrapper) -> Any:
+        if not isinstance(value, str):
+            return super().from_db_value(value, expression, connection)
+        try:
+            return nesting.loads_clipped(value)
+        except ValueError:
+            return value  # as Django's JSONField: a key's bare string value (SQLite)
+
+
+class ExactJSONField(KeptJSONField):
     """JSON kept as written: key order and numbers exactly as the upstream sent them.
 
     SQLite keeps the text anyway. On PostgreSQL this is the `json` type, not Django's `jsonb`
@@ -114,6 +138,9 @@ class StoredResponse(models.Model):
     # The name as it was when set, so imported reviews keep theirs without a local user.
     reviewed_by_name = models.CharField(max_length=150, blank=True)
     reviewed_at = models.DateTimeField(null=True, blank=True)
+    # Taken from an imported bundle (notes.restore): a verdict given elsewhere, never over one
+    # given here.
+    review_imported = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-created_at", "id"]
@@ -123,6 +150,7 @@ class StoredResponse(models.Model):
             ("review", "Can write notes and set the review status"),
             ("import_responses", "Can import responses"),
             ("export_unredacted", "Can export responses without redaction"),
+            ("update_by_import", "Can update a stored response by importing it"),
         ]
         indexes = [
             models.Index(fields=["-created_at", "id"], name="stored_newest_first"),
@@ -149,6 +177,12 @@ class StoredResponse(models.Model):
     def tool_name_list(self) -> list[str]:
         return [name for name in self.tool_names.split("\n") if name]
 
+    def response(self) -> "Response":
+        """The stored body, parsed: the one place a kept response becomes a schema object."""
+        from .schemas import Response  # here, so the ORM module imports no logic at load time
+
+        return Response.model_validate(self.body)
+
 
 class ItemColumns(models.Model):
     """What a row of an input item holds besides its response: its position (0-based, oldest
@@ -157,7 +191,7 @@ class ItemColumns(models.Model):
     position = models.PositiveIntegerField()
     item_id = models.CharField(max_length=200, blank=True)
     type = models.CharField(max_length=64, blank=True)
-    body = models.JSONField()
+    body = KeptJSONField()
 
     class Meta:
         abstract = True
@@ -220,7 +254,7 @@ class SearchText(models.Model):
     """The searchable text of one item of a stored response, a part of it when it is long
     (inspector/search.py says which text): what the full-text index is built over.
 
-    The index is the database's own, made by migration 0015: an FTS5 table kept in step by
+    The index is the database's own, made by migration 0016: an FTS5 table kept in step by
     triggers on SQLite; a generated tsvector column with a GIN index on PostgreSQL. The store
     writes these rows with the items (inspector/store/search_index.py).
     """
@@ -294,6 +328,8 @@ class Note(models.Model):
     author_name = models.CharField(max_length=150)
     text = models.TextField()
     created_at = models.DateTimeField(default=timezone.now)
+    # From an imported bundle: written elsewhere, `author_name` as that bundle gives it.
+    imported = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -407,7 +443,8 @@ class StreamEvent(models.Model):
 
 
 class AuditEntry(models.Model):
-    """Who fetched, viewed, exported, imported or deleted which response, when, from where.
+    """Who fetched, viewed, exported, imported or deleted which response, when, from where;
+    and every failed login.
 
     Written by the views (inspector/audit.py), read-only in the admin. Keeps the username as
     it was, so an entry outlives its user; `response_id` is not a foreign key, so it outlives
@@ -420,6 +457,7 @@ class AuditEntry(models.Model):
         EXPORTED = "exported", "exported"
         IMPORTED = "imported", "imported"
         DELETED = "deleted", "deleted"
+        LOGIN_FAILED = "login failed", "login failed"
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     user = models.ForeignKey(

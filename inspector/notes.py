@@ -1,36 +1,31 @@
 """Notes and review status: who said what about a response or one of its items, and when.
 
-An anchor names what a note is about: "" the response as a whole, else the item's anchor on
-the response page (`rendering.Row.anchor`): `item-<id>` for an item with an id, and
-`item-input-<n>` / `item-output-<n>` / `item-instructions-<n>` (0-based position) without.
+An anchor names what a note is about: "" the response as a whole, else the item's anchor
+(`anchors.item_anchor`: `item-<id>`, or `item-<section>-<position>` for an item without one).
 Both hang on the StoredResponse row, which a re-fetch updates in place, so they survive it.
 Bundles carry them as `notes` and `review` (see `export` / `restore`).
 """
 
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from . import redaction
+from .anchors import valid_anchor
 from .models import Note, StoredResponse
 
-#: "" or an item's anchor as the response page writes it (rendering.Row.anchor).
-ANCHOR = re.compile(r"^(item-[A-Za-z0-9_-]{1,210})?$")
 NOTE_MAX = 10_000
 #: The `kind` a bundle names itself by; its one home, as the store imports this module.
 BUNDLE_KIND = "responses-inspector.bundle"
 NAME_MAX = 150
 Review = StoredResponse.Review
-
-
-def valid_anchor(anchor: str) -> bool:
-    return bool(ANCHOR.fullmatch(anchor))
 
 
 def _name(user: AbstractBaseUser | AnonymousUser | None) -> str:
@@ -57,24 +52,16 @@ def set_review(stored: StoredResponse, status: str, user: AbstractBaseUser | Ano
     stored.reviewed_by = _user(user)
     stored.reviewed_by_name = _name(user)
     stored.reviewed_at = timezone.now()
-    stored.save(update_fields=["review_status", "reviewed_by", "reviewed_by_name", "reviewed_at"])
-
-
-def notes_of(response_id: str, memo: dict[str, list[Note]] | None = None) -> list[Note]:
-    """Every note of a response, oldest first; with a memo (one per request), a page that
-    asks for each item's notes costs one query per response, not one per item."""
-    if memo is None:
-        return list(Note.objects.filter(response_id=response_id))
-    if response_id not in memo:
-        memo[response_id] = list(Note.objects.filter(response_id=response_id))
-    return memo[response_id]
-
-
-def notes_at(
-    response_id: str, anchor: str, memo: dict[str, list[Note]] | None = None
-) -> list[Note]:
-    """The notes on one anchor ("" = the response itself), oldest first."""
-    return [note for note in notes_of(response_id, memo) if note.anchor == anchor]
+    stored.review_imported = False
+    stored.save(
+        update_fields=[
+            "review_status",
+            "reviewed_by",
+            "reviewed_by_name",
+            "reviewed_at",
+            "review_imported",
+        ]
+    )
 
 
 # --- in bundles ---------------------------------------------------------------------------
@@ -121,13 +108,15 @@ def _when(value: Any, where: str) -> datetime:
     try:
         when = datetime.fromisoformat(value)
     except ValueError:
-        raise ValueError(f"{where}: not an ISO 8601 time: {value[:40]!r}") from None
+        shown = redaction.clip(value, 40, settings.OPENAI_API_KEY)
+        raise ValueError(f"{where}: not an ISO 8601 time: {shown!r}") from None
     return when if timezone.is_aware(when) else timezone.make_aware(when, UTC)
 
 
 def parse(notes: Any, review: Any) -> tuple[list[NoteIn], ReviewIn | None]:
     """Validate a bundle's `notes` and `review`; raises ValueError saying what is wrong."""
     parsed: list[NoteIn] = []
+    key = settings.OPENAI_API_KEY  # kept text: the key masked, as everywhere (rows.py)
     if notes is not None and not isinstance(notes, list):
         raise ValueError("notes must be a list")
     for n, note in enumerate(notes or []):
@@ -141,7 +130,9 @@ def parse(notes: Any, review: Any) -> tuple[list[NoteIn], ReviewIn | None]:
             raise ValueError(f"{where}: author must be a user name")
         if not isinstance(text, str) or not text.strip() or len(text) > NOTE_MAX:
             raise ValueError(f"{where}: text must be 1 to {NOTE_MAX} characters")
-        parsed.append(NoteIn(anchor, author, text, _when(note.get("created_at"), where)))
+        when = _when(note.get("created_at"), where)
+        parsed.append(NoteIn(anchor, redaction.clip(author, NAME_MAX, key),
+                             redaction.clip(text, NOTE_MAX, key), when))  # fmt: skip
     if review is None:
         return parsed, None
     if not isinstance(review, dict) or review.get("status") not in Review.values:
@@ -150,7 +141,7 @@ def parse(notes: Any, review: Any) -> tuple[list[NoteIn], ReviewIn | None]:
     if not isinstance(by, str) or len(by) > NAME_MAX:
         raise ValueError("review: by must be a user name")
     at = None if review.get("at") is None else _when(review["at"], "review.at")
-    return parsed, ReviewIn(review["status"], by, at)
+    return parsed, ReviewIn(review["status"], redaction.clip(by, NAME_MAX, key), at)
 
 
 def parse_bundle(obj: Any) -> tuple[list[NoteIn], ReviewIn | None]:
@@ -161,34 +152,40 @@ def parse_bundle(obj: Any) -> tuple[list[NoteIn], ReviewIn | None]:
 
 
 def restore(response_id: str, notes: list[NoteIn], review: ReviewIn | None) -> int:
-    """Add the notes not already there and take the review if it is newer; notes added.
+    """Add the notes not already there and take the review where no local one is; notes
+    added. Only for importers who may review (the store checks).
 
-    A note is already there when anchor, author, text and time all match, so importing the
-    same bundle twice adds nothing.
+    Both are marked imported, and their author is the name the bundle gives, as text: never
+    a user of this site. A note is already there when anchor, author, text and time all
+    match, so importing the same bundle twice adds nothing. The review is taken only over
+    no review at all or an older imported one, never over a verdict given here, and its time
+    is at most now (a note's too): a bundle dated 2099 cannot outrank a later local "flagged".
     """
     if not notes and review is None:
         return 0
+    now = timezone.now()
     with transaction.atomic():
         stored = StoredResponse.objects.select_for_update().get(pk=response_id)
         have = set(stored.notes.values_list("anchor", "author_name", "text", "created_at"))
+        # A note dated later than now was kept dated now: the same one again is there if its
+        # text is (whenever it was kept).
+        texts = {note[:3] for note in have}
         new = [
-            Note(
-                response=stored,
-                anchor=n.anchor,
-                author_name=n.author_name,
-                text=n.text,
-                created_at=n.created_at,
-            )
+            Note(response=stored, anchor=n.anchor, author_name=n.author_name, text=n.text,
+                 created_at=min(n.created_at, now), imported=True)
             for n in dict.fromkeys(notes)
             if (n.anchor, n.author_name, n.text, n.created_at) not in have
-        ]
+            and (n.created_at <= now or (n.anchor, n.author_name, n.text) not in texts)
+        ]  # fmt: skip
         Note.objects.bulk_create(new)
         if review is not None and review.at is not None:
-            older = Q(reviewed_at__isnull=True) | Q(reviewed_at__lt=review.at)
-            StoredResponse.objects.filter(older, pk=stored.pk).update(
+            at = min(review.at, now)
+            open_to_it = Q(reviewed_at__isnull=True) | Q(review_imported=True, reviewed_at__lt=at)
+            StoredResponse.objects.filter(open_to_it, pk=stored.pk).update(
                 review_status=review.status,
                 reviewed_by=None,
                 reviewed_by_name=review.by,
-                reviewed_at=review.at,
+                reviewed_at=at,
+                review_imported=True,
             )
     return len(new)

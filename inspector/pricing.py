@@ -1,18 +1,22 @@
-"""Cost from token counts, with genai-prices' bundled price table. Money is Decimal.
+"""Cost from token counts, with genai-prices' bundled price table, and money as people read it.
 
-Prices can change over time, so a stored response is priced as of its own `created_at`.
-An unknown model gives None ("no price known"), never a guess.
+Money is Decimal, rounded only for display (`money`). Prices can change over time, so a
+stored response is priced as of its own `created_at`. An unknown model gives None ("no price
+known"), never a guess.
 """
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from importlib.metadata import version
 
 from genai_prices import Usage, calc_price
 
 PROVIDER = "openai"
 PRICE_TABLE = f"genai-prices {version('genai-prices')}"
+
+#: Smaller amounts are shown as "<$0.000001": digits past a millionth of a dollar are noise.
+MONEY_FLOOR = Decimal("0.000001")
 
 #: The models the playground and the response page compare side by side.
 COMPARE_MODELS = (
@@ -104,3 +108,32 @@ def price(
         priced_at=when,
         context_window=whole.model.context_window,
     )
+
+
+def money(amount: Decimal | None) -> str:
+    """US dollars for display, one rule on every page: cents from a dollar up; below a dollar,
+    three significant digits with their trailing zeros ($0.500, $0.0123, $0.00120, $0.000675).
+
+    Costs are read side by side (a model a row in the playground, a turn a row in a trace,
+    two responses in a comparison), and what a person compares is their ratio: three
+    significant digits give every amount the same relative precision (better than 1 %) and
+    the same number of digits, where fixed decimals would show a cheap model's cost with one
+    digit and a dear one's with four, and stripped zeros would make $0.005 look less precise
+    than $0.00581. Half-up rounding, thousands separated by commas; None is "—".
+    """
+    if amount is None:
+        return "—"
+    if amount == 0:
+        return "$0"
+    sign, size = ("-" if amount < 0 else ""), abs(amount)
+    if size < MONEY_FLOOR:
+        return f"{sign}<${MONEY_FLOOR}"
+    # Twice: rounding can carry into a new leading digit (0.009996 gives 0.01000, then 0.0100).
+    shown = _significant(_significant(size))
+    if shown >= 1:
+        shown = size.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return f"{sign}${shown:,f}"
+
+
+def _significant(amount: Decimal, digits: int = 3) -> Decimal:
+    return amount.quantize(Decimal(1).scaleb(amount.adjusted() - digits + 1), ROUND_HALF_UP)

@@ -7,7 +7,12 @@ may have it. Two kinds of rule, both listed in the README:
 
 - `RULES`: patterns of well-known credential formats, found anywhere in any string;
 - `SECRET_FIELDS` / `SECRET_SUFFIXES`: object keys (any case) whose string value is a secret
-  whatever it looks like, in parsed JSON and in JSON held inside a string (tool arguments).
+  whatever it looks like, in parsed JSON and in JSON held inside a string (tool arguments);
+  and the `value` of each of a shell container's `domain_secrets`.
+
+A pattern never fires inside a blob (`inside_blob`): encrypted reasoning, compaction items and
+base64 images are long runs of base64 characters in which a run like `-sk-…` now and then
+occurs by chance; replacing it would corrupt the blob and redact nothing.
 
 `mask` is separate: it removes one known secret (the configured API key) from data the
 store is about to keep, so an upstream that echoes the key never gets it stored.
@@ -117,6 +122,40 @@ FIELD = "secret-field"
 _FIELD_IN_TEXT = re.compile(r'"([A-Za-z0-9_-]{2,64})"(\s*:\s*)"((?:[^"\\]|\\.)*)"')
 
 
+#: Base64 and base64url characters: what encrypted content, images and files are made of.
+_BLOB_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=_-")
+#: A match is inside a blob when at least BLOB_AROUND base64 characters come right before it;
+#: or BLOB_SIDE on each side and BLOB_AROUND around it in all (standard base64, whose `+`
+#: and `/` end a match); or it is itself a run of base64 characters of KEY_MAX or more
+#: (base64url has neither, so a match runs on to the blob's end). A credential in text has
+#: a quote, a space, a dot or a line end near it: `OPENAI_API_KEY=sk-…` has 15 before it,
+#: and no credential these rules find is KEY_MAX characters of base64 alone.
+BLOB_SIDE = 16
+BLOB_AROUND = 128
+KEY_MAX = 256
+
+
+def _run(text: str, index: int, step: int, limit: int) -> int:
+    """How many base64 characters follow `index` in the direction `step` (up to `limit`)."""
+    count = 0
+    while count < limit and 0 <= index + step * count < len(text):
+        if text[index + step * count] not in _BLOB_CHARS:
+            break
+        count += 1
+    return count
+
+
+def inside_blob(text: str, start: int, end: int) -> bool:
+    """Whether `text[start:end]` sits inside a longer run of base64 characters (a blob)."""
+    before = _run(text, start - 1, -1, BLOB_AROUND)
+    if before >= BLOB_AROUND:
+        return True
+    after = _run(text, end, 1, BLOB_AROUND)
+    if min(before, after) >= BLOB_SIDE and before + after >= BLOB_AROUND:
+        return True
+    return end - start >= KEY_MAX and _run(text, start, 1, KEY_MAX) >= KEY_MAX
+
+
 def secret_field(name: str) -> bool:
     key = name.strip().lower().replace("-", "_")
     return key in SECRET_FIELDS or key.endswith(SECRET_SUFFIXES)
@@ -137,6 +176,8 @@ def redact_text(text: str, counts: Counter[str] | None = None) -> tuple[str, Cou
     for rule in RULES:
 
         def replace(match: re.Match[str], rule: Rule = rule) -> str:
+            if inside_blob(match.string, match.start(), match.end()):
+                return match.group(0)
             counts[rule.name] += 1
             whole, start = match.group(0), match.start(rule.group) - match.start()
             end = match.end(rule.group) - match.start()
@@ -152,17 +193,28 @@ def redact(value: Any, counts: Counter[str] | None = None) -> tuple[Any, Counter
     if isinstance(value, str):
         return redact_text(value, counts)[0], counts
     if isinstance(value, dict):
-        out = {}
+        out: dict[Any, Any] = {}
         for key, inner in value.items():
             if isinstance(key, str) and isinstance(inner, str) and inner and secret_field(key):
                 counts[FIELD] += 1
                 out[key] = PLACEHOLDER.format(FIELD)
+            elif key == "domain_secrets" and isinstance(inner, list):
+                out[key] = [_domain_secret(entry, counts) for entry in inner]
             else:
                 out[key] = redact(inner, counts)[0]
         return out, counts
     if isinstance(value, list):
         return [redact(inner, counts)[0] for inner in value], counts
     return value, counts
+
+
+def _domain_secret(entry: Any, counts: Counter[str]) -> Any:
+    """One of a container's domain_secrets: its `value` is the secret (the name is not)."""
+    entry = redact(entry, counts)[0]
+    if isinstance(entry, dict) and isinstance(entry.get("value"), str) and entry["value"]:
+        counts[FIELD] += 1
+        return {**entry, "value": PLACEHOLDER.format(FIELD)}
+    return entry
 
 
 def redact_export(export: dict[str, Any]) -> dict[str, Any]:
@@ -201,6 +253,14 @@ def mask(value: Any, secret: str) -> Any:
     return value
 
 
+def clip(text: str, limit: int, secret: str) -> str:
+    """`text` with `secret` masked, then cut to `limit` characters: masked first, so a secret
+    across the cut never leaves its first part behind (issue 13, finding 4)."""
+    if secret and secret in text:
+        text = text.replace(secret, KEY_MASK)
+    return text[:limit]
+
+
 @functools.lru_cache(maxsize=8)
 def _escaped(secret: str) -> str:
     return json.dumps(secret)[1:-1]
@@ -215,10 +275,15 @@ def may_hold(json_text: str, secret: str) -> bool:
 
 
 def rules_table() -> list[tuple[str, str]]:
-    """(rule name, what it finds) for the README and the export pages."""
+    """(rule name, what it finds): the README's table of rules, row for row (a test holds
+    the two the same)."""
     fields = ", ".join(f"`{name}`" for name in sorted(SECRET_FIELDS))
     suffixes = ", ".join(f"`…{suffix}`" for suffix in SECRET_SUFFIXES)
     return [
         *((rule.name, rule.what) for rule in RULES),
-        (FIELD, f"the string value of any key named {fields}, or ending {suffixes}"),
+        (
+            FIELD,
+            f"the string value of any key named {fields}, or ending {suffixes}; the `value` "
+            "of a shell container's `domain_secrets`",
+        ),
     ]

@@ -1,8 +1,7 @@
-"""Presentation helpers used by views and template tags: labels, dispatch, formatting.
+"""Presentation helpers used by pages, views and template tags: labels, dispatch, formatting.
 
-Mostly pure functions over schema objects (each tested with a table of cases). The few
-functions at the end assemble a page's context from the store: `response_page`,
-`input_items_context`, `item_context`, `poll_context` and `patterns_page`.
+Pure functions over schema objects (each tested with a table of cases): nothing here reads
+the store or builds a URL (pages.py gathers a page's data, templates build its links).
 """
 
 import json
@@ -13,23 +12,60 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from operator import attrgetter
+from functools import cached_property
 from typing import Any
 
-from django.conf import settings
 from django.contrib.humanize.templatetags.humanize import intcomma
-from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from pydantic import TypeAdapter
 
-from . import client, pricing, scrub, store, trace
+from . import pricing, scrub, trace
+from .anchors import item_anchor
 from .markdown import highlight, render_markdown
-from .models import StoredResponse
-from .schemas import ITEM_TYPES, TERMINAL_STATUSES, Response, Unknown
-from .schemas.base import literal_values
-from .schemas.content import ContentPart
-from .schemas.tools import ImageGenerationTool
+from .schemas.base import Schema, Unknown, type_name, type_of
+from .schemas.content import (
+    ANNOTATION_CLASSES,
+    PART_CLASSES,
+    ContentPart,
+    Logprob,
+    OutputTextPart,
+    TopLogprob,
+)
+from .schemas.environments import ENVIRONMENT_CLASSES
+from .schemas.items import (
+    ITEM_CLASSES,
+    ApplyPatchCallItem,
+    ClickAction,
+    ComputerAction,
+    ComputerCallItem,
+    CreateFileOperation,
+    DeleteFileOperation,
+    DoubleClickAction,
+    DragAction,
+    ImageGenerationCallItem,
+    KeypressAction,
+    LocalShellCallItem,
+    MessageItem,
+    MoveAction,
+    PatchOperation,
+    ReasoningItem,
+    ScreenshotAction,
+    ScrollAction,
+    ShellCallItem,
+    ShellCallOutputItem,
+    ShellOutcome,
+    ShellOutputChunk,
+    TypeAction,
+    UpdateFileOperation,
+    WaitAction,
+    WebSearchAction,
+    WebSearchFindAction,
+    WebSearchOpenPageAction,
+    WebSearchSearchAction,
+)
+from .schemas.response import PromptReference, Response, Usage
+from .schemas.tools import TOOL_CLASSES, ImageGenerationTool, TextFormat
 
 #: Characters of one text shown before a "show all" link (the rest loads on request).
 LONG_TEXT = 20_000
@@ -46,7 +82,6 @@ POLL_SECONDS = 5
 MASK = "•••• masked"
 
 SECTIONS = ("input", "output", "instructions")
-_ANCHOR_ID = re.compile(r"^[A-Za-z0-9_-]{1,200}$")
 _IMAGE_DATA_URL = re.compile(r"^data:image/(png|jpeg|jpg|gif|webp);base64,", re.IGNORECASE)
 _DATA_URL = re.compile(r"^data:([\w.+-]+/[\w.+-]+)?(;[^,]*)?,", re.IGNORECASE)
 _part_adapter: TypeAdapter[Any] = TypeAdapter(ContentPart)
@@ -55,92 +90,64 @@ _part_adapter: TypeAdapter[Any] = TypeAdapter(ContentPart)
 # --- dispatch ---------------------------------------------------------------------------
 
 
-def _candidates(folder: str, kind: Any, known: Iterable[str]) -> list[str]:
-    names = []
-    if isinstance(kind, str) and kind in known:
-        names.append(f"inspector/{folder}/{kind}.html")
-    names.append(f"inspector/{folder}/_unknown.html")
-    return names
+def _by_class(folder: str, classes: Iterable[type[Schema]]) -> dict[type, str]:
+    """The template of each class in `folder`, named by its type (`items/reasoning.html`)."""
+    return {cls: f"inspector/{folder}/{type_name(cls)}.html" for cls in classes}
 
 
-def item_templates(item: Any) -> list[str]:
+_TEMPLATES = {
+    folder: _by_class(folder, classes)
+    for folder, classes in (
+        ("items", ITEM_CLASSES),
+        ("content", PART_CLASSES),
+        ("annotations", ANNOTATION_CLASSES),
+        ("tools", TOOL_CLASSES),
+        ("environments", ENVIRONMENT_CLASSES),
+    )
+}
+_ANSWER_TEMPLATES: dict[type, str] = {
+    cls: f"inspector/items/_answer_{type_name(cls)}.html" for cls in trace.ANSWERED
+}
+
+
+def _candidates(folder: str, value: object) -> list[str]:
+    """The template of `value`'s class, then the folder's unknown-type card (for an unknown
+    type, a value that did not fit its class, or a lookup that failed in the template)."""
+    own = _TEMPLATES[folder].get(type(value))
+    unknown = f"inspector/{folder}/_unknown.html"
+    return [own, unknown] if own else [unknown]
+
+
+def item_templates(item: object) -> list[str]:
     """Candidate templates for an item: its own type's, then the unknown-type card."""
-    kind = None if isinstance(item, Unknown) else getattr(item, "type", None)
-    return _candidates("items", kind, ITEM_TYPES)
+    return _candidates("items", item)
 
 
-def _canonical_type(value: Any) -> str | None:
+def canonical_type(value: object) -> str | None:
     """The first `type` literal of a schema's class (web_search_2025_08_26 -> web_search)."""
-    if isinstance(value, Unknown) or "type" not in getattr(type(value), "model_fields", {}):
+    if isinstance(value, Unknown) or not isinstance(value, Schema):
         return None
-    values = literal_values(type(value))
-    return values[0] if values else None
+    return type_name(type(value)) if "type" in type(value).model_fields else None
 
 
-PART_TYPES = (
-    "input_text",
-    "input_image",
-    "input_file",
-    "output_text",
-    "refusal",
-    "summary_text",
-    "reasoning_text",
-    "computer_screenshot",
-)
-ANNOTATION_TYPES = ("file_citation", "url_citation", "container_file_citation", "file_path")
-TOOL_TYPES = (
-    "function",
-    "file_search",
-    "computer_use_preview",
-    "web_search",
-    "web_search_preview",
-    "mcp",
-    "code_interpreter",
-    "image_generation",
-    "local_shell",
-    "shell",
-    "custom",
-    "apply_patch",
-)
+def part_templates(part: object) -> list[str]:
+    return _candidates("content", part)
 
 
-def part_templates(part: Any) -> list[str]:
-    return _candidates("content", _canonical_type(part), PART_TYPES)
+def annotation_templates(annotation: object) -> list[str]:
+    return _candidates("annotations", annotation)
 
 
-def annotation_templates(annotation: Any) -> list[str]:
-    return _candidates("annotations", _canonical_type(annotation), ANNOTATION_TYPES)
+def tool_templates(tool: object) -> list[str]:
+    return _candidates("tools", tool)
 
 
-def tool_templates(tool: Any) -> list[str]:
-    return _candidates("tools", _canonical_type(tool), TOOL_TYPES)
+def environment_templates(environment: object) -> list[str]:
+    """A shell environment's template (container_auto, local, container_reference)."""
+    return _candidates("environments", environment)
 
 
 # --- numbers, sizes, times --------------------------------------------------------------
-
-
-def money(amount: Decimal | None) -> str:
-    """US dollars for people: cents for large sums, up to six decimals for tiny ones."""
-    if amount is None:
-        return "—"
-    if amount == 0:
-        return "$0"
-    sign = "-" if amount < 0 else ""
-    amount = abs(amount)
-    if amount >= 1:
-        places = Decimal("0.01")
-    elif amount >= Decimal("0.01"):
-        places = Decimal("0.0001")
-    else:
-        places = Decimal("0.000001")
-    shown = amount.quantize(places)
-    if shown == 0:
-        return f"{sign}<$0.000001"
-    text = format(shown, "f")
-    if amount < 1:
-        whole, _, fraction = text.partition(".")
-        text = f"{whole}.{fraction.rstrip('0').ljust(2, '0')}"
-    return f"{sign}${text}"
 
 
 def size_words(count: int) -> str:
@@ -358,6 +365,7 @@ def clipped_json(value: Any, limit: int) -> tuple[Clip, int]:
 
 def raw_item_json(value: Any, full: bool, url: str | None, bundle_url: str | None) -> SafeString:
     """An item's raw JSON: cut at LONG_TEXT (or RAW_ITEM_MAX in the full view)."""
+    value = mask_secrets(getattr(value, "wire", value))
     part, _ = clipped_json(value, RAW_ITEM_MAX if full else LONG_TEXT)
     # Plain, like the response's own raw JSON: it sits collapsed, and highlighting every
     # item's JSON cost a third of a long page's time (docs/benchmarks.md).
@@ -380,56 +388,81 @@ def raw_item_json(value: Any, full: bool, url: str | None, bundle_url: str | Non
 
 
 def mask_secrets(body: Any) -> Any:
-    """A copy of a response body with MCP `authorization` and `headers` values masked (§7.15)."""
-    if not isinstance(body, dict) or not isinstance(body.get("tools"), list):
-        return body
-    tools = []
-    for tool in body["tools"]:
-        if isinstance(tool, dict) and tool.get("type") == "mcp":
-            tool = dict(tool)
-            if tool.get("authorization"):
-                tool["authorization"] = MASK
-            if isinstance(tool.get("headers"), dict):
-                tool["headers"] = {name: MASK for name in tool["headers"]}
-        tools.append(tool)
-    return {**body, "tools": tools}
+    """A copy of a response body with MCP `authorization` and `headers` values masked (§7.15),
+    and a shell container's domain secrets: in `tools` and wherever tools sit in items."""
+    return _masked(body)
+
+
+def _masked(value: Any, secrets: bool = False) -> Any:
+    """`value` with tool secrets masked; the value itself (not a copy) when it holds none.
+    `secrets`: the value is a `domain_secrets` list, whose entries' `value` is a secret."""
+    if isinstance(value, list):
+        inner = [_masked(v, secrets) for v in value]
+        return value if all(a is b for a, b in zip(inner, value, strict=True)) else inner
+    if not isinstance(value, dict):
+        return value
+    out = {key: _masked(v, key == "domain_secrets") for key, v in value.items()}
+    if value.get("type") == "mcp":
+        if out.get("authorization"):
+            out["authorization"] = MASK
+        if isinstance(out.get("headers"), dict):
+            out["headers"] = {name: MASK for name in out["headers"]}
+    if secrets and out.get("value"):
+        out["value"] = MASK
+    same = all(out[key] is v for key, v in value.items())
+    return value if same else out
 
 
 def masked_tool(tool: Any) -> Any:
     return mask_secrets({"tools": [tool.wire if hasattr(tool, "wire") else tool]})["tools"][0]
 
 
+@dataclass(frozen=True)
+class RawJson:
+    text: str
+    hidden: int
+    size: int
+
+
+def raw_json(body: Any) -> RawJson:
+    """A stored body, secrets masked, pretty, cut after LONG_TEXT * 5 characters."""
+    part, size = clipped_json(mask_secrets(body), LONG_TEXT * 5)
+    return RawJson(part.shown, part.hidden, size)
+
+
 # --- parameters -------------------------------------------------------------------------
 
 
-def tool_choice_words(choice: Any) -> str:
-    """tool_choice in words (spec §5.3)."""
-    if choice is None:
-        return "not set"
-    if isinstance(choice, str):
-        return {
-            "none": "none: the model may not call tools",
-            "auto": "auto: the model decides",
-            "required": "required: at least one tool call",
-        }.get(choice, choice)
-    if not isinstance(choice, dict):
-        return str(choice)
-    kind = choice.get("type")
-    if kind == "allowed_tools":
-        names = [
-            str(t.get("name") or t.get("server_label") or t.get("type"))
-            for t in choice.get("tools") or []
-            if isinstance(t, dict)
-        ]
-        mode = choice.get("mode") or "auto"
-        return f"only {', '.join(names) or 'no tools'} ({mode})"
-    if kind in ("function", "custom"):
-        return f"must call the {kind} tool {choice.get('name') or '(unnamed)'}"
-    if kind == "mcp":
-        name = choice.get("name")
-        server = choice.get("server_label") or "(unnamed server)"
-        return f"must call {name} on MCP server {server}" if name else f"must use MCP {server}"
-    return f"must use {kind}" if kind else json.dumps(choice)
+def tool_choice_words(choice: str | dict[str, Any] | None) -> str:
+    """tool_choice in words (spec §5.3): a string, or a loose object by its `type`."""
+    match choice:
+        case None:
+            return "not set"
+        case str():
+            return {
+                "none": "none: the model may not call tools",
+                "auto": "auto: the model decides",
+                "required": "required: at least one tool call",
+            }.get(choice, choice)
+        case {"type": "allowed_tools"}:
+            names = [
+                str(t.get("name") or t.get("server_label") or t.get("type"))
+                for t in choice.get("tools") or []
+                if isinstance(t, dict)
+            ]
+            mode = choice.get("mode") or "auto"
+            return f"only {', '.join(names) or 'no tools'} ({mode})"
+        case {"type": "function" | "custom" as kind}:
+            return f"must call the {kind} tool {choice.get('name') or '(unnamed)'}"
+        case {"type": "mcp"}:
+            name = choice.get("name")
+            server = choice.get("server_label") or "(unnamed server)"
+            return f"must call {name} on MCP server {server}" if name else f"must use MCP {server}"
+        case {"type": kind} if kind:
+            return f"must use {kind}"
+        case dict():
+            return json.dumps(choice)
+    return str(choice)
 
 
 _OPERATORS = {
@@ -463,11 +496,11 @@ def filter_words(spec: Any) -> str:
     return f"{spec.get('key')} {_OPERATORS.get(str(kind), str(kind))} {shown}"
 
 
-def text_format_words(fmt: Any) -> str:
-    kind = getattr(fmt, "type", None) or "text"
-    if kind == "json_schema":
-        strict = " (strict)" if getattr(fmt, "strict", None) else ""
-        return f"JSON schema “{getattr(fmt, 'name', None) or 'unnamed'}”{strict}"
+def text_format_words(fmt: TextFormat | None) -> str:
+    kind = (fmt.type if isinstance(fmt, TextFormat) else None) or "text"
+    if kind == "json_schema" and isinstance(fmt, TextFormat):
+        strict = " (strict)" if fmt.strict else ""
+        return f"JSON schema “{fmt.name or 'unnamed'}”{strict}"
     if kind == "json_object":
         return "JSON object (JSON mode, no schema)"
     if kind == "text":
@@ -475,10 +508,11 @@ def text_format_words(fmt: Any) -> str:
     return str(kind)
 
 
-def image_format(response: Response | None, item: Any = None) -> str:
+def image_format(response: Response | None, item: ImageGenerationCallItem | None = None) -> str:
     """The image_generation output format: the item's own field, the tool's, else png (§7.5)."""
+    # output_format on the item is newer than the seeds: a field the schema keeps as extra.
     candidates = [getattr(item, "output_format", None)]
-    for tool in getattr(response, "tools", None) or []:
+    for tool in response.tools if isinstance(response, Response) else []:
         if isinstance(tool, ImageGenerationTool):
             candidates.append(tool.output_format)
     for value in candidates:
@@ -491,13 +525,14 @@ def image_format(response: Response | None, item: Any = None) -> str:
 class Variable:
     name: str
     text: str | None
-    part: Any = None
+    part: Schema | None = None
 
 
-def prompt_variables(prompt: Any) -> list[Variable]:
+def prompt_variables(prompt: PromptReference | None) -> list[Variable]:
     """Prompt template variables: strings, or content parts shown like message parts (§2.5)."""
     out = []
-    for name, value in (getattr(prompt, "variables", None) or {}).items():
+    variables = prompt.variables if isinstance(prompt, PromptReference) else None
+    for name, value in (variables or {}).items():
         if isinstance(value, dict):
             out.append(Variable(str(name), None, _part_adapter.validate_python(value)))
         else:
@@ -508,77 +543,79 @@ def prompt_variables(prompt: Any) -> list[Variable]:
 # --- items in words ----------------------------------------------------------------------
 
 
-def _point(x: Any, y: Any) -> str:
+def _point(x: int, y: int) -> str:
     return f"({x}, {y})"
 
 
-def computer_action_words(action: Any) -> str:
+def computer_action_words(action: ComputerAction | None) -> str:
     """A computer_call action as a person would say it (spec §3.6)."""
-    if action is None:
-        return "no action"
-    kind = getattr(action, "type", None)
-    if isinstance(action, Unknown):
-        return f"unknown action {kind or '(no type)'}"
-    if kind == "click":
-        return f"click {action.button} at {_point(action.x, action.y)}"
-    if kind == "double_click":
-        return f"double-click at {_point(action.x, action.y)}"
-    if kind == "drag":
-        path = " → ".join(_point(p.x, p.y) for p in action.path)
-        return f"drag along {path}" if path else "drag (no path)"
-    if kind == "keypress":
-        return "press " + " + ".join(action.keys) if action.keys else "press (no keys)"
-    if kind == "move":
-        return f"move the pointer to {_point(action.x, action.y)}"
-    if kind == "screenshot":
-        return "take a screenshot"
-    if kind == "scroll":
-        return (
-            f"scroll by {_point(action.scroll_x, action.scroll_y)} at {_point(action.x, action.y)}"
-        )
-    if kind == "type":
-        return f"type “{action.text}”"
-    if kind == "wait":
-        return "wait"
-    return str(kind)
+    match action:
+        case None:
+            return "no action"
+        case Unknown():
+            return f"unknown action {action.type or '(no type)'}"
+        case ClickAction():
+            return f"click {action.button} at {_point(action.x, action.y)}"
+        case DoubleClickAction():
+            return f"double-click at {_point(action.x, action.y)}"
+        case DragAction():
+            path = " → ".join(_point(p.x, p.y) for p in action.path)
+            return f"drag along {path}" if path else "drag (no path)"
+        case KeypressAction():
+            return "press " + " + ".join(action.keys) if action.keys else "press (no keys)"
+        case MoveAction():
+            return f"move the pointer to {_point(action.x, action.y)}"
+        case ScreenshotAction():
+            return "take a screenshot"
+        case ScrollAction():
+            scroll = _point(action.scroll_x, action.scroll_y)
+            return f"scroll by {scroll} at {_point(action.x, action.y)}"
+        case TypeAction():
+            return f"type “{action.text}”"
+        case WaitAction():
+            return "wait"
+    return str(type_of(action))
 
 
-def web_search_action_words(action: Any) -> str:
-    if action is None:
-        return "searched (the action was not included)"
-    kind = getattr(action, "type", None)
-    if isinstance(action, Unknown):
-        return f"unknown action {kind or '(no type)'}"
-    if kind == "search":
-        queries = list(action.queries or ([action.query] if action.query else []))
-        if not queries:
-            return "searched"
-        return "searched for " + ", ".join(f"“{q}”" for q in queries)
-    if kind == "open_page":
-        return "opened a page" if action.url else "opened a page (URL not given)"
-    return f"looked for “{action.pattern or ''}” in a page"
+def web_search_action_words(action: WebSearchAction | None) -> str:
+    match action:
+        case None:
+            return "searched (the action was not included)"
+        case Unknown():
+            return f"unknown action {action.type or '(no type)'}"
+        case WebSearchSearchAction():
+            queries = list(action.queries or ([action.query] if action.query else []))
+            if not queries:
+                return "searched"
+            return "searched for " + ", ".join(f"“{q}”" for q in queries)
+        case WebSearchOpenPageAction():
+            return "opened a page" if action.url else "opened a page (URL not given)"
+        case WebSearchFindAction():
+            return f"looked for “{action.pattern or ''}” in a page"
+    return f"unknown action {type_of(action) or '(no type)'}"
 
 
-def patch_operation_words(operation: Any) -> str:
-    kind = getattr(operation, "type", None)
-    verb = {"create_file": "create", "update_file": "update", "delete_file": "delete"}.get(
-        str(kind)
-    )
-    if verb is None:
-        return f"unknown operation {kind or '(no type)'}"
-    return f"{verb} {getattr(operation, 'path', '') or '(no path)'}"
+def patch_operation_words(operation: PatchOperation | None) -> str:
+    match operation:
+        case CreateFileOperation():
+            verb = "create"
+        case UpdateFileOperation():
+            verb = "update"
+        case DeleteFileOperation():
+            verb = "delete"
+        case _:
+            return f"unknown operation {type_of(operation) or '(no type)'}"
+    return f"{verb} {operation.path or '(no path)'}"
 
 
-def shell_outcome_words(outcome: Any) -> str:
-    kind = getattr(outcome, "type", None)
-    if outcome is None:
+def shell_outcome_words(outcome: ShellOutcome | None) -> str:
+    if not isinstance(outcome, ShellOutcome):
         return "no outcome given"
-    if kind == "timeout":
+    if outcome.type == "timeout":
         return "timed out"
-    if kind == "exit":
-        code = getattr(outcome, "exit_code", None)
-        return "exited" if code is None else f"exit code {code}"
-    return str(kind)
+    if outcome.type == "exit":
+        return "exited" if outcome.exit_code is None else f"exit code {outcome.exit_code}"
+    return outcome.type
 
 
 def timeout_words(ms: int | None) -> str:
@@ -632,7 +669,7 @@ def error_text(error: Any) -> str:
     return json.dumps(error, ensure_ascii=False, default=str)
 
 
-def item_failure(item: Any) -> str | None:
+def item_failure(item: object) -> str | None:
     """Why an item failed, in words, or None if it did not."""
     message = error_text(getattr(item, "error", None))
     if getattr(item, "status", None) == "failed":
@@ -645,28 +682,29 @@ def item_failure(item: Any) -> str | None:
     return None
 
 
-def item_title(item: Any) -> str:
+def _short_title(text: str) -> str:
+    return text if len(text) <= 80 else text[:79] + "…"
+
+
+def item_title(item: object) -> str:
     """What an item is about in a few words (a link's text), or "" if only its type says it."""
     for attribute in ("name", "server_label"):
         value = getattr(item, attribute, None)
         if isinstance(value, str) and value:
             return value
-    kind = getattr(item, "type", None)
-    if kind == "apply_patch_call":
-        return patch_operation_words(getattr(item, "operation", None))
-    if kind == "computer_call":
-        return computer_action_words(getattr(item, "action", None))
-    if kind == "shell_call":
-        commands = getattr(getattr(item, "action", None), "commands", None) or []
-        title = "; ".join(str(c) for c in commands)
-        return title if len(title) <= 80 else title[:79] + "…"
-    if kind == "local_shell_call":
-        title = command_line(getattr(getattr(item, "action", None), "command", None))
-        return title if len(title) <= 80 else title[:79] + "…"
+    match item:
+        case ApplyPatchCallItem():
+            return patch_operation_words(item.operation)
+        case ComputerCallItem():
+            return computer_action_words(item.action)
+        case ShellCallItem():
+            return _short_title("; ".join(item.action.commands if item.action else []))
+        case LocalShellCallItem():
+            return _short_title(command_line(item.action.command if item.action else None))
     return ""
 
 
-def item_name(item: Any) -> str:
+def item_name(item: object) -> str:
     """A short name for an item in links and headings: the tool's name, else its type."""
     for attribute in ("name", "server_label"):
         value = getattr(item, attribute, None)
@@ -675,24 +713,22 @@ def item_name(item: Any) -> str:
     return str(getattr(item, "type", None) or "item")
 
 
-def answer_templates(item: Any) -> list[str]:
+def answer_templates(item: object) -> list[str]:
     """The body of an answer item (function_call_output …), shown beside its call too."""
-    kind = getattr(item, "type", None)
-    if isinstance(kind, str) and kind in trace.ANSWER_TYPES and not isinstance(item, Unknown):
-        return [f"inspector/items/_answer_{kind}.html"]
-    return ["inspector/items/_answer_unknown.html"]
+    return [_ANSWER_TEMPLATES.get(type(item), "inspector/items/_answer_unknown.html")]
 
 
-def message_parts(item: Any) -> list[Any]:
+def message_parts(item: MessageItem) -> list[Schema]:
     """A message's content as parts: a bare string (EasyInputMessage, §4.2) is one text part."""
-    content = getattr(item, "content", None)
-    if isinstance(content, str):
-        kind = "output_text" if getattr(item, "role", None) == "assistant" else "input_text"
-        return [_part_adapter.validate_python({"type": kind, "text": content})]
-    return list(content or [])
+    if not isinstance(item, MessageItem):
+        return []
+    if isinstance(item.content, str):
+        kind = "output_text" if item.role == "assistant" else "input_text"
+        return [_part_adapter.validate_python({"type": kind, "text": item.content})]
+    return list(item.content)
 
 
-def output_parts(output: Any) -> list[Any] | None:
+def output_parts(output: object) -> list[Schema] | None:
     """A tool output that is a list of content parts, else None (it is a string)."""
     return list(output) if isinstance(output, list) else None
 
@@ -700,19 +736,18 @@ def output_parts(output: Any) -> list[Any] | None:
 @dataclass(frozen=True)
 class ShellStep:
     command: str
-    chunk: Any = None
+    chunk: ShellOutputChunk | None = None
 
 
-def shell_steps(call: Any, answer: Any = None) -> list[ShellStep]:
+def shell_steps(call: ShellCallItem, answer: object = None) -> list[ShellStep]:
     """A shell_call's commands, each with the output chunk at the same index (§3.12).
 
-    Outputs beyond the commands (or a single combined chunk) are kept, with no command.
+    `answer` is the shell_call_output, or the row (or trace entry) that holds it. Outputs
+    beyond the commands (or a single combined chunk) are kept, with no command.
     """
-    if isinstance(answer, Row):
-        answer = answer.item
-    action = getattr(call, "action", None)
-    commands = list(getattr(action, "commands", None) or [])
-    chunks = list(getattr(answer, "output", None) or []) if answer is not None else []
+    answer = getattr(answer, "item", answer)
+    commands = list(call.action.commands) if isinstance(call, ShellCallItem) and call.action else []
+    chunks = list(answer.output) if isinstance(answer, ShellCallOutputItem) else []
     steps = [ShellStep(c, chunks[i] if i < len(chunks) else None) for i, c in enumerate(commands)]
     steps += [ShellStep("", chunk) for chunk in chunks[len(commands) :]]
     return steps
@@ -764,13 +799,12 @@ def allowed_tools_words(value: Any) -> str:
     return _selector_words(value)
 
 
-def outcome_failed(outcome: Any) -> bool:
+def outcome_failed(outcome: ShellOutcome | None) -> bool:
     """A shell command that timed out or exited non-zero."""
-    kind = getattr(outcome, "type", None)
-    if kind == "timeout":
-        return True
-    code = getattr(outcome, "exit_code", None)
-    return kind == "exit" and isinstance(code, int) and code != 0
+    if not isinstance(outcome, ShellOutcome):
+        return False
+    code = outcome.exit_code
+    return outcome.type == "timeout" or (outcome.type == "exit" and code is not None and code != 0)
 
 
 @dataclass(frozen=True)
@@ -801,7 +835,7 @@ def schema_fields(schema: Any) -> list[SchemaField]:
     return out
 
 
-def extra_fields(item: Any, exclude: str = "") -> dict[str, Any]:
+def extra_fields(item: object, exclude: str = "") -> dict[str, Any]:
     """Fields the API sent that the schema does not name (kept by extra="allow")."""
     skip = {name.strip() for name in exclude.split(",") if name.strip()} | {"invalid_reason"}
     extra = getattr(item, "model_extra", None) or {}
@@ -845,10 +879,12 @@ def image_ref(url: Any, full: bool = False) -> ImageRef | None:
     return ImageRef("unsafe", url[:200] + ("…" if len(url) > 200 else ""))
 
 
-def generated_image(item: Any, response: Response | None, full: bool = False) -> ImageRef | None:
+def generated_image(
+    item: ImageGenerationCallItem, response: Response | None, full: bool = False
+) -> ImageRef | None:
     """image_generation_call.result is bare base64: make a data: URL of the tool's format."""
-    result = getattr(item, "result", None)
-    if not isinstance(result, str) or not result:
+    result = item.result if isinstance(item, ImageGenerationCallItem) else None
+    if not result:
         return None
     if not re.fullmatch(r"[A-Za-z0-9+/=\s]+", result[:4096]):
         return ImageRef("unsafe", "(the result is not base64)")
@@ -887,24 +923,26 @@ def inline_file(file_data: Any) -> InlineFile | None:
 class Cited:
     """One annotation with the text it points at (url/container citations carry spans)."""
 
-    annotation: Any
+    annotation: Schema
     number: int
     quote: str = ""
 
 
-def citations(part: Any) -> list[Cited]:
+def citations(part: OutputTextPart) -> list[Cited]:
     """The annotations of an output_text part, numbered, with their cited spans (§7.7).
 
-    file_citation and file_path carry an `index`, not a span: no quote for those.
+    url and container citations carry a span (so may an annotation of an unknown kind);
+    file_citation and file_path an `index`: no quote for those.
     """
-    text = getattr(part, "text", "") or ""
+    if not isinstance(part, OutputTextPart):
+        return []
     out = []
-    for number, annotation in enumerate(getattr(part, "annotations", None) or [], start=1):
+    for number, annotation in enumerate(part.annotations, start=1):
         start = getattr(annotation, "start_index", None)
         end = getattr(annotation, "end_index", None)
         quote = ""
         if isinstance(start, int) and isinstance(end, int) and 0 <= start < end:
-            quote = text[max(0, start) : min(len(text), end)]
+            quote = part.text[max(0, start) : min(len(part.text), end)]
             if len(quote) > 300:
                 quote = quote[:300] + "…"
         out.append(Cited(annotation, number, quote))
@@ -932,20 +970,17 @@ class LogprobView:
     hidden: int
 
 
-def _token_title(logprob: float, tops: Sequence[Any]) -> str:
+def _token_title(logprob: float, tops: Sequence[TopLogprob]) -> str:
     lines = [f"p = {probability_words(logprob)} (logprob {logprob:.4g})"]
     alternatives = [
-        json.dumps(getattr(t, "token", ""), ensure_ascii=False)
-        + " "
-        + probability_words(getattr(t, "logprob", 0.0))
-        for t in tops
+        json.dumps(t.token, ensure_ascii=False) + " " + probability_words(t.logprob) for t in tops
     ]
     if alternatives:
         lines.append("top: " + ", ".join(alternatives))
     return "\n".join(lines)
 
 
-def logprob_tokens(logprobs: Sequence[Any] | None, full: bool = False) -> LogprobView:
+def logprob_tokens(logprobs: Sequence[Logprob] | None, full: bool = False) -> LogprobView:
     """Tokens with their probability bucket (0 = least likely … 9 = most) and alternatives.
 
     A token can hold part of a multi-byte character (spec §7.6): bytes are joined until they
@@ -956,27 +991,23 @@ def logprob_tokens(logprobs: Sequence[Any] | None, full: bool = False) -> Logpro
     if hidden:
         items = items[:LOGPROB_TOKENS]
     tokens: list[Token] = []
-    pending: list[Any] = []
+    pending: list[Logprob] = []
     buffer = b""
 
-    def emit(text: str, group: list[Any]) -> None:
-        total = sum(float(getattr(t, "logprob", 0.0)) for t in group)
+    def emit(text: str, group: list[Logprob]) -> None:
+        total = sum(float(t.logprob) for t in group)
         p = math.exp(min(0.0, total))
         bucket = min(9, int(p * 10))
-        tokens.append(Token(text, total, bucket, _token_title(total, group[0].top_logprobs or [])))
+        tokens.append(Token(text, total, bucket, _token_title(total, group[0].top_logprobs)))
 
     for entry in items:
-        raw = getattr(entry, "bytes", None)
-        if raw is None:
+        if entry.bytes is None:
             if pending:
                 emit(buffer.decode("utf-8", errors="replace"), pending)
                 pending, buffer = [], b""
-            emit(getattr(entry, "token", ""), [entry])
+            emit(entry.token, [entry])
             continue
-        try:
-            buffer += bytes(int(b) & 0xFF for b in raw)
-        except (TypeError, ValueError):
-            buffer += str(getattr(entry, "token", "")).encode()
+        buffer += bytes(b & 0xFF for b in entry.bytes)
         pending.append(entry)
         try:
             text = buffer.decode("utf-8")
@@ -994,15 +1025,16 @@ def logprob_tokens(logprobs: Sequence[Any] | None, full: bool = False) -> Logpro
 # --- reasoning --------------------------------------------------------------------------
 
 
-def reasoning_notes(item: Any, response: Response | None, section: str) -> list[str]:
+def reasoning_notes(item: ReasoningItem, response: Response | None, section: str) -> list[str]:
     """What a reader should know about a reasoning item that shows little or nothing."""
+    if not isinstance(item, ReasoningItem):
+        return []
     notes: list[str] = []
-    summary = getattr(item, "summary", None) or []
-    content = getattr(item, "content", None) or []
-    encrypted = getattr(item, "encrypted_content", None)
-    config = getattr(response, "reasoning", None)
-    setting = getattr(config, "summary", None) or getattr(config, "generate_summary", None)
-    usage = getattr(response, "usage", None)
+    summary, content, encrypted = item.summary, item.content or [], item.encrypted_content
+    response = response if isinstance(response, Response) else None
+    config = response.reasoning if response else None
+    setting = (config.summary or config.generate_summary) if config else None
+    usage = response.usage if response else None
     if not summary and not content:
         if encrypted:
             notes.append(
@@ -1083,7 +1115,7 @@ class UsageView:
         return percent(self.reasoning, self.output_tokens)
 
 
-def _price(model: str, usage: Any, when: datetime) -> pricing.Cost | None:
+def _price(model: str, usage: Usage, when: datetime) -> pricing.Cost | None:
     details = usage.input_tokens_details
     return pricing.price(
         model,
@@ -1159,7 +1191,7 @@ class Problem:
 
 
 def incomplete_words(response: Response) -> str:
-    reason = getattr(response.incomplete_details, "reason", None)
+    reason = response.incomplete_details.reason if response.incomplete_details else None
     if reason == "max_output_tokens":
         limit = response.max_output_tokens
         used = response.usage.output_tokens if response.usage else None
@@ -1207,222 +1239,20 @@ def problems(response: Response, failed: Iterable["Row"]) -> list[Problem]:
 class Row:
     """An item where the page shows it: its section, its position there, its anchor."""
 
-    item: Any
+    item: Schema
     section: str
     position: int
     response_id: str
 
-    @property
+    @cached_property
     def anchor(self) -> str:
-        item_id = getattr(self.item, "id", None)
-        kind = getattr(self.item, "type", None)
-        if (
-            isinstance(item_id, str)
-            and _ANCHOR_ID.fullmatch(item_id)
-            and kind not in trace.BORROWED_ID_TYPES
-            and not isinstance(self.item, Unknown)
-        ):
-            return f"item-{item_id}"
-        return f"item-{self.section}-{self.position}"
+        return item_anchor(self.item, self.section, self.position)
 
     @property
     def label(self) -> str:
         noun = {"input": "input item", "output": "output item", "instructions": "instruction"}
         return f"{noun.get(self.section, self.section)} {self.position + 1}"
 
-    @property
-    def full_url(self) -> str:
-        return reverse(
-            "inspector:response-item", args=[self.response_id, self.section, self.position]
-        )
 
-
-def rows(items: Iterable[tuple[int, Any]], section: str, response_id: str) -> list[Row]:
+def rows(items: Iterable[tuple[int, Schema]], section: str, response_id: str) -> list[Row]:
     return [Row(item, section, position, response_id) for position, item in items]
-
-
-def pairs_for(
-    stored: StoredResponse, shown: Sequence[Row], context: Sequence[Row] = ()
-) -> trace.Pairs:
-    """Pairs for the rows shown: among them and `context`, then in the stored input items.
-
-    The stored input items are asked once, for exactly the keys still missing.
-    """
-    pairs = trace.pair([*shown, *context], item_of=attrgetter("item"))
-    missing = trace.wanted([row.item for row in shown], pairs)
-    if missing:
-        pairs.add(rows(store.linked_input_items(stored, missing), "input", stored.id))
-    return pairs
-
-
-# --- page contexts (read the store) -----------------------------------------------------
-
-
-def parse_response(stored: StoredResponse) -> Response:
-    return Response.model_validate(stored.body)
-
-
-def _output_rows(response: Response, response_id: str) -> list[Row]:
-    return rows(enumerate(response.output), "output", response_id)
-
-
-def _instruction_rows(response: Response, response_id: str) -> list[Row]:
-    if isinstance(response.instructions, list):
-        return rows(enumerate(response.instructions), "instructions", response_id)
-    return []
-
-
-@dataclass(frozen=True)
-class RawJson:
-    text: str
-    hidden: int
-    size: int
-
-
-def raw_json(stored: StoredResponse) -> RawJson:
-    """The stored body, secrets masked, pretty, cut after LONG_TEXT * 5 characters."""
-    part, size = clipped_json(mask_secrets(stored.body), LONG_TEXT * 5)
-    return RawJson(part.shown, part.hidden, size)
-
-
-def response_page(stored: StoredResponse, number: Any = 1) -> dict[str, Any]:
-    """Everything the response page shows, computed once; its input items from page
-    `number` on (?page=, so a link reaches any item)."""
-    response = parse_response(stored)
-    output_rows = _output_rows(response, stored.id)
-    instruction_rows = _instruction_rows(response, stored.id)
-    page = store.input_items_page(stored, number)
-    input_rows = rows(page.items, "input", stored.id)
-    pairs = pairs_for(stored, [*instruction_rows, *input_rows, *output_rows])
-    failed = [row for row in [*instruction_rows, *output_rows] if item_failure(row.item)]
-    failed += rows(store.failed_input_items(stored), "input", stored.id)
-    return {
-        "stored": stored,
-        "response": response,
-        "items": page,
-        "input_rows": input_rows,
-        "output_rows": output_rows,
-        "instruction_rows": instruction_rows,
-        "pairs": pairs,
-        "problems": problems(response, failed),
-        "usage": usage_view(response),
-        "raw": raw_json(stored),
-        "logs_url": f"{settings.PLATFORM_LOGS_URL}{stored.id}",
-        "live": (response.status or "") not in TERMINAL_STATUSES,
-        "poll_seconds": POLL_SECONDS,
-    }
-
-
-def input_items_context(
-    stored: StoredResponse, number: Any, after: int | None = None
-) -> dict[str, Any]:
-    """One more page of input items (the htmx "revealed" load), paired like the first; only
-    those after position `after` (the page has those before: more came since it was shown)."""
-    response = parse_response(stored)
-    page = store.input_items_page(stored, number)
-    shown = [(p, item) for p, item in page.items if after is None or p > after]
-    input_rows = rows(shown, "input", stored.id)
-    context = [*_instruction_rows(response, stored.id), *_output_rows(response, stored.id)]
-    return {
-        "stored": stored,
-        "response": response,
-        "items": page,
-        "input_rows": input_rows,
-        "pairs": pairs_for(stored, input_rows, context),
-        "after": after,
-    }
-
-
-def item_context(stored: StoredResponse, section: str, position: int) -> dict[str, Any] | None:
-    """One item in full (the "show all" view), or None if there is no such item."""
-    if section not in SECTIONS or position < 0:
-        return None
-    response = parse_response(stored)
-    item: Any = None
-    if section == "input":
-        item = store.input_item_at(stored, position)
-    else:
-        items = response.output if section == "output" else response.instructions
-        if isinstance(items, list) and position < len(items):
-            item = items[position]
-    if item is None:
-        return None
-    row = Row(item, section, position, stored.id)
-    context = [*_instruction_rows(response, stored.id), *_output_rows(response, stored.id)]
-    return {
-        "stored": stored,
-        "response": response,
-        "row": row,
-        "item": item,
-        "pairs": pairs_for(stored, [row], context),
-        "full": True,
-    }
-
-
-def poll_context(stored: StoredResponse, error: Any = None) -> dict[str, Any]:
-    """The live-status block of a response that is still queued or in progress."""
-    response = parse_response(stored)
-    status = response.status or ""
-    # Waiting helps with an upstream that is down, slow or rate limited; not with the rest.
-    transient = error is None or isinstance(error, client.APIUnavailable | client.RateLimited)
-    return {
-        "stored": stored,
-        "response": response,
-        "live": status not in TERMINAL_STATUSES and transient,
-        "done": status in TERMINAL_STATUSES,
-        "poll_error": error,
-        "poll_seconds": POLL_SECONDS,
-        "checked_at": datetime.now(tz=UTC),
-    }
-
-
-@dataclass(frozen=True)
-class Example:
-    kind: str
-    stored: StoredResponse | None
-    row: Row | None
-    pairs: trace.Pairs | None
-    response: Response | None
-
-
-def _shows_most(example: Example) -> int:
-    """Prefer an example paired with its counterpart, then the earliest (max keeps the first)."""
-    item, pairs = example.row.item if example.row else None, example.pairs
-    if pairs is None:
-        return 0
-    paired = pairs.answer_to(item) or pairs.call_of(item) or pairs.referenced(item)
-    return 1 if paired or pairs.approval_request_of(item) else 0
-
-
-def patterns_page() -> dict[str, Any]:
-    """One demo item of every type, each with its own response's pairing and context."""
-    found = store.item_examples(ITEM_TYPES)
-    examples = []
-    parsed: dict[str, Response] = {}
-    for kind in ITEM_TYPES:
-        candidates = []
-        for stored, section, position in found.get(kind, []):
-            response = parsed.setdefault(stored.id, parse_response(stored))
-            item: Any
-            if section == "output":
-                item = response.output[position]
-            else:
-                item = store.input_item_at(stored, position)
-            row = Row(item, section, position, stored.id)
-            context = [*_instruction_rows(response, stored.id), *_output_rows(response, stored.id)]
-            candidates.append(
-                Example(kind, stored, row, pairs_for(stored, [row], context), response)
-            )
-        examples.append(
-            max(candidates, key=_shows_most, default=Example(kind, None, None, None, None))
-        )
-    tools: dict[str, Any] = {}
-    for stored in store.demo_responses():
-        response = parsed.get(stored.id) or parse_response(stored)
-        for tool in response.tools:
-            tools.setdefault(_canonical_type(tool) or "unknown", tool)
-    return {
-        "examples": examples,
-        "missing": [e.kind for e in examples if e.row is None],
-        "tools": [tools[k] for k in TOOL_TYPES if k in tools],
-    }

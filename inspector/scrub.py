@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import nesting
+
 REPLACEMENT = "\ufffd"
 _BAD = re.compile("[\x00\ud800-\udfff]")
 #: The most original text a note keeps; past it the note says how much was left out.
@@ -78,8 +80,9 @@ def may_hold_bad(json_text: str) -> bool:
 
 
 def loads(text: str | bytes) -> Any:
-    """json.loads for display: JSON inside a string may hold escapes of bad characters."""
-    return scrub(json.loads(text))[0]
+    """json.loads for display: JSON inside a string may hold escapes of bad characters, and
+    nest deeper than any page can show (clipped: nesting.py)."""
+    return scrub(nesting.loads_clipped(text))[0]
 
 
 def note_text(found: Found) -> str:

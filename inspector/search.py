@@ -17,7 +17,6 @@ from functools import cached_property
 from typing import Any
 from urllib.parse import urlencode
 
-from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
@@ -215,6 +214,8 @@ class Results:
     hits: list[Hit]
     #: Reads the texts of the hits a page lists (store.search_texts).
     load: Callable[[Sequence[Hit]], list[Hit]]
+    #: A response's page URL, from its id (URLs are built where the request is).
+    item_page: Callable[[str], str]
     #: The page searched (a response's or a trace's) and its results fragment (htmx).
     page_url: str
     fragment_url: str
@@ -249,7 +250,7 @@ class Results:
         """The item of result `index` (0-based) on its response page: the right page of input
         items, the query, the result's number (for next / previous), and its anchor."""
         hit = self.hits[index]
-        page = reverse("inspector:response-detail", args=[hit.response_id])
+        page = self.item_page(hit.response_id)
         query: dict[str, Any] = {"q": self.query}
         if not self.trace:  # on a turn's own page, its own results are numbered
             query["hit"] = index + 1
@@ -300,6 +301,7 @@ def results(
     query: str,
     hits: list[Hit],
     load: Callable[[Sequence[Hit]], list[Hit]],
+    item_page: Callable[[str], str],
     page_url: str,
     fragment_url: str,
     *,
@@ -308,7 +310,7 @@ def results(
     trace: bool = False,
 ) -> Results:
     """The results of `query`, on results page `page`, else on that of result `current`."""
-    found = Results(query, words(query), hits, load, page_url, fragment_url, trace)
+    found = Results(query, words(query), hits, load, item_page, page_url, fragment_url, trace)
     found.current = min(number(current, 0), found.total) if current else 0
     if page:
         wanted = number(page)

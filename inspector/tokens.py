@@ -1,8 +1,11 @@
 """Local token counting with tiktoken, and the offline installation of its encoding files.
 
 Counting is pure functions over schemas: text exactly, with the model's encoding; framing,
-function definitions and images as estimates that carry their published rule; and
-"needs the API count" where nothing local is sound (files, images by id or remote URL).
+tool calls, function definitions, response formats and images as estimates that carry their
+rule (published, or learned from real Responses API bills: docs/token-counting.md, each rule
+with its evidence); and "needs the API count" where nothing local is sound (hosted tools,
+earlier turns, encrypted items, files, images by id or remote URL). How close the count has
+come to real bills, by kind of request, is at the end (EVIDENCE).
 
 tiktoken downloads its BPE files on first use; this dashboard never lets it. The files are
 installed into settings.TIKTOKEN_CACHE_DIR (named as tiktoken's own cache names them: the sha1
@@ -19,7 +22,7 @@ import os
 import re
 import struct
 import urllib.parse
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from importlib import resources
@@ -174,17 +177,67 @@ class FunctionConstants:
     enum_init: int = -3
     enum_item: int = 3
     func_end: int = 12
+    source: str = f"{COOKBOOK}, num_tokens_for_tools"
 
 
 #: gpt-4o / gpt-4o-mini (o200k_base models) and gpt-4 / gpt-3.5-turbo (cl100k_base models).
 FUNCTIONS_O200K = FunctionConstants("gpt-4o, gpt-4o-mini", func_init=7)
 FUNCTIONS_CL100K = FunctionConstants("gpt-4, gpt-3.5-turbo", func_init=10)
 
+#: What the Responses API bills (docs/token-counting.md): the cookbook's structure, with the
+#: constants its Chat Completions totals do not fix refitted to real bills. gpt-4o and
+#: gpt-4.1 open the properties for 2, not 3, a property costs 1 beyond its text, not 3, and
+#: the list ends in 8, not 12; reasoning models (their own chat format) end it in 13.
+LEARNED = "The cookbook's rule with its constants refitted to real Responses API bills"
+RESPONSES_CHAT = FunctionConstants(
+    "gpt-4o, gpt-4.1", func_init=7, prop_init=2, prop_key=1, func_end=8, source=LEARNED
+)
+RESPONSES_REASONING = FunctionConstants(
+    "reasoning models (gpt-5, o-series)",
+    func_init=7,
+    prop_init=2,
+    prop_key=1,
+    func_end=13,
+    source=LEARNED,
+)
+
+
+CALL_RULE = (
+    "Learned from real Responses API bills (docs/token-counting.md): a function call is an "
+    "assistant turn addressed to the function (“assistant to=functions.NAME”, 3 tokens of "
+    "framing), its output a turn of the function (“functions.NAME”, 3 more). Reasoning models "
+    "read the harmony format: the call is “assistant<|channel|>commentary to=functions.NAME "
+    "<|constrain|>json”, the output “functions.NAME to=assistant<|channel|>commentary”, an "
+    "assistant message carries “<|channel|>final” (2 more), and the reply is primed with 2 "
+    "tokens, not 3."
+)
+SCHEMA_RULE = (
+    "Learned from real Responses API bills (docs/token-counting.md): a json_schema text format "
+    "costs “# Response Formats”, “## NAME” and the schema as compact JSON, plus 1; a strict "
+    "schema is billed without the additionalProperties and required keys strict mode implies."
+)
+EVIDENCE_RULE = (
+    "bench/token_accuracy.py counts every real request whose bill is known "
+    "(../shared/real-world/input-tokens.jsonl) and groups them by kind; the page quotes the "
+    "group of this request. Bills from before April 2025 are left out: the API counted the "
+    "same requests differently then."
+)
+
+
+def reasoning_format(model: str) -> bool:
+    """Models that read their input in OpenAI's harmony chat format (gpt-5, the o-series,
+    computer-use): their reply is primed with 2 tokens, not 3, and an assistant turn in the
+    input carries its channel (docs/token-counting.md)."""
+    name = model.rsplit("/", 1)[-1]
+    return name.startswith(("o1", "o3", "o4", "gpt-5", "computer-use", "codex")) and (
+        "-chat" not in name
+    )
+
 
 def function_rule(constants: FunctionConstants) -> str:
     c = constants
     return (
-        f"{COOKBOOK}, num_tokens_for_tools for {c.family}: {c.func_init} per function, "
+        f"{c.source} for {c.family}: {c.func_init} per function, "
         f"“name:description” as text, {c.prop_init} to open the properties, {c.prop_key} per "
         f"property with “name:type:description” as text, {c.enum_item} per enum value plus its "
         f"text ({c.enum_init} once per enum), {c.func_end} after the last function."
@@ -440,6 +493,23 @@ def image_tokens(size: ImageSize, detail: str, model: str) -> tuple[int, str, st
 
 NEEDS_API = "needs the API count"
 
+# Kinds of request, as real bills group them (docs/token-counting.md). A request whose whole
+# context is in it is one or more of the first five; one that needs the API count is of the
+# kinds of the parts only the API can count.
+TEXT_ONLY = "text only"
+FUNCTION_TOOLS = "function tools"
+JSON_SCHEMA = "json_schema format"
+IMAGES = "images"
+REASONING = "reasoning models"
+MEASURED_KINDS = (TEXT_ONLY, FUNCTION_TOOLS, JSON_SCHEMA, IMAGES, REASONING)
+HOSTED = "hosted tools"
+EARLIER = "earlier context"
+OPAQUE = "encrypted or stored items"
+FILES = "files and images by reference"
+PRO = "pro mode"
+#: Bills from before April 2025, when the API counted the same requests differently.
+MARCH_2025 = "billed in March 2025"
+
 
 @dataclass(frozen=True)
 class Part:
@@ -456,6 +526,8 @@ class Part:
     cite: str
     #: The text counted exactly, for the token view.
     text: str | None = None
+    #: For a part only the API can count: which of the KINDS it makes the request.
+    kind: str = ""
 
     @property
     def needs_api(self) -> bool:
@@ -492,6 +564,15 @@ class Breakdown:
     model: str
     encoding: EncodingChoice
     entries: list[Entry]
+    #: What the page should say about the request beyond the count (chat_only_notes).
+    notes: list[str] = field(default_factory=list)
+    #: The kinds of request real bills group it with (request_kinds).
+    kinds: list[str] = field(default_factory=list)
+
+    @property
+    def evidence(self) -> list[str]:
+        """How far off the local count has been from real bills for requests like this."""
+        return evidence_notes(self.kinds)
 
     @property
     def total(self) -> int:
@@ -513,19 +594,34 @@ class Breakdown:
         return next((e for e in self.entries if e.key == key), None)
 
 
-def _api(label: str, why: str) -> Part:
-    return Part(label, None, False, f"{NEEDS_API}: {why}", "api")
+def _api(label: str, why: str, kind: str) -> Part:
+    return Part(label, None, False, f"{NEEDS_API}: {why}", "api", kind=kind)
 
 
 class _Counter:
-    """Counts for one model; `memo` lets a comparison over models reuse text counts."""
+    """Counts for one model; `memo` lets a comparison over models reuse text counts.
 
-    def __init__(self, model: str, memo: dict[tuple[str, str], int] | None) -> None:
+    `cookbook`: count as the OpenAI Cookbook counts Chat Completions requests (its published
+    totals); otherwise as the Responses API bills (docs/token-counting.md).
+    """
+
+    def __init__(
+        self, model: str, memo: dict[tuple[str, str], int] | None, cookbook: bool = False
+    ) -> None:
         self.model = model
         self.choice = encoding_for_model(model)
         self.encoding = get_encoding(self.choice.name)
         self.memo = memo if memo is not None else {}
-        self.functions = FUNCTIONS_CL100K if self.choice.name == "cl100k_base" else FUNCTIONS_O200K
+        self.cookbook = cookbook
+        self.reasoning = not cookbook and reasoning_format(model)
+        if cookbook or self.choice.name == "cl100k_base":
+            self.functions = (
+                FUNCTIONS_CL100K if self.choice.name == "cl100k_base" else FUNCTIONS_O200K
+            )
+        else:
+            self.functions = RESPONSES_REASONING if self.reasoning else RESPONSES_CHAT
+        #: Function names by call_id, so an output is framed with the name of its call.
+        self.call_names: dict[str, str] = {}
 
     def tokens(self, text: str) -> int:
         key = (self.choice.name, text)
@@ -548,6 +644,54 @@ class _Counter:
     def constant(self, label: str, tokens: int, how: str) -> Part:
         return Part(label, tokens, False, how, "functions")
 
+    # -- the Responses API's framing of tool calls (docs/token-counting.md) ------------
+
+    def response_format(self, fmt: Any) -> list[Part]:
+        """A json_schema text format as the API bills it: a "Response Formats" section with
+        the schema as compact JSON, which in strict mode leaves out what strict implies
+        (`additionalProperties`, `required`), and one token to join it."""
+        schema = fmt.json_schema
+        if fmt.strict:
+            schema = _without(schema, STRICT_IMPLIED)
+        header = f"# Response Formats\n\n## {fmt.name or ''}\n\n"
+        text = json.dumps(schema, ensure_ascii=False, separators=(",", ":"))
+        why = "strict: additionalProperties and required left out, " if fmt.strict else ""
+        how = f"“# Response Formats”, its name and the schema as compact JSON ({why}+1)"
+        tokens = self.tokens(header + text) + 1
+        return [Part("schema", tokens, False, how, "schema")]
+
+    def channel(self) -> Part:
+        how = "<|channel|>final: an assistant turn's channel in the harmony format"
+        return Part("channel", 1 + self.tokens("final"), False, how, "calls")
+
+    def call_framing(self, name: str) -> Part:
+        """A function call is an assistant turn addressed to the function; the name is
+        counted as text, this is the rest (the recipient joined to the name as one string)."""
+        if self.reasoning:
+            pieces = ["assistant", f"commentary to=functions.{name} ", "json"]
+            head, specials = (
+                f"assistant<|channel|>commentary to=functions.{name} <|constrain|>json",
+                5,
+            )
+        else:
+            pieces = [f"assistant to=functions.{name}"]
+            head, specials = pieces[0], 3
+        tokens = specials + sum(self.tokens(p) for p in pieces) - self.tokens(name)
+        return Part("framing", tokens, False, f"“{head}”, framed", "calls")
+
+    def output_framing(self, name: str | None) -> Part:
+        """A function's output is a turn of the function itself, named after its call."""
+        if name is None:
+            return self.framing("tool", "function_call_output whose call is not in the input")
+        if self.reasoning:
+            pieces = [f"functions.{name} to=assistant", "commentary"]
+            head, specials = f"{pieces[0]}<|channel|>commentary", 4
+        else:
+            pieces = [f"functions.{name}"]
+            head, specials = pieces[0], 3
+        tokens = specials + sum(self.tokens(p) for p in pieces)
+        return Part("framing", tokens, False, f"“{head}”, framed", "calls")
+
     # -- content ---------------------------------------------------------------------
 
     def content(self, content: Any, where: str) -> list[Part]:
@@ -565,7 +709,7 @@ class _Counter:
             return self.image(part, where)
         if isinstance(part, InputFilePart):
             name = part.filename or part.file_id or part.file_url or "file"
-            return _api(f"{where} input_file {name}", "a file's tokens")
+            return _api(f"{where} input_file {name}", "a file's tokens", FILES)
         wire = getattr(part, "wire", part)
         return self.json_text(f"{where} {kind or 'part'}", wire, "a part type with no known rule")
 
@@ -574,11 +718,11 @@ class _Counter:
         url = part.image_url or ""
         if not url.startswith("data:"):
             given = "a file id" if part.file_id and not url else "a remote URL"
-            return _api(label, f"an image given by {given}; its size is not known here")
+            return _api(label, f"an image given by {given}; its size is not known here", FILES)
         data = data_url_bytes(url)
         size = image_size(data) if data is not None else None
         if size is None:
-            return _api(label, "the image's size could not be read from its header")
+            return _api(label, "the image's size could not be read from its header", FILES)
         detail = getattr(part, "detail", None) or "auto"
         tokens, how, cite = image_tokens(size, detail, self.model)
         return Part(f"{label} {size.format} {size.width}x{size.height}", tokens, False, how, cite)
@@ -591,14 +735,20 @@ class _Counter:
         key = f"input.{index}"
         if isinstance(item, MessageItem):
             parts = [self.framing(item.role), *self.content(item.content, "content")]
+            if self.reasoning and item.role == "assistant":
+                parts.insert(1, self.channel())
             return Entry(key, f"{where} message · {item.role}", parts)
         if isinstance(item, FunctionCallItem):
-            parts = [
-                self.framing("assistant", kind),
-                self.text("name", item.name),
-                self.text("arguments", item.arguments),
-            ]
+            if self.cookbook:
+                parts = [self.framing("assistant", kind), self.text("name", item.name)]
+            else:
+                parts = [self.call_framing(item.name), self.text("name", item.name)]
+            parts.append(self.text("arguments", item.arguments))
             return Entry(key, f"{where} {kind} · {item.name}", parts)
+        if isinstance(item, FunctionCallOutputItem) and not self.cookbook:
+            name = self.call_names.get(item.call_id or "")
+            parts = [self.output_framing(name), *self.content(item.output, "output")]
+            return Entry(key, f"{where} {kind} · {item.call_id}", parts)
         if isinstance(item, CustomToolCallItem):
             parts = [
                 self.framing("assistant", kind),
@@ -620,9 +770,9 @@ class _Counter:
                 "compaction": "a compaction is encrypted content only the API can read",
                 "item_reference": "it points at an item stored upstream",
             }[kind]
-            return Entry(key, f"{where} {kind}", [_api(kind, why)])
+            return Entry(key, f"{where} {kind}", [_api(kind, why, OPAQUE)])
         if isinstance(item, ImageGenerationCallItem):
-            return Entry(key, f"{where} {kind}", [_api(kind, "a generated image")])
+            return Entry(key, f"{where} {kind}", [_api(kind, "a generated image", OPAQUE)])
         wire = getattr(item, "wire", item)
         fields = (
             {k: v for k, v in wire.items() if k not in ("id", "status", "type")}
@@ -651,7 +801,7 @@ class _Counter:
                 parts.append(self.text(f"grammar ({tool.format.syntax})", tool.format.definition))
             return Entry(key, f"{where} custom · {tool.name}", parts)
         why = f"the API adds its own instructions for a {kind} tool"
-        return Entry(key, f"{where} {kind}", [_api(kind, why)])
+        return Entry(key, f"{where} {kind}", [_api(kind, why, HOSTED)])
 
     def function(self, tool: FunctionTool) -> list[Part]:
         c = self.functions
@@ -683,18 +833,37 @@ class _Counter:
         return parts
 
 
+#: Keys a strict json_schema implies, which the API leaves out of what it bills.
+STRICT_IMPLIED = frozenset({"additionalProperties", "required"})
+
+
+def _without(value: Any, keys: frozenset[str]) -> Any:
+    if isinstance(value, dict):
+        return {k: _without(v, keys) for k, v in value.items() if k not in keys}
+    if isinstance(value, list):
+        return [_without(v, keys) for v in value]
+    return value
+
+
 def count_request(
     request: InputTokensRequest,
     model: str | None = None,
     memo: dict[tuple[str, str], int] | None = None,
+    *,
+    cookbook: bool = False,
 ) -> Breakdown:
-    """The local count of `request` on `model` (default: the request's), part by part.
+    """The local count of `request` on `model` (default: the request's), part by part: as
+    the Responses API bills it, or with `cookbook` as the OpenAI Cookbook counts the same
+    messages and functions for Chat Completions (its published totals).
 
     Raises EncodingUnavailable when the model's encoding file is not installed.
     """
     model = (request.model or "") if model is None else model
-    counter = _Counter(model, memo)
+    counter = _Counter(model, memo, cookbook)
     entries: list[Entry] = []
+    for item in request.input if isinstance(request.input, list) else []:
+        if isinstance(item, FunctionCallItem):
+            counter.call_names.setdefault(item.call_id, item.name)
     if request.instructions:
         parts = [counter.framing("developer"), counter.text("text", request.instructions)]
         entries.append(Entry("instructions", "instructions", parts))
@@ -710,19 +879,70 @@ def count_request(
         entries.append(Entry("tools.end", "tools: end of the function list", [end]))
     text_format = request.text.format if request.text is not None else None
     if text_format is not None and text_format.json_schema is not None:
-        schema = counter.json_text(
-            "schema", text_format.json_schema, "the API renders a schema its own way"
-        )
-        entries.append(Entry("text.format", f"text.format {text_format.name or ''}", [schema]))
+        if cookbook:
+            parts = [
+                counter.json_text(
+                    "schema", text_format.json_schema, "the API renders a schema its own way"
+                )
+            ]
+        else:
+            parts = counter.response_format(text_format)
+        entries.append(Entry("text.format", f"text.format {text_format.name or ''}", parts))
     for name, what in (
         ("previous_response_id", "the earlier turns of the chain"),
         ("conversation", "the conversation's items"),
     ):
         if getattr(request, name):
-            entries.append(Entry(name, name, [_api(name, f"{what} are added by the API")]))
-    priming = Part("priming", REPLY_PRIMING, False, "<|start|>assistant<|message|>", "messages")
+            why = f"{what} are added by the API"
+            entries.append(Entry(name, name, [_api(name, why, EARLIER)]))
+    if getattr(request.reasoning, "mode", None) == "pro":
+        # A real bill: 1,549 input tokens for an 18-token question (docs/token-counting.md).
+        why = "pro mode runs the model several times and bills the input of each run"
+        entries.append(Entry("reasoning.mode", "reasoning.mode pro", [_api("pro mode", why, PRO)]))
+    if counter.reasoning:
+        priming = Part("priming", REPLY_PRIMING - 1, False, "<|start|>assistant", "calls")
+    else:
+        priming = Part("priming", REPLY_PRIMING, False, "<|start|>assistant<|message|>", "messages")
     entries.append(Entry("reply", "reply priming", [priming]))
-    return Breakdown(model, counter.choice, entries)
+    breakdown = Breakdown(model, counter.choice, entries, chat_only_notes(request))
+    breakdown.kinds = request_kinds(request, breakdown)
+    return breakdown
+
+
+#: Fields of a Chat Completions message that a Responses API input item does not have.
+CHAT_ONLY_FIELDS = {
+    "name": "a participant's name (the cookbook counts it, 1 token more, in Chat Completions)",
+    "tool_calls": "an assistant's tool calls (Responses: function_call items)",
+    "tool_call_id": "the call a tool message answers (Responses: function_call_output items)",
+    "function_call": "the legacy function call (Responses: function_call items)",
+}
+#: Chat Completions roles with no Responses message of that role.
+CHAT_ONLY_ROLES = {
+    "tool": "a tool's answer (Responses: a function_call_output item)",
+    "function": "a legacy function's answer (Responses: a function_call_output item)",
+}
+
+
+def chat_only_notes(request: InputTokensRequest) -> list[str]:
+    """A sentence for each Chat Completions field or role in the input: the Responses API
+    has none of these, so none is counted (and the API may refuse the request)."""
+    notes = []
+    for index, item in enumerate(request.input if isinstance(request.input, list) else []):
+        if not isinstance(item, MessageItem):
+            continue
+        extra = item.model_extra or {}
+        for name, what in CHAT_ONLY_FIELDS.items():
+            if name in extra:
+                notes.append(
+                    f"input[{index}] has “{name}”, {what}: a Chat Completions field the "
+                    "Responses API does not have, so it is not counted here."
+                )
+        if item.role in CHAT_ONLY_ROLES:
+            notes.append(
+                f"input[{index}] has the role “{item.role}”, {CHAT_ONLY_ROLES[item.role]}: a "
+                "Chat Completions role the Responses API does not have; counted as a message."
+            )
+    return notes
 
 
 def cookbook_messages(messages: list[dict[str, str]], model: str) -> int:
@@ -736,3 +956,81 @@ def cookbook_messages(messages: list[dict[str, str]], model: str) -> int:
             if key == "name":
                 total += TOKENS_PER_NAME
     return total
+
+
+# --- how close the local count comes to real bills ---------------------------------------
+
+
+def request_kinds(request: InputTokensRequest, breakdown: Breakdown) -> list[str]:
+    """The kinds of request real bills group this one with (MEASURED_KINDS when its whole
+    context is in it, else the kinds of what only the API can count)."""
+    apart = sorted({part.kind for part in breakdown.needs_api if part.kind})
+    if apart:
+        return apart
+    kinds = []
+    if any(isinstance(tool, FunctionTool | CustomTool) for tool in request.tools or []):
+        kinds.append(FUNCTION_TOOLS)
+    text_format = request.text.format if request.text is not None else None
+    if text_format is not None and text_format.json_schema is not None:
+        kinds.append(JSON_SCHEMA)
+    if any(p.cite in ("tiles", "patches") for e in breakdown.entries for p in e.parts):
+        kinds.append(IMAGES)
+    if not kinds:
+        kinds.append(TEXT_ONLY)
+    if reasoning_format(breakdown.model):
+        kinds.append(REASONING)
+    return kinds
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """How the local count compared with real bills for one kind of request: `within` of
+    `pairs` came within max(2 tokens, 2 %); billed less local ran from `low` to `high`."""
+
+    pairs: int
+    within: int
+    low: int
+    high: int
+    median: int
+
+
+#: Measured by bench/token_accuracy.py on ../shared/real-world/input-tokens.jsonl (bills
+#: since April 2025); tests/test_token_accuracy.py recomputes it, so it cannot drift.
+EVIDENCE: dict[str, Evidence] = {
+    MARCH_2025: Evidence(pairs=10, within=1, low=1, high=655, median=138),
+    EARLIER: Evidence(pairs=10, within=4, low=0, high=103, median=20),
+    OPAQUE: Evidence(pairs=17, within=1, low=-705, high=9592, median=504),
+    FUNCTION_TOOLS: Evidence(pairs=21, within=20, low=0, high=3, median=0),
+    HOSTED: Evidence(pairs=36, within=0, low=313, high=115869, median=1810),
+    JSON_SCHEMA: Evidence(pairs=4, within=4, low=0, high=0, median=0),
+    PRO: Evidence(pairs=1, within=0, low=1531, high=1531, median=1531),
+    REASONING: Evidence(pairs=23, within=22, low=0, high=3, median=0),
+    TEXT_ONLY: Evidence(pairs=35, within=35, low=-4, high=0, median=0),
+}
+
+
+def _signed(number: int) -> str:
+    return f"{number:+,}" if number else "0"
+
+
+def evidence_notes(kinds: list[str]) -> list[str]:
+    """What real bills say about requests of these kinds, one sentence each."""
+    notes = []
+    for kind in kinds:
+        found = EVIDENCE.get(kind)
+        if found is None or found.pairs == 0:
+            notes.append(f"No real bill since April 2025 checks requests with {kind}.")
+        elif kind in MEASURED_KINDS:
+            notes.append(
+                f"Requests with {kind}: the local count came within 2 tokens (or 2 %) of the "
+                f"bill in {found.within} of {found.pairs} real bills; off by {_signed(found.low)} "
+                f"to {_signed(found.high)} tokens (billed less local)."
+            )
+        else:
+            notes.append(
+                f"Requests with {kind} were billed {_signed(found.low)} to {_signed(found.high)} "
+                f"tokens over the local count in {found.pairs} real bills (median "
+                f"{_signed(found.median)}): "
+                "ask the API for this one."
+            )
+    return notes

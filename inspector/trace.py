@@ -12,76 +12,127 @@ context (position, anchor) with no second lookup.
 
 import functools
 import json
-import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 import jsonschema_rs
 
 from . import scrub
-from .schemas.base import Unknown
+from .anchors import item_anchor
+from .schemas.base import Schema, type_name, type_names, type_of
+from .schemas.content import (
+    ComputerScreenshotPart,
+    InputFilePart,
+    InputImagePart,
+    InputTextPart,
+    OutputTextPart,
+    ReasoningTextPart,
+    SummaryTextPart,
+)
+from .schemas.items import (
+    BORROWED_ID_TYPES,
+    ApplyPatchCallItem,
+    ApplyPatchCallOutputItem,
+    CodeInterpreterCallItem,
+    ComputerCallItem,
+    ComputerCallOutputItem,
+    CustomToolCallItem,
+    CustomToolCallOutputItem,
+    FileSearchCallItem,
+    FunctionCallItem,
+    FunctionCallOutputItem,
+    ImageGenerationCallItem,
+    ItemReferenceItem,
+    LocalShellCallItem,
+    LocalShellCallOutputItem,
+    McpApprovalRequestItem,
+    McpApprovalResponseItem,
+    McpCallItem,
+    ProgramItem,
+    ProgramOutputItem,
+    ShellCallItem,
+    ShellCallOutputItem,
+    ShellOutputChunk,
+    ToolSearchCallItem,
+    ToolSearchOutputItem,
+    WebSearchCallItem,
+    item_class,
+)
+from .schemas.response import Response, Usage
+from .schemas.tools import FunctionTool
 
-#: call type -> the type of the item that answers it.
-ANSWER_TYPE: dict[str, str] = {
-    "function_call": "function_call_output",
-    "custom_tool_call": "custom_tool_call_output",
-    "computer_call": "computer_call_output",
-    "shell_call": "shell_call_output",
-    "apply_patch_call": "apply_patch_call_output",
-    "local_shell_call": "local_shell_call_output",
-    "mcp_approval_request": "mcp_approval_response",
+
+@dataclass(frozen=True)
+class Link:
+    """A call type, the type of the item that answers it, the call's fields an answer may
+    carry (in order) and the answer's field that carries one."""
+
+    call: str
+    answer: str
+    call_fields: tuple[str, ...]
+    answer_field: str
+
+
+#: (call class, answer class, the call's fields an answer may carry, the answer's field),
+#: spec §7.10. local_shell_call_output has no call_id: its `id` carries the call's. The
+#: spec reads that as the call's `id`, real payloads put the call's `call_id` there, so
+#: both are keys. An MCP approval request is answered by its own `id` (spec §3.14).
+_LINKED: tuple[tuple[type[Schema], type[Schema], tuple[str, ...], str], ...] = (
+    (FunctionCallItem, FunctionCallOutputItem, ("call_id",), "call_id"),
+    (CustomToolCallItem, CustomToolCallOutputItem, ("call_id",), "call_id"),
+    (ComputerCallItem, ComputerCallOutputItem, ("call_id",), "call_id"),
+    (ShellCallItem, ShellCallOutputItem, ("call_id",), "call_id"),
+    (ApplyPatchCallItem, ApplyPatchCallOutputItem, ("call_id",), "call_id"),
+    (LocalShellCallItem, LocalShellCallOutputItem, ("call_id", "id"), "id"),
+    (McpApprovalRequestItem, McpApprovalResponseItem, ("id",), "approval_request_id"),
+    (ToolSearchCallItem, ToolSearchOutputItem, ("call_id",), "call_id"),
+    (ProgramItem, ProgramOutputItem, ("call_id",), "call_id"),
+)
+#: Each call class's link, and each answer class's.
+LINKS: dict[type[Schema], Link] = {
+    call: Link(type_name(call), type_name(answer), fields, field_name)
+    for call, answer, fields, field_name in _LINKED
 }
+ANSWERED: dict[type[Schema], Link] = {answer: LINKS[call] for call, answer, _, _ in _LINKED}
+#: call type -> the type of the item that answers it.
+ANSWER_TYPE: dict[str, str] = {link.call: link.answer for link in LINKS.values()}
 CALL_TYPES = frozenset(ANSWER_TYPE)
 ANSWER_TYPES = frozenset(ANSWER_TYPE.values())
-#: Types whose `id` is another item's id (spec §4.1 row 26, §7.10), so never their own.
-BORROWED_ID_TYPES = frozenset({"item_reference", "local_shell_call_output"})
 
 Key = tuple[str, str]
 
 
-def _text(value: Any) -> str | None:
+def _text(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def call_keys(item: Any) -> list[Key]:
-    """The keys an answer to `item` would carry; empty if `item` is not a call.
+def _link_of(item: object, links: dict[type[Schema], Link]) -> Link | None:
+    """The link of `item`'s class in `links`. An item that did not fit its class still links
+    by the type it was sent as (schemas.items.item_class), its fields read as sent."""
+    cls = item_class(item)
+    return links.get(cls) if cls is not None else None
 
-    local_shell_call_output has no call_id: its `id` carries the call's id. The spec reads
-    that as the call's `id`, real payloads put the call's `call_id` there, so both are keys.
-    An MCP approval request is answered by its own `id` (spec §3.14).
-    """
-    kind = getattr(item, "type", None)
-    answer = ANSWER_TYPE.get(kind) if isinstance(kind, str) else None
-    if answer is None:
+
+def call_keys(item: object) -> list[Key]:
+    """The keys an answer to `item` would carry; empty if `item` is not a call."""
+    link = _link_of(item, LINKS)
+    if link is None:
         return []
-    if kind == "mcp_approval_request":
-        values = [getattr(item, "id", None)]
-    elif kind == "local_shell_call":
-        values = [getattr(item, "call_id", None), getattr(item, "id", None)]
-    else:
-        values = [getattr(item, "call_id", None)]
     keys: list[Key] = []
-    for value in values:
-        if (text := _text(value)) and (answer, text) not in keys:
-            keys.append((answer, text))
+    for name in link.call_fields:
+        if (text := _text(getattr(item, name, None))) and (link.answer, text) not in keys:
+            keys.append((link.answer, text))
     return keys
 
 
-def answer_key(item: Any) -> Key | None:
+def answer_key(item: object) -> Key | None:
     """The key an answer item carries, or None if `item` answers nothing."""
-    kind = getattr(item, "type", None)
-    if kind not in ANSWER_TYPES:
-        return None
-    if kind == "local_shell_call_output":
-        value = getattr(item, "id", None)
-    elif kind == "mcp_approval_response":
-        value = getattr(item, "approval_request_id", None)
-    else:
-        value = getattr(item, "call_id", None)
-    text = _text(value)
-    return (str(kind), text) if text else None
+    link = _link_of(item, ANSWERED)
+    text = _text(getattr(item, link.answer_field, None)) if link else None
+    return (link.answer, text) if link and text else None
 
 
 def _identity(entry: Any) -> Any:
@@ -99,19 +150,27 @@ class Pairs:
     requests: dict[str, Any] = field(default_factory=dict)
     #: Items by their own id, for item_reference.
     by_id: dict[str, Any] = field(default_factory=dict)
+    #: Server-run tool searches: call id <-> output id (see `server_search_pair`).
+    server_answers: dict[str, Any] = field(default_factory=dict)
+    server_calls: dict[str, Any] = field(default_factory=dict)
+    _previous: Any = field(default=None, repr=False)
 
     def add(self, entries: Iterable[Any]) -> "Pairs":
         for entry in entries:
             item = self.item_of(entry)
+            previous = None if self._previous is None else self.item_of(self._previous)
+            if (ids := server_search_pair(previous, item)) is not None:
+                self.server_answers.setdefault(ids[0], entry)
+                self.server_calls.setdefault(ids[1], self._previous)
+            self._previous = entry
             for key in call_keys(item):
                 self.calls.setdefault(key, entry)
             if (answer := answer_key(item)) is not None:
                 self.answers.setdefault(answer, entry)
-            kind = getattr(item, "type", None)
             own_id = _text(getattr(item, "id", None))
-            if kind == "mcp_approval_request" and own_id:
+            if own_id and item_class(item) is McpApprovalRequestItem:
                 self.requests.setdefault(own_id, entry)
-            if own_id and kind not in BORROWED_ID_TYPES:
+            if own_id and type_of(item) not in BORROWED_ID_TYPES:
                 self.by_id.setdefault(own_id, entry)
         return self
 
@@ -124,31 +183,53 @@ class Pairs:
             self.requests.setdefault(request_id, entry)
         for item_id, entry in other.by_id.items():
             self.by_id.setdefault(item_id, entry)
+        for item_id, entry in other.server_answers.items():
+            self.server_answers.setdefault(item_id, entry)
+        for item_id, entry in other.server_calls.items():
+            self.server_calls.setdefault(item_id, entry)
         return self
 
-    def answer_to(self, call: Any) -> Any | None:
+    def answer_to(self, call: object) -> Any | None:
         """The entry that answers `call`, or None (unanswered, or not a call)."""
         for key in call_keys(call):
             if key in self.answers:
                 return self.answers[key]
-        return None
+        return self.server_answers.get(_server_search_id(call, ToolSearchCallItem) or "")
 
-    def call_of(self, answer: Any) -> Any | None:
+    def call_of(self, answer: object) -> Any | None:
         """The entry of the call that `answer` answers, or None."""
         key = answer_key(answer)
-        return self.calls.get(key) if key is not None else None
+        if key is None:
+            return self.server_calls.get(_server_search_id(answer, ToolSearchOutputItem) or "")
+        return self.calls.get(key)
 
-    def approval_request_of(self, mcp_call: Any) -> Any | None:
+    def approval_request_of(self, mcp_call: object) -> Any | None:
         """The approval request an approved mcp_call went through, or None."""
         request_id = _text(getattr(mcp_call, "approval_request_id", None))
         return self.requests.get(request_id) if request_id else None
 
-    def referenced(self, reference: Any) -> Any | None:
+    def referenced(self, reference: object) -> Any | None:
         """The entry an item_reference points at, or None if it is not among the entries."""
-        if getattr(reference, "type", None) != "item_reference":
+        if item_class(reference) is not ItemReferenceItem:
             return None
         item_id = _text(getattr(reference, "id", None))
         return self.by_id.get(item_id) if item_id else None
+
+
+def _server_search_id(item: object, cls: type[Schema]) -> str | None:
+    """The id of a tool search item of class `cls` the server ran (no call_id), else None."""
+    if not isinstance(item, cls) or _text(getattr(item, "call_id", None)):
+        return None
+    return _text(getattr(item, "id", None))
+
+
+def server_search_pair(previous: object, item: object) -> tuple[str, str] | None:
+    """(call id, output id) when `item` is the output of the server-run tool search just
+    before it: the API runs it at once and sends both with a null call_id, output right
+    after call, so only their order pairs them."""
+    call_id = _server_search_id(previous, ToolSearchCallItem)
+    output_id = _server_search_id(item, ToolSearchOutputItem)
+    return (call_id, output_id) if call_id and output_id else None
 
 
 def pair(entries: Iterable[Any], item_of: Callable[[Any], Any] = _identity) -> Pairs:
@@ -175,52 +256,39 @@ class Wanted:
         return bool(self.call_ids or self.ids or self.approval_ids or self.reference_ids)
 
 
-def wanted(items: Iterable[Any], have: Pairs | None = None) -> Wanted:
+def wanted(items: Iterable[object], have: Pairs | None = None) -> Wanted:
     """The counterparts `items` still miss, given what `have` already pairs.
 
     Also asks for the approval requests that mcp_calls and approval responses name.
     """
-    call_ids: set[str] = set()
-    ids: set[str] = set()
-    approval_ids: set[str] = set()
+    #: The values each Wanted column is asked for, by the field of an item it matches.
+    columns: dict[str, set[str]] = {"call_id": set(), "id": set(), "approval_request_id": set()}
     types: set[str] = set()
     reference_ids: set[str] = set()
     have = have or Pairs()
     for item in items:
-        kind = getattr(item, "type", None)
-        keys = call_keys(item)
-        if keys and have.answer_to(item) is None:
-            types.add(keys[0][0])
-            for answer, value in keys:
-                if answer == "local_shell_call_output":
-                    ids.add(value)
-                elif answer == "mcp_approval_response":
-                    approval_ids.add(value)
-                else:
-                    call_ids.add(value)
+        link = _link_of(item, LINKS)
+        if link is not None and (keys := call_keys(item)) and have.answer_to(item) is None:
+            types.add(link.answer)
+            columns[link.answer_field].update(value for _, value in keys)
+        link = _link_of(item, ANSWERED)
         key = answer_key(item)
-        if key is not None and have.call_of(item) is None:
-            answer, value = key
-            calls = [c for c, a in ANSWER_TYPE.items() if a == answer]
-            types.update(calls)
-            if answer == "local_shell_call_output":
-                call_ids.add(value)
-                ids.add(value)
-            elif answer == "mcp_approval_response":
-                ids.add(value)
-            else:
-                call_ids.add(value)
+        if link is not None and key is not None and have.call_of(item) is None:
+            types.add(link.call)
+            for name in link.call_fields:
+                columns[name].add(key[1])
+        cls = item_class(item)
         request_id = _text(getattr(item, "approval_request_id", None))
-        if kind == "mcp_call" and request_id and have.approval_request_of(item) is None:
-            ids.add(request_id)
-            types.add("mcp_approval_request")
+        if cls is McpCallItem and request_id and have.approval_request_of(item) is None:
+            columns["id"].add(request_id)
+            types.add(type_name(McpApprovalRequestItem))
         reference = _text(getattr(item, "id", None))
-        if kind == "item_reference" and reference and have.referenced(item) is None:
+        if cls is ItemReferenceItem and reference and have.referenced(item) is None:
             reference_ids.add(reference)
     return Wanted(
-        frozenset(call_ids),
-        frozenset(ids),
-        frozenset(approval_ids),
+        frozenset(columns["call_id"]),
+        frozenset(columns["id"]),
+        frozenset(columns["approval_request_id"]),
         frozenset(types),
         frozenset(reference_ids),
     )
@@ -235,13 +303,15 @@ def wanted(items: Iterable[Any], have: Pairs | None = None) -> Wanted:
 #: Every item type the audit counts as a tool call: the answerable calls above, plus the
 #: hosted ones whose result sits inside the call item itself.
 AUDITED_TYPES = CALL_TYPES | frozenset(
-    {
-        "mcp_call",
-        "web_search_call",
-        "file_search_call",
-        "code_interpreter_call",
-        "image_generation_call",
-    }
+    type_names(
+        [
+            McpCallItem,
+            WebSearchCallItem,
+            FileSearchCallItem,
+            CodeInterpreterCallItem,
+            ImageGenerationCallItem,
+        ]
+    )
 )
 
 #: Audit flags, in display order: (flag, label).
@@ -256,11 +326,9 @@ FLAGS: tuple[tuple[str, str], ...] = (
 )
 FLAG_LABELS = dict(FLAGS)
 #: Items whose arguments are a JSON string (spec §7.1); custom tool input is free text.
-JSON_ARGUMENT_TYPES = frozenset({"function_call", "mcp_call", "mcp_approval_request"})
+JSON_ARGUMENT_TYPES = frozenset(type_names([FunctionCallItem, McpCallItem, McpApprovalRequestItem]))
 #: How much of a turn's new input the trace shows; the response page has the rest.
 TURN_INPUT_LIMIT = 200
-#: An id that can be an HTML anchor as is (as rendering.py checks it).
-ANCHOR_ID = re.compile(r"^[A-Za-z0-9_-]{1,200}$")
 
 
 @dataclass(eq=False)
@@ -270,33 +338,26 @@ class Entry:
     turn: int
     where: str  # "input" or "output"
     position: int
-    item: Any
+    item: Schema
     #: "call" or "answer" when the item takes part in a pairing, else "".
     role: str = ""
     #: The entry this one pairs with (the answer of a call, the call of an answer), or None.
     partner: "Entry | None" = None
     response_id: str = ""
 
-    @property
+    @cached_property
     def anchor(self) -> str:
-        """The item's anchor as the response page writes it (rendering.Row.anchor), so a
-        note written on the trace lands on the same item: `item-<id>`, else by position.
+        """The item's anchor as the response page writes it, so a note written on the
+        trace lands on the same item.
 
         Repeated items are collapsed, so ids are unique on a trace page; two id-less items
         at the same position of different turns share an anchor (imported data only: the
         API gives every stored item an id)."""
-        item_id = getattr(self.item, "id", None)
-        if (
-            isinstance(item_id, str)
-            and ANCHOR_ID.fullmatch(item_id)
-            and getattr(self.item, "type", None) not in BORROWED_ID_TYPES
-            and not isinstance(self.item, Unknown)
-        ):
-            return f"item-{item_id}"
-        return f"item-{self.where}-{self.position}"
+        return item_anchor(self.item, self.where, self.position)
 
     # The item templates read a row of the response page (rendering.Row); an entry can
-    # stand in for one, with an anchor unique across the turns of a trace.
+    # stand in for one, with an anchor unique across the turns of a trace (its full view,
+    # "show all", is the response page's: items/_item.html builds the link).
     @property
     def section(self) -> str:
         return self.where
@@ -306,28 +367,15 @@ class Entry:
         return f"turn {self.turn}, {self.where} item {self.position + 1}"
 
     @property
-    def full_url(self) -> str | None:
-        """The item alone on the response page ("show all"), where that page serves one."""
-        # Imported here, only when a template asks, so the module stays pure Python.
-        from django.urls import NoReverseMatch, reverse
-
-        try:
-            return reverse(
-                "inspector:response-item", args=[self.response_id, self.where, self.position]
-            )
-        except NoReverseMatch:
-            return None
-
-    @property
     def unanswered(self) -> bool:
         return self.role == "call" and self.partner is None
 
 
-def _entry_item(entry: Entry) -> Any:
+def _entry_item(entry: Entry) -> Schema:
     return entry.item
 
 
-def fingerprint(item: Any) -> str:
+def fingerprint(item: Schema) -> str:
     """What makes two items the same for spotting resent context: the id, else the body."""
     item_id = _text(getattr(item, "id", None))
     if item_id:
@@ -374,8 +422,8 @@ def _share(part: int | None, whole: int | None) -> float | None:
 PriceFn = Callable[..., Any]
 
 
-def usage_rows(responses: Sequence[Any], price: PriceFn | None = None) -> list[UsageRow]:
-    """One UsageRow per response (schema `Response`), priced as of each response's creation."""
+def usage_rows(responses: Sequence[Response], price: PriceFn | None = None) -> list[UsageRow]:
+    """One UsageRow per response, priced as of each response's creation."""
     if price is None:
         from .pricing import price as default_price
 
@@ -383,9 +431,9 @@ def usage_rows(responses: Sequence[Any], price: PriceFn | None = None) -> list[U
     rows: list[UsageRow] = []
     running = Decimal(0)
     partial = False
-    previous: Any = None
+    previous: Usage | None = None
     for number, response in enumerate(responses, start=1):
-        usage = getattr(response, "usage", None)
+        usage = response.usage
         row = UsageRow(turn=number)
         if usage is not None:
             row.input_tokens = usage.input_tokens
@@ -419,38 +467,35 @@ def usage_rows(responses: Sequence[Any], price: PriceFn | None = None) -> list[U
 # --- the audit of one call ---------------------------------------------------------------
 
 
-def _json_text(value: Any) -> str:
+def _json_text(value: object) -> str:
     wire = getattr(value, "wire", value)
     return json.dumps(wire, ensure_ascii=False, default=str)
 
 
-def parts_text(value: Any) -> str:
+def parts_text(value: object) -> str:
     """A string output as is; content parts as their text, files and images by name."""
     if value is None:
         return ""
     if isinstance(value, str):
         return value
-    if not isinstance(value, list):
-        value = [value]
     texts: list[str] = []
-    for part in value:
-        kind = getattr(part, "type", None)
-        text = getattr(part, "text", None)
-        if isinstance(text, str):
-            texts.append(text)
-        elif kind in ("input_image", "computer_screenshot"):
-            url = getattr(part, "image_url", None) or getattr(part, "file_id", None) or ""
-            shown = url if not str(url).startswith("data:") else f"data URL, {len(url)} chars"
-            texts.append(f"[{kind}: {shown}]")
-        elif kind == "input_file":
-            name = getattr(part, "filename", None) or getattr(part, "file_id", None) or ""
-            texts.append(f"[input_file: {name}]")
-        else:
-            texts.append(_json_text(part))
+    for part in value if isinstance(value, list) else [value]:
+        match part:
+            case InputTextPart() | OutputTextPart() | SummaryTextPart() | ReasoningTextPart():
+                texts.append(part.text)
+            case InputImagePart() | ComputerScreenshotPart():
+                url = part.image_url or part.file_id or ""
+                shown = url if not url.startswith("data:") else f"data URL, {len(url)} chars"
+                texts.append(f"[{part.type}: {shown}]")
+            case InputFilePart():
+                texts.append(f"[input_file: {part.filename or part.file_id or ''}]")
+            case _:  # a refusal, or a part of a type this dashboard does not know
+                text = getattr(part, "text", None)
+                texts.append(text if isinstance(text, str) else _json_text(part))
     return "\n".join(texts)
 
 
-def call_name(item: Any) -> str:
+def call_name(item: object) -> str:
     """The tool's name: function / custom / MCP names, else the type without `_call`."""
     name = getattr(item, "name", None)
     if isinstance(name, str) and name:
@@ -458,23 +503,24 @@ def call_name(item: Any) -> str:
     return str(getattr(item, "type", "") or "").removesuffix("_call")
 
 
-def call_arguments(item: Any) -> str:
+def call_arguments(item: object) -> str:
     """What the call asked for, as text (JSON strings stay exactly as sent)."""
-    kind = getattr(item, "type", None)
-    if kind in JSON_ARGUMENT_TYPES:
-        return str(getattr(item, "arguments", "") or "")
-    if kind == "custom_tool_call":
-        return str(getattr(item, "input", "") or "")
-    if kind == "local_shell_call":
-        action = getattr(item, "action", None)
-        return " ".join(getattr(action, "command", None) or [])
-    if kind == "shell_call":
-        action = getattr(item, "action", None)
-        return "\n".join(getattr(action, "commands", None) or [])
-    if kind == "file_search_call":
-        return "\n".join(getattr(item, "queries", None) or [])
-    if kind == "code_interpreter_call":
-        return str(getattr(item, "code", "") or "")
+    match item:
+        case FunctionCallItem() | McpCallItem() | McpApprovalRequestItem():
+            return item.arguments
+        case CustomToolCallItem():
+            return item.input
+        case LocalShellCallItem():
+            return " ".join(item.action.command) if item.action else ""
+        case ShellCallItem():
+            return "\n".join(item.action.commands) if item.action else ""
+        case FileSearchCallItem():
+            return "\n".join(item.queries)
+        case CodeInterpreterCallItem() | ProgramItem():
+            return item.code or ""
+        case ToolSearchCallItem():
+            return _json_text(item.arguments)
+    # Computer and web search actions, patch operations; the same of an item of an unknown type.
     for field_name in ("action", "operation"):
         value = getattr(item, field_name, None)
         if value is not None:
@@ -482,57 +528,60 @@ def call_arguments(item: Any) -> str:
     return ""
 
 
-def answer_text(item: Any) -> str:
+def _chunk_text(chunk: ShellOutputChunk) -> str:
+    kind = chunk.outcome.type if chunk.outcome else "exit"
+    code = chunk.outcome.exit_code if chunk.outcome else None
+    ending = f"[{kind}{'' if code is None else f' {code}'}]"
+    return "\n".join(t for t in (chunk.stdout, chunk.stderr, ending) if t)
+
+
+def answer_text(item: object) -> str:
     """What came back, as text: an answer item's output, or a hosted call's own result."""
-    if item is None:
-        return ""
-    kind = getattr(item, "type", None)
-    if kind == "mcp_approval_response":
-        verdict = "approved" if getattr(item, "approve", False) else "denied"
-        reason = getattr(item, "reason", None)
-        return f"{verdict}: {reason}" if reason else verdict
-    if kind == "shell_call_output":
-        chunks = []
-        for chunk in getattr(item, "output", None) or []:
-            outcome = getattr(chunk, "outcome", None)
-            code = getattr(outcome, "exit_code", None)
-            ending = f"[{getattr(outcome, 'type', 'exit')}{'' if code is None else f' {code}'}]"
-            chunks.append("\n".join(t for t in (chunk.stdout, chunk.stderr, ending) if t))
-        return "\n".join(chunks)
-    if kind == "mcp_call":
-        error = getattr(item, "error", None)
-        if error:
-            return f"error: {error if isinstance(error, str) else _json_text(error)}"
-        return str(getattr(item, "output", "") or "")
-    if kind == "file_search_call":
-        results = getattr(item, "results", None)
-        return "" if results is None else f"{len(results)} result{'s' * (len(results) != 1)}"
-    if kind == "code_interpreter_call":
-        outputs = getattr(item, "outputs", None) or []
-        return "\n".join(str(o.logs if o.logs is not None else o.url or "") for o in outputs)
-    if kind == "image_generation_call":
-        result = getattr(item, "result", None)
-        return f"image, {len(result)} base64 chars" if result else ""
-    if kind == "web_search_call":
-        return ""
+    match item:
+        case None:
+            return ""
+        case McpApprovalResponseItem():
+            verdict = "approved" if item.approve else "denied"
+            return f"{verdict}: {item.reason}" if item.reason else verdict
+        case ShellCallOutputItem():
+            return "\n".join(_chunk_text(chunk) for chunk in item.output)
+        case McpCallItem():
+            if item.error:
+                error = item.error
+                return f"error: {error if isinstance(error, str) else _json_text(error)}"
+            return item.output or ""
+        case FileSearchCallItem():
+            results = item.results
+            return "" if results is None else f"{len(results)} result{'s' * (len(results) != 1)}"
+        case CodeInterpreterCallItem():
+            outputs = item.outputs or []
+            return "\n".join(str(o.logs if o.logs is not None else o.url or "") for o in outputs)
+        case ImageGenerationCallItem():
+            return f"image, {len(item.result)} base64 chars" if item.result else ""
+        case WebSearchCallItem():
+            return ""
+        case ProgramOutputItem():
+            return item.result
+        case ToolSearchOutputItem():
+            names = [str(getattr(t, "name", None) or type_of(t)) for t in item.tools]
+            return "loaded: " + (", ".join(names) or "no tools")
     return parts_text(getattr(item, "output", None))
 
 
-def is_failed(item: Any) -> bool:
+def is_failed(item: object) -> bool:
     if item is None:
         return False
     if getattr(item, "status", None) == "failed":
         return True
-    if getattr(item, "type", None) == "mcp_call" and getattr(item, "error", None):
-        return True
-    if getattr(item, "type", None) != "shell_call_output":
-        return False
-    for chunk in getattr(item, "output", None) or []:
-        outcome = getattr(chunk, "outcome", None)
-        if outcome is not None and (
-            outcome.type == "timeout" or outcome.exit_code not in (0, None)
-        ):
-            return True
+    match item:
+        case McpCallItem():
+            return bool(item.error)
+        case ShellCallOutputItem():
+            return any(
+                chunk.outcome is not None
+                and (chunk.outcome.type == "timeout" or chunk.outcome.exit_code not in (0, None))
+                for chunk in item.output
+            )
     return False
 
 
@@ -646,11 +695,11 @@ class CallAudit:
         return [(flag, FLAG_LABELS[flag]) for flag in self.flags]
 
 
-def declared_functions(tools: Iterable[Any]) -> dict[str, Any]:
+def declared_functions(tools: Iterable[Schema]) -> dict[str, FunctionTool]:
     """Function tools by name (the first of a name wins)."""
-    found: dict[str, Any] = {}
+    found: dict[str, FunctionTool] = {}
     for tool in tools or []:
-        if getattr(tool, "type", None) == "function" and getattr(tool, "name", None):
+        if isinstance(tool, FunctionTool) and tool.name:
             found.setdefault(tool.name, tool)
     return found
 
@@ -658,13 +707,13 @@ def declared_functions(tools: Iterable[Any]) -> dict[str, Any]:
 def audit_call(
     entry: Entry,
     answer: Entry | None,
-    functions: dict[str, Any],
-    approval: Any = None,
+    functions: dict[str, FunctionTool],
+    approval: Schema | None = None,
 ) -> CallAudit:
     """Audit one call. `answer` pairs with it; `approval` is the mcp_approval_response that
     answered the approval request an mcp_call went through (or answers a request item)."""
     item = entry.item
-    kind = str(getattr(item, "type", "") or "")
+    kind = str(type_of(item) or "")
     arguments = call_arguments(item)
     flags: list[str] = []
     schema_error = ""
@@ -678,7 +727,7 @@ def audit_call(
         except ValueError:
             flags.append("bad-json")
         else:
-            if kind == "function_call":
+            if item_class(item) is FunctionCallItem:
                 tool = functions.get(call_name(item))
                 if tool is None:
                     flags.append("undeclared")
@@ -690,9 +739,10 @@ def audit_call(
     if is_failed(item) or is_failed(answer_item):
         flags.append("failed")
     verdict = ""
-    if kind == "mcp_approval_request":
+    is_request = item_class(item) is McpApprovalRequestItem
+    if is_request:
         approval = answer_item
-    if kind == "mcp_approval_request" or _text(getattr(item, "approval_request_id", None)):
+    if is_request or _text(getattr(item, "approval_request_id", None)):
         flags.append("approval")
         if approval is None:
             verdict = "pending"
@@ -722,7 +772,7 @@ def audit_call(
 @dataclass
 class Turn:
     number: int
-    response: Any
+    response: Response
     #: Whatever the caller keeps with the response (the stored row); passed through.
     source: Any
     new_inputs: list[Entry]
@@ -755,7 +805,7 @@ class Trace:
 
 
 def build_trace(
-    turns: Sequence[tuple[Any, Any, Sequence[Any]]], price: PriceFn | None = None
+    turns: Sequence[tuple[Response, Any, Sequence[Schema]]], price: PriceFn | None = None
 ) -> Trace:
     """A trace from (response, source, input items) per turn, oldest first.
 
@@ -806,7 +856,7 @@ def build_trace(
         elif answer_key(entry.item) is not None:
             entry.role = "answer"
             entry.partner = pairs.call_of(entry.item)
-        if getattr(entry.item, "type", None) in AUDITED_TYPES:
+        if type_of(entry.item) in AUDITED_TYPES:
             request_id = _text(getattr(entry.item, "approval_request_id", None))
             approval = pairs.answers.get(("mcp_approval_response", request_id or ""))
             functions = declared_functions(built[entry.turn - 1].response.tools)

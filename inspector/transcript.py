@@ -15,7 +15,10 @@ from typing import Any
 from django import template
 from django.conf import settings
 
-from . import rendering, trace
+from . import pricing, rendering, trace
+from .schemas.base import type_of
+from .schemas.content import RefusalPart
+from .schemas.items import CompactionItem, ItemReferenceItem, MessageItem, ReasoningItem
 
 register = template.Library()
 
@@ -43,7 +46,7 @@ def fenced(value: Any, language: str = "") -> str:
 
 @register.filter
 def money(value: Any) -> str:
-    return rendering.money(value)
+    return pricing.money(value)
 
 
 @register.filter
@@ -60,67 +63,76 @@ class Block:
     language: str = "text"
 
 
-def _message_text(item: Any) -> str:
-    content = getattr(item, "content", None)
-    if isinstance(content, str):
-        return content
+def _message_text(item: MessageItem) -> str:
+    if isinstance(item.content, str):
+        return item.content
     texts = []
-    for part in content or []:
-        kind = getattr(part, "type", None)
-        if kind == "refusal":
-            texts.append(f"[refusal] {getattr(part, 'refusal', '')}")
+    for part in item.content:
+        if isinstance(part, RefusalPart):
+            texts.append(f"[refusal] {part.refusal}")
         else:
             texts.append(trace.parts_text([part]))
     return "\n\n".join(texts)
 
 
+def _reasoning_block(item: ReasoningItem) -> Block:
+    summary = "\n\n".join(part.text for part in item.summary)
+    text = summary or "\n\n".join(part.text for part in item.content or [])
+    if not text:
+        encrypted = item.encrypted_content
+        text = f"(encrypted only, {len(encrypted)} characters)" if encrypted else "(no summary)"
+    return Block("reasoning summary" if summary else "reasoning", text)
+
+
+def _status(item: Any) -> str:
+    status = getattr(item, "status", None)  # most items have one; an unknown one may too
+    return f" ({status})" if status else ""
+
+
+def _call_block(entry: trace.Entry, kind: str) -> Block:
+    item, partner = entry.item, entry.partner
+    where = ""
+    if entry.role == "call":
+        where = (
+            f" → answered in turn {partner.turn}"
+            if partner is not None
+            else " → NO OUTPUT (unanswered)"
+        )
+    heading = f"{kind} {code(trace.call_name(item))}"
+    call_id = getattr(item, "call_id", None) or getattr(item, "id", None)
+    heading += (f" {code(call_id)}" if call_id else "") + _status(item)
+    language = "json" if kind in trace.JSON_ARGUMENT_TYPES else "text"
+    result = "" if entry.role == "call" else trace.answer_text(item)
+    text = trace.call_arguments(item) + (f"\n\n→ {result}" if result else "")
+    return Block(heading + where, text, language)
+
+
+def _answer_block(entry: trace.Entry, kind: str) -> Block:
+    key = trace.answer_key(entry.item)
+    heading = f"{kind} for {code(key[1] if key else '')}"
+    if entry.partner is not None:
+        heading += f" (call in turn {entry.partner.turn})"
+    return Block(heading + _status(entry.item), trace.answer_text(entry.item))
+
+
 def item_block(entry: trace.Entry) -> Block:
     """What a transcript says about one item (pure: the item and its pairing)."""
     item = entry.item
-    kind = str(getattr(item, "type", None) or "unknown")
-    item_id = getattr(item, "id", None)
-    partner = entry.partner
-    if kind == "message":
-        return Block(f"{getattr(item, 'role', 'user')} message", _message_text(item))
-    if kind == "reasoning":
-        summary = "\n\n".join(part.text for part in getattr(item, "summary", None) or [])
-        raw = "\n\n".join(part.text for part in getattr(item, "content", None) or [])
-        encrypted = getattr(item, "encrypted_content", None)
-        text = summary or raw
-        if not text:
-            text = f"(encrypted only, {len(encrypted)} characters)" if encrypted else "(no summary)"
-        return Block("reasoning summary" if summary else "reasoning", text)
-    if kind == "compaction":
-        size = len(getattr(item, "encrypted_content", "") or "")
-        return Block("compaction", f"(opaque, {size} characters)")
+    match item:
+        case MessageItem():
+            return Block(f"{item.role} message", _message_text(item))
+        case ReasoningItem():
+            return _reasoning_block(item)
+        case CompactionItem():
+            return Block("compaction", f"(opaque, {len(item.encrypted_content)} characters)")
+        case ItemReferenceItem():
+            return Block("item_reference", item.id)
+    # Calls and answers by the type they were sent as, even one that did not fit its class.
+    kind = str(type_of(item) or "unknown")
     if kind in trace.AUDITED_TYPES:
-        where = ""
-        if entry.role == "call":
-            where = (
-                f" → answered in turn {partner.turn}"
-                if partner is not None
-                else " → NO OUTPUT (unanswered)"
-            )
-        heading = f"{kind} {code(trace.call_name(item))}"
-        call_id = getattr(item, "call_id", None) or item_id
-        heading += f" {code(call_id)}" if call_id else ""
-        status = getattr(item, "status", None)
-        heading += f" ({status})" if status else ""
-        arguments = trace.call_arguments(item)
-        language = "json" if kind in trace.JSON_ARGUMENT_TYPES else "text"
-        result = "" if entry.role == "call" else trace.answer_text(item)
-        text = arguments + (f"\n\n→ {result}" if result else "")
-        return Block(heading + where, text, language)
+        return _call_block(entry, kind)
     if entry.role == "answer" or kind in trace.ANSWER_TYPES:
-        key = trace.answer_key(item)
-        heading = f"{kind} for {code(key[1] if key else '')}"
-        if partner is not None:
-            heading += f" (call in turn {partner.turn})"
-        status = getattr(item, "status", None)
-        heading += f" ({status})" if status else ""
-        return Block(heading, trace.answer_text(item))
-    if kind == "item_reference":
-        return Block("item_reference", str(item_id or ""))
+        return _answer_block(entry, kind)
     return Block(kind, json.dumps(getattr(item, "wire", None), indent=2, default=str), "json")
 
 

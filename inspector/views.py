@@ -1,4 +1,6 @@
-"""Views: validate input, call the store, pick a template. No HTTP, parsing or HTML here."""
+"""Views: validate input, call pages.py (or the store for an action), pick a template.
+
+No HTTP, parsing or HTML here; URLs are built here or in the templates."""
 
 from typing import Any
 from urllib.parse import urlencode
@@ -7,7 +9,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -26,17 +27,13 @@ from . import (
     audit,
     client,
     events,
-    listing,
     notes,
+    pages,
     redaction,
-    rendering,
-    search,
     store,
-    transcript,
     uploads,
 )
 from . import playground as pg
-from .compare import compare_page
 from .forms import (
     CompareForm,
     FollowForm,
@@ -49,7 +46,6 @@ from .forms import (
 )
 from .models import Note, PlaygroundSession, StoredResponse
 from .playground import PlaygroundForm
-from .rendering import response_page
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -131,7 +127,7 @@ def index(request: HtmxHttpRequest) -> HttpResponse:
 
 def _index(request: HtmxHttpRequest, form: LookupForm, status: int = 200) -> HttpResponse:
     filters = ListFilterForm(request.GET)
-    page = Paginator(listing.filtered(filters.filters()), 50).get_page(request.GET.get("page"))
+    page = pages.list_page(filters.filters(), request.GET.get("page"))
     return render(
         request,
         "inspector/index.html",
@@ -156,8 +152,8 @@ def response_detail(request: HtmxHttpRequest, response_id: str) -> HttpResponse:
     if isinstance(stored, HttpResponse):
         return stored
     audit.record(request, audit.Action.VIEWED, stored.id)
-    context = response_page(stored, request.GET.get("page"))
-    context.update(_fetch_context(stored), **_search_context(request, [stored.id], stored.id))
+    context = pages.response_page(stored, request.GET.get("page"))
+    context.update(_fetch_urls(stored), **_search_context(request, [stored.id], stored.id))
     return render(request, "inspector/response_detail.html", context)
 
 
@@ -166,19 +162,19 @@ def response_detail(request: HtmxHttpRequest, response_id: str) -> HttpResponse:
 def response_input_items(request: HtmxHttpRequest, response_id: str) -> HttpResponse:
     stored = get_object_or_404(StoredResponse, pk=response_id)
     after = request.GET.get("after", "")
-    context = rendering.input_items_context(
+    context = pages.input_items_context(
         stored, request.GET.get("page"), int(after) if after.lstrip("-").isdigit() else None
     )
-    context.update(_fetch_context(stored))
+    context.update(_fetch_urls(stored))
     return render(request, "inspector/response_detail.html#input-items", context)
 
 
 # --- fetching in steps (issue 12): progress, the step the page drives, refresh ---------------
 
 
-def _fetch_context(stored: StoredResponse) -> dict[str, Any]:
+def _fetch_urls(stored: StoredResponse) -> dict[str, Any]:
+    """Where the page posts the next step of its fetch, and how long it waits first."""
     return {
-        "fetch": store.fetch_progress(stored),
         "fetch_url": reverse("inspector:response-fetch-step", args=[stored.id]),
         "fetch_wait": 1,
     }
@@ -199,7 +195,7 @@ def response_fetch_step(request: HtmxHttpRequest, response_id: str) -> HttpRespo
     it again from the progress block it gets back until nothing is left to fetch."""
     stored = get_object_or_404(StoredResponse, pk=response_id)
     url = reverse("inspector:response-detail", args=[response_id])
-    context = _fetch_context(stored)
+    context = _fetch_urls(stored)
     try:
         context["fetch"] = _fetch_step(request, stored)
     except access.FetchLimited as limited:
@@ -229,15 +225,21 @@ def _search_context(
     """The search box and, with ?q=, its results (every item of `response_ids`)."""
     page_url = reverse(f"inspector:response-{'trace' if trace else 'detail'}", args=[end_id])
     fragment = reverse(f"inspector:response-{'trace-' if trace else ''}search", args=[end_id])
-    query = request.GET.get("q", "")[:500]
-    results = None
-    if query:
-        hits = store.search_hits(response_ids, search.words(query))
-        results = search.results(
-            query, hits, store.search_texts, page_url, fragment,
-            page=request.GET.get("results"), current=request.GET.get("hit"), trace=trace,
-        )  # fmt: skip
+    results = pages.search_results(
+        response_ids,
+        request.GET.get("q", "")[:500],
+        _item_page_url,
+        page_url,
+        fragment,
+        page=request.GET.get("results"),
+        current=request.GET.get("hit"),
+        trace=trace,
+    )
     return {"results": results, "search_page": page_url, "search_fragment": fragment}
+
+
+def _item_page_url(response_id: str) -> str:
+    return reverse("inspector:response-detail", args=[response_id])
 
 
 def _search(
@@ -320,11 +322,13 @@ def _playground(
 
 
 @require_GET
-@access.need(access.VIEW)
+@access.need(access.VIEW, counts=True)
 def playground(request: HtmxHttpRequest) -> HttpResponse:
     source = request.GET.get("from", "")
     stored = StoredResponse.objects.filter(pk=source).first() if source else None
-    state, notes = pg.state_from_response(stored) if stored else (pg.EMPTY_STATE, [])
+    state, notes = (
+        pg.state_from_response(stored, pg.input_bodies(stored)) if stored else (pg.EMPTY_STATE, [])
+    )
     if source and stored is None:
         notes = [f"{source} is not stored here: open it as a response first, then come back."]
     form = PlaygroundForm(state)
@@ -334,16 +338,16 @@ def playground(request: HtmxHttpRequest) -> HttpResponse:
 
 
 @require_GET
-@access.need(access.VIEW)
+@access.need(access.VIEW, counts=True)
 def playground_session(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     session = get_object_or_404(PlaygroundSession.objects.select_related("author"), slug=slug)
-    form = PlaygroundForm(session.state)
+    form = PlaygroundForm(pg.with_origin(session.state))
     form.is_valid()
     return render(request, PLAYGROUND, pg.page(form, session=session))
 
 
 @require_POST
-@access.need(access.VIEW)
+@access.need(access.VIEW, counts=True)
 def playground_count(request: HtmxHttpRequest) -> HttpResponse:
     form = PlaygroundForm(request.POST)
     status = 200 if form.is_valid() else 400
@@ -351,7 +355,7 @@ def playground_count(request: HtmxHttpRequest) -> HttpResponse:
 
 
 @require_POST
-@access.need(access.FETCH, fetch=True)
+@access.need(access.FETCH, fetch=True, counts=True)
 def playground_api_count(request: HtmxHttpRequest) -> HttpResponse:
     form = PlaygroundForm(request.POST)
     if not form.is_valid():
@@ -362,7 +366,7 @@ def playground_api_count(request: HtmxHttpRequest) -> HttpResponse:
 
 
 @require_POST
-@access.need(access.VIEW)
+@access.need(access.VIEW, counts=True)
 def playground_attribute(request: HtmxHttpRequest) -> HttpResponse:
     form = PlaygroundForm(request.POST)
     if not form.is_valid():
@@ -416,24 +420,7 @@ def _events_page(
     form: ReplayForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    timeline = store.event_timeline(stored)
-    if result is None:
-        follow = events.follow_start(timeline, timeline.status)
-    else:
-        follow = events.follow_next(
-            events.Follow(active=True),
-            ended=result.ended,
-            timeline=timeline,
-            status=timeline.status,
-        )
-    context = {
-        "stored": stored,
-        "timeline": timeline,
-        "follow": follow,
-        "result": result,
-        "replay_form": form or ReplayForm(),
-        "follow_seconds": store.FOLLOW_SECONDS,
-    }
+    context = {**pages.events_page(stored, result), "replay_form": form or ReplayForm()}
     return render(request, "inspector/response_events.html", context, status=status)
 
 
@@ -468,19 +455,7 @@ def response_events_follow(request: HtmxHttpRequest, response_id: str) -> HttpRe
     result = store.follow_events(stored)
     if not request.htmx:
         return redirect("inspector:response-events", response_id=stored.id)
-    timeline = store.event_timeline(stored, after=previous.shown)
-    follow = events.follow_next(
-        previous, ended=result.ended, timeline=timeline, status=timeline.status
-    )
-    context = {
-        "stored": stored,
-        "timeline": timeline,
-        "follow": follow,
-        "previous": previous,
-        "result": result,
-        "replay_form": ReplayForm(),
-        "follow_seconds": store.FOLLOW_SECONDS,
-    }
+    context = {**pages.events_update(stored, previous, result), "replay_form": ReplayForm()}
     # Always 200: a lost connection or a refusal is news for the page, said in words.
     return render(request, "inspector/response_events.html#follow-update", context)
 
@@ -491,31 +466,16 @@ def response_events_follow(request: HtmxHttpRequest, response_id: str) -> HttpRe
 def _trace_context(
     request: HtmxHttpRequest, response_id: str, error: client.APIError | None = None
 ) -> dict[str, Any]:
-    chain = store.chain_ending_at(response_id)
-    # The notes of every turn in one query, put where the items' notes tags look first
-    # (templatetags/inspector.py keeps one list per response and request).
-    memo = request.__dict__.setdefault("_inspector_notes", {})
-    memo.update(store.chain_notes([stored.id for stored in chain.responses]))
-    return {
-        "chain": chain,
-        "trace": store.load_trace(chain),
-        "end_id": response_id,
-        "error": error,
-        **_trace_fetch_context(chain),
+    context = pages.trace_page(
+        response_id,
+        error=error,
         # ?walk=paused shows what is stored without fetching more (after a failure).
-        "walk": request.GET.get("walk") != "paused" and error is None,
+        walk=request.GET.get("walk") != "paused",
         # The first turns in full, the others when scrolled to; ?turns=all shows every one.
-        "full_turns": None if request.GET.get("turns") == "all" else rendering.TRACE_FULL_TURNS,
-    }
-
-
-def _trace_fetch_context(chain: store.Chain) -> dict[str, Any]:
-    """The fetch of input items under way in a turn of the chain (the first such turn)."""
-    turn = store.unfinished_fetch(chain.responses)
-    return {
-        "trace_fetch": turn,
-        "trace_fetch_url": reverse("inspector:response-trace-fetch-step", args=[chain.end_id]),
-    }
+        all_turns=request.GET.get("turns") == "all",
+    )
+    context["trace_fetch_url"] = reverse("inspector:response-trace-fetch-step", args=[response_id])
+    return context
 
 
 @require_GET
@@ -535,21 +495,24 @@ def response_trace_fetch_step(request: HtmxHttpRequest, response_id: str) -> Htt
     some to fetch; htmx posts it again until no turn has, then the trace is shown again."""
     url = reverse("inspector:response-trace", args=[response_id])
     chain = store.chain_ending_at(response_id)
-    context = _trace_fetch_context(chain)
-    context["fetch_wait"] = 1
-    if context["trace_fetch"] is not None:
-        turn = StoredResponse.objects.get(pk=context["trace_fetch"].response_id)
+    fetch, wait = store.unfinished_fetch(chain.responses), 1
+    if fetch is not None:
+        turn = StoredResponse.objects.get(pk=fetch.response_id)
         try:
             _fetch_step(request, turn)
         except access.FetchLimited as limited:
-            context["fetch_wait"] = limited.retry_after
-        context.update(_trace_fetch_context(chain))
+            wait = limited.retry_after
+        fetch = store.unfinished_fetch(chain.responses)
     if not request.htmx:
         return redirect(url)
-    if context["trace_fetch"] is None:
+    if fetch is None:
         return HttpResponseClientRefresh()
-    context = {"fetch": context["trace_fetch"], "fetch_url": context["trace_fetch_url"],
-               "fetch_wait": context["fetch_wait"], "fetch_in_trace": True}  # fmt: skip
+    context = {
+        "fetch": fetch,
+        "fetch_url": reverse("inspector:response-trace-fetch-step", args=[response_id]),
+        "fetch_wait": wait,
+        "fetch_in_trace": True,
+    }
     return render(request, "inspector/_fetch_progress.html", context)
 
 
@@ -605,10 +568,7 @@ def _markdown(request: HtmxHttpRequest, text: str) -> HttpResponse:
 @access.need(access.VIEW)
 def response_markdown(request: HtmxHttpRequest, response_id: str) -> HttpResponse:
     stored = get_object_or_404(StoredResponse, pk=response_id)
-    chain = store.Chain(end_id=stored.id, responses=[stored])
-    built = store.load_trace(chain)
-    notes = store.chain_notes([stored.id])
-    return _markdown(request, transcript.render(built, notes, f"Response {stored.id}"))
+    return _markdown(request, pages.response_transcript(stored))
 
 
 @require_GET
@@ -617,9 +577,7 @@ def response_trace_markdown(request: HtmxHttpRequest, response_id: str) -> HttpR
     chain = store.chain_ending_at(response_id)
     if not chain.responses:
         raise Http404("not stored")
-    built = store.load_trace(chain)
-    notes = store.chain_notes([stored.id for stored in chain.responses])
-    return _markdown(request, transcript.render(built, notes, transcript.trace_title(chain)))
+    return _markdown(request, pages.transcript_of(chain))
 
 
 @require_GET
@@ -635,21 +593,16 @@ def response_trace_json(request: HtmxHttpRequest, response_id: str) -> HttpRespo
 @access.need(access.VIEW)
 def tool_calls(request: HtmxHttpRequest) -> HttpResponse:
     name, kind, flag = (request.GET.get(key, "")[:200] for key in ("name", "type", "flag"))
-    rows = store.tool_calls(name=name, kind=kind, flag=flag)
-    names, kinds = store.tool_call_choices()
-    context = {
-        "page": Paginator(rows, 50).get_page(request.GET.get("page")),
-        "names": names,
-        "kinds": kinds,
-        "flags": store.TOOL_CALL_FLAG_CHOICES,
-        "name": name,
-        "kind": kind,
-        "flag": flag,
-    }
+    context = pages.tool_calls_page(name, kind, flag, request.GET.get("page"))
     return render(request, "inspector/tool_calls.html", context)
 
 
 # --- notes and review status --------------------------------------------------------------
+
+
+def _notes_context(stored: StoredResponse) -> dict[str, Any]:
+    """What the notes panel, an item's notes and the review bar show."""
+    return {"stored": stored, "notes": pages.notes_by_response([stored.id])}
 
 
 def _back_to(response_id: str, anchor: str) -> HttpResponseRedirect:
@@ -664,7 +617,7 @@ def response_notes(request: HtmxHttpRequest, response_id: str) -> HttpResponse:
     stored = get_object_or_404(StoredResponse, pk=response_id)
     if not request.htmx:
         return _back_to(response_id, "notes")
-    return render(request, "inspector/_notes.html", {"stored": stored})
+    return render(request, "inspector/_notes.html", _notes_context(stored))
 
 
 @require_POST
@@ -682,7 +635,7 @@ def note_add(request: HtmxHttpRequest, response_id: str) -> HttpResponse:
             messages.error(request, f"Note not saved: write 1 to {notes.NOTE_MAX:,} characters.")
         return _back_to(response_id, anchor or "notes")
     context = {
-        "stored": stored,
+        **_notes_context(stored),
         "response_id": stored.id,
         "anchor": anchor,
         "note_form": None if saved else form,
@@ -718,11 +671,11 @@ def review_set(request: HtmxHttpRequest, response_id: str) -> HttpResponse:
         if not request.htmx:
             messages.error(request, "Review status not set: pick one of the three.")
             return _back_to(response_id, "review")
-        return render(request, "inspector/_review.html", {"stored": stored}, status=400)
+        return render(request, "inspector/_review.html", _notes_context(stored), status=400)
     notes.set_review(stored, form.cleaned_data["status"], request.user)
     if not request.htmx:
         return _back_to(response_id, "review")
-    return render(request, "inspector/_review.html", {"stored": stored})
+    return render(request, "inspector/_review.html", _notes_context(stored))
 
 
 # --- import -------------------------------------------------------------------------------
@@ -765,8 +718,13 @@ def _import_upload(request: HtmxHttpRequest) -> HttpResponse:
     upload = form.cleaned_data["file"]
     if upload.size > settings.IMPORT_MAX_BYTES:
         return _import_refused(request)
-    # Iterating the upload reads it a chunk at a time (UploadedFile.chunks), never whole.
-    report = store.import_lines(upload, user=request.user)
+    # The trail before, during (an entry per id, as it is kept) and after: an import killed
+    # midway leaves one too. Iterating the upload reads it a chunk at a time, never whole.
+    started = f"{upload.name}: started ({upload.size:,} bytes)"
+    audit.record(request, audit.Action.IMPORTED, "", started)
+    report = store.import_lines(
+        upload, user=request.user, audit_as=audit.actor(request), label=upload.name
+    )
     audit.record(request, audit.Action.IMPORTED, "", f"{upload.name}: {report.summary()}")
     return _import_render(request, ImportForm(), report=report, name=upload.name)
 
@@ -791,16 +749,12 @@ def compare_pick(request: HtmxHttpRequest) -> HttpResponse:
 def response_compare(request: HtmxHttpRequest, response_id: str, other_id: str) -> HttpResponse:
     pair = []
     for rid in (response_id, other_id):
-        stored = StoredResponse.objects.filter(pk=rid).first()
-        if stored is None:
-            access.take_fetch(request)
-            try:
-                stored = _fetched(request, rid)
-            except client.APIError as error:
-                return upstream_error(request, error, rid)
+        stored = _stored_or_fetched(request, rid)
+        if isinstance(stored, HttpResponse):
+            return stored
         audit.record(request, audit.Action.VIEWED, stored.id, "compare")
         pair.append(stored)
-    return render(request, "inspector/response_compare.html", compare_page(*pair))
+    return render(request, "inspector/response_compare.html", pages.compare_page(*pair))
 
 
 # --- the response page: one item in full, live status, the pattern page -----------------
@@ -813,7 +767,7 @@ def response_item(
 ) -> HttpResponse:
     """One item in full: what "show all" swaps in (htmx), or a page of its own."""
     stored = get_object_or_404(StoredResponse, pk=response_id)
-    context = rendering.item_context(stored, section, position)
+    context = pages.item_context(stored, section, position)
     if context is None:
         raise Http404("No such item in this response.")
     template = "inspector/response_item.html"
@@ -826,10 +780,9 @@ def response_instructions(request: HtmxHttpRequest, response_id: str) -> HttpRes
     """Instructions given as one string, in full: what their "show all" swaps in (htmx), or a
     page of their own. (Instructions given as items have their items' full views.)"""
     stored = get_object_or_404(StoredResponse, pk=response_id)
-    instructions = rendering.parse_response(stored).instructions
-    if not isinstance(instructions, str) or not instructions:
+    context = pages.instructions_context(stored)
+    if context is None:
         raise Http404("This response has no instructions given as text.")
-    context = {"stored": stored, "instructions": instructions, "full": True}
     template = "inspector/response_instructions.html"
     return render(request, f"{template}#text" if request.htmx else template, context)
 
@@ -850,7 +803,7 @@ def response_poll(request: HtmxHttpRequest, response_id: str) -> HttpResponse:
             error = failure
         detail = f"status failed: {error.title}" if error else "status"
         audit.record(request, audit.Action.FETCHED, response_id, detail)
-    context = rendering.poll_context(stored, error)
+    context = pages.poll_context(stored, error)
     if not request.htmx:
         return HttpResponseRedirect(reverse("inspector:response-detail", args=[response_id]))
     if context["done"]:
@@ -865,7 +818,7 @@ def patterns(request: HtmxHttpRequest) -> HttpResponse:
     """Staff only: one demo item of every type, to review the whole visual vocabulary."""
     if not request.user.is_staff:
         raise PermissionDenied
-    return render(request, "inspector/patterns.html", rendering.patterns_page())
+    return render(request, "inspector/patterns.html", pages.patterns_page())
 
 
 @require_http_methods(["GET", "POST"])

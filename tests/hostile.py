@@ -55,6 +55,26 @@ URLS = (
     "https://evil.invalid/x?a=<script>window.__pwned=1</script>&b='onerror='",
 )
 
+#: Characters JSON writes escaped or as more than one byte: quotes, backslashes, controls,
+#: a lone surrogate, U+2028, emoji.
+JSON_ODD = [
+    "a",
+    "é",
+    "😀",
+    '"',
+    "\\",
+    "\n",
+    "\t",
+    "\b",
+    "\f",
+    "\r",
+    "\x01",
+    "\x1f",
+    " ",
+    "\ud800",
+    "\u2028",
+]
+
 MARKDOWN = """
 
 # Heading <script>window.__pwned=1</script>

@@ -48,6 +48,8 @@ def test_fetching_viewing_exporting_and_importing_are_written_down(logged_in, up
         ("alice", "exported", rid, f"/responses/{rid}.md (unredacted)"),
         ("alice", "viewed", rid, "trace"),
         ("alice", "fetched", rid, ""),
+        ("alice", "imported", "", f"x.jsonl: started ({upload.size:,} bytes)"),
+        ("alice", "imported", rid, "x.jsonl line 1: skipped (unchanged)"),
         ("alice", "imported", "", "x.jsonl: 0 imported, 0 updated, 1 skipped, 0 failed"),
     ]
     assert AuditEntry.objects.first().remote_addr == "127.0.0.1"

@@ -16,6 +16,7 @@ from bench import (
     list_page,
     playground_count,
     response_page,
+    token_accuracy,
     trace_page,
 )
 from inspector import tokens
@@ -77,6 +78,16 @@ def test_playground_figure_compares_with_raw_tiktoken() -> None:
     tokens.install_encoding_files()  # from the bpe-openai wheel, verified; never downloads
     (figure,) = playground_count.figures(common.TINY)
     assert figure.value > 0
+
+
+@pytest.mark.skipif(
+    not (token_accuracy.REAL / "input-tokens.jsonl").exists(), reason="no real bills here"
+)
+def test_token_accuracy_figures_compare_local_counts_with_real_bills() -> None:
+    tokens.install_encoding_files()
+    overall, *kinds = token_accuracy.figures(common.TINY)
+    assert 0 < overall.value <= 1 and "bills" in overall.detail
+    assert kinds and all(k.name.startswith("  … ") for k in kinds)
 
 
 def test_the_table_says_pass_or_miss_for_each_figure(capsys: pytest.CaptureFixture[str]) -> None:

@@ -261,13 +261,13 @@ def test_every_event_family_renders_with_mismatches_partial_images_and_progress(
 
 def test_unknown_event_types_are_kept_and_shown_as_json(logged_in, upstream):
     response_id, events = add(upstream, STORY)
-    novel = {"type": "response.shell_call_command.delta", "sequence_number": 34, "delta": "ls -la"}
+    novel = {"type": "response.hologram_call.delta", "sequence_number": 34, "delta": "ls -la"}
     upstream.streams[response_id] = [*events[:-1], {**events[-1], "sequence_number": 35}]
     upstream.streams[response_id].insert(33, novel)
     logged_in.post(f"/responses/{response_id}/events/replay/")
     html = logged_in.get(f"/responses/{response_id}/events/").content.decode()
     assert "An event type this dashboard does not know yet" in html
-    assert "response.shell_call_command.delta" in html
+    assert "response.hologram_call.delta" in html
     assert "ls -la" in html
     assert "Event #33 was never received." in html
     assert "1 event is missing: #33." in html
@@ -308,3 +308,60 @@ def test_two_readers_of_one_stream_keep_each_event_once(upstream):
     result = store.replay_events(stored, None, replace=False)
     assert kept(response_id) == list(range(34))
     assert (result.kept, result.duplicates) == (13, 21)
+
+
+def test_an_error_and_the_failed_response_after_it_are_both_kept_and_explained(logged_in, upstream):
+    response_id, _ = add(upstream, "server_error_then_failed.json")
+    result = store.replay_events(StoredResponse.objects.get(pk=response_id))
+    assert (result.kept, result.ended) == (4, "terminal")
+    html = logged_in.get(f"/responses/{response_id}/events/").content.decode()
+    assert "An <code>error</code> event at #2 (<code>server_error</code>)" in html
+    assert "Then <code>response.failed</code> at #3 gave the response's final state" in html
+    assert "The stream ended with <code>response.failed</code> at #3" in html
+    assert StoredResponse.objects.get(pk=response_id).status == "failed"
+
+
+def test_a_stream_without_sequence_numbers_is_kept_in_arrival_order_and_says_so(
+    logged_in, upstream
+):
+    response_id, events = add(upstream, STORY)
+    upstream.streams[response_id] = [
+        {k: v for k, v in e.items() if k != "sequence_number"} for e in events
+    ]
+    result = store.replay_events(StoredResponse.objects.get(pk=response_id))
+    assert (result.kept, result.unsequenced) == (len(events), 0)
+    page = logged_in.get(f"/responses/{response_id}/events/")
+    html = page.content.decode()
+    assert seqs(page.content) == list(range(len(events)))
+    assert "None of these events carried a sequence number" in html
+    assert "kept in the order they arrived, numbered by that order" in html
+    assert "✓ matches its .done event" in html
+
+
+def test_a_done_event_with_no_deltas_before_it_is_not_called_a_mismatch(logged_in, upstream):
+    response_id, events = add(upstream, STORY)
+    upstream.streams[response_id] = [
+        e for e in events if e["type"] != "response.function_call_arguments.delta"
+    ]
+    logged_in.post(f"/responses/{response_id}/events/replay/")
+    html = logged_in.get(f"/responses/{response_id}/events/").content.decode()
+    assert "no deltas were sent: the whole value came in its .done event" in html
+    assert "differs from its .done event" not in html
+
+
+def test_shell_patch_compaction_and_steering_events_are_explained_in_words(logged_in, upstream):
+    response_id, events = add(upstream, "codex_shell_patch_compaction_and_steering.json")
+    logged_in.post(f"/responses/{response_id}/events/replay/")
+    html = logged_in.get(f"/responses/{response_id}/events/").content.decode()
+    assert seqs(html.encode()) == list(range(len(events)))
+    assert "Command 1 of the shell call at output #0 begins; its text follows in deltas." in html
+    assert "Shell command" in html and "· command 1" in html
+    assert "1 failed, 1 passed in 0.21s" in html
+    assert "exit code 1" in html
+    assert "Patch diff" in html
+    assert "compacting the context" in html
+    assert "<code>apply_patch_call_output</code> for <code>call_ap_3Kd9</code>" in html
+    assert "The steering input was refused (<code>too_many_pending_steers</code>)" in html
+    assert "a successor (<code>steer_01</code>) continues with it" in html
+    assert "mismatch" not in html
+    assert "unknown event type" not in html

@@ -9,6 +9,7 @@ from django.core.management import call_command
 
 from inspector import notes, store, transcript
 from inspector.models import InputItem, Note, StoredResponse, ToolCall
+from tests.factories import response_body, user_items
 
 SUPPORT_LAST = "resp_07f7f8ee6cb1bd0e84eb40bb0f7febc5b7005c11b19f2f16"
 MCP_LAST = "resp_897fce9ecbd1712"  # prefix of demo 10 (approved refund)
@@ -175,3 +176,25 @@ def test_a_trace_bundle_with_a_bad_responses_list_fails_its_line_only():
     report = store.import_lines(lines)
     assert report.imported == 1
     assert report.failures == [(1, "a trace bundle's responses must be a list")]
+
+
+# --- the JSON twin of a response -------------------------------------------------------------
+
+RID = "resp_views0123"
+
+
+def test_the_json_twin_returns_the_stored_bundle(logged_in, upstream):
+    store.save_bundle(response_body(RID), user_items(3), source="import")
+    response = logged_in.get(f"/responses/{RID}.json")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    bundle = json.loads(response.content)
+    assert bundle["kind"] == store.BUNDLE_KIND
+    assert bundle["response"] == response_body(RID)
+    assert bundle["input_items"] == user_items(3)
+    assert upstream.requests == []
+
+
+def test_the_json_twin_of_an_unstored_id_is_404_without_fetching(logged_in, upstream):
+    assert logged_in.get("/responses/resp_unknown.json").status_code == 404
+    assert upstream.requests == []

@@ -1,6 +1,7 @@
 """The list on /: every filter, sorting, pagination, filters in the URL, and a query count
 that does not grow with the number of rows."""
 
+import random
 import re
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -271,7 +272,7 @@ def test_sort_by_cost_puts_unpriced_responses_last(logged_in, sized):
 def test_cost_is_kept_at_store_time_and_shown(logged_in, sized):
     assert StoredResponse.objects.get(pk="resp_big").cost == Decimal("0.009")
     assert StoredResponse.objects.get(pk="resp_unpriced").cost is None
-    assert "$0.009<" in logged_in.get("/").content.decode()
+    assert "$0.00900<" in logged_in.get("/").content.decode()
 
 
 def test_an_unknown_sort_falls_back_to_newest_first(logged_in, sized):
@@ -339,3 +340,37 @@ def test_the_list_query_never_reads_bodies(user):
     selected, where = sql.split(" WHERE ", 1)
     assert "inspector_searchtext" in where  # the full-text index, in the WHERE clause only
     assert "inspector_searchtext" not in selected
+
+
+def test_the_stored_cost_is_the_total_of_the_full_price():
+    rng = random.Random(5)
+    when = datetime(2026, 1, 1, tzinfo=UTC)
+    for model in (*pricing.COMPARE_MODELS, "no-such-model"):
+        for _ in range(20):
+            counts = {
+                "input_tokens": rng.randint(0, 400_000),
+                "output_tokens": rng.randint(0, 50_000),
+                "cache_write_tokens": rng.choice([0, rng.randint(0, 1000)]),
+            }
+            counts["cached_tokens"] = rng.randint(0, counts["input_tokens"] + 10)
+            whole = pricing.price(model, when=when, **counts)
+            assert pricing.total(model, when=when, **counts) == (whole and whole.total)
+
+
+def linked_ids(page: bytes) -> list[str]:
+    seen: list[str] = []
+    for found in re.findall(r'href="/responses/(resp_\w+)/"', page.decode()):
+        if found not in seen:
+            seen.append(found)
+    return seen
+
+
+def test_the_list_is_newest_first_and_paginated(logged_in):
+    for i in range(60):
+        store.save_bundle(body(f"resp_{i:03d}", created_at=1767225600 + i), [], source="import")
+    first = linked_ids(logged_in.get("/").content)
+    second = linked_ids(logged_in.get("/", {"page": 2}).content)
+    newest_first = [f"resp_{i:03d}" for i in reversed(range(60))]
+    assert 0 < len(first) < 60
+    assert first + second == newest_first[: len(first) + len(second)]
+    assert len(second) > 0

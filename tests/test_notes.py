@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
-from inspector import notes, store
+from inspector import anchors, notes, store
 from inspector.models import Note, StoredResponse
 
 pytestmark = pytest.mark.django_db
@@ -254,16 +255,31 @@ def test_a_round_trip_into_an_empty_database_loses_nothing_and_adds_nothing_twic
     assert restored.reviewed_by_name == "alice"
 
 
-def test_an_imported_review_wins_only_if_it_is_newer(noted, user):
+def test_an_imported_review_never_replaces_one_given_here_whatever_its_date(noted, user):
+    """Issue 13: a bundle dated 2999 once beat a real reviewer's verdict."""
     notes.set_review(noted, "flagged", user)
+    bundle = store.export_bundle(StoredResponse.objects.get(pk="resp_noted"))
+    for at in ("2020-01-01T00:00:00", "2999-01-01T00:00:00"):
+        later = {**bundle, "review": {"status": "approved", "by": "bob", "at": at}}
+        store.import_lines([json.dumps(later)])
+        after = StoredResponse.objects.get(pk="resp_noted")
+        assert (after.review_status, after.reviewed_by_name) == ("flagged", "alice")
+        assert not after.review_imported
+
+
+def test_an_imported_review_fills_an_unreviewed_response_and_a_newer_one_replaces_it(noted):
     bundle = store.export_bundle(StoredResponse.objects.get(pk="resp_noted"))
     older = {**bundle, "review": {"status": "approved", "by": "bob", "at": "2020-01-01T00:00:00"}}
     store.import_lines([json.dumps(older)])
-    assert StoredResponse.objects.get(pk="resp_noted").review_status == "flagged"
-    newer = {**bundle, "review": {"status": "approved", "by": "bob", "at": "2999-01-01T00:00:00"}}
+    after = StoredResponse.objects.get(pk="resp_noted")
+    assert (after.review_status, after.reviewed_by_name, after.review_imported) == (
+        "approved", "bob", True
+    )  # fmt: skip
+    newer = {**bundle, "review": {"status": "flagged", "by": "carol", "at": "2999-01-01T00:00:00"}}
     store.import_lines([json.dumps(newer)])
     after = StoredResponse.objects.get(pk="resp_noted")
-    assert (after.review_status, after.reviewed_by_name) == ("approved", "bob")
+    assert (after.review_status, after.reviewed_by_name) == ("flagged", "carol")
+    assert after.reviewed_at <= timezone.now()  # a future date is taken as now
 
 
 @pytest.mark.parametrize(
@@ -317,7 +333,7 @@ def test_a_bundle_without_notes_imports_as_before(user):
     ],
 )
 def test_valid_anchors(anchor, valid):
-    assert notes.valid_anchor(anchor) is valid
+    assert anchors.valid_anchor(anchor) is valid
 
 
 # --- deleting a note ------------------------------------------------------------------------

@@ -7,9 +7,11 @@ from decimal import Decimal
 
 import httpx
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from inspector import playground, store, tokens
-from inspector.models import PlaygroundSession, TokenCountSample
+from inspector.models import PlaygroundSession, StoredResponse, TokenCountSample
 from inspector.schemas import InputTokensRequest
 from tests.conftest import TEST_KEY
 
@@ -55,6 +57,7 @@ def form_data(**overrides: str) -> dict[str, str]:
         "previous_response_id": "",
         "conversation": "",
         "from_id": "",
+        "from_tokens": "",
         "cached_share": "25",
         "output_tokens": "300",
         "reasoning_tokens": "1000",
@@ -133,7 +136,7 @@ def test_an_unknown_item_type_is_a_warning_and_still_sent():
     )
     assert form.is_valid()
     assert "hologram_call" in form.warnings[0]
-    assert playground.request_body(form.request)["input"] == [
+    assert playground.local.request_body(form.request)["input"] == [
         {"type": "hologram_call", "id": "h1", "depth": 3}
     ]
 
@@ -198,7 +201,7 @@ def test_an_unknown_item_type_is_a_warning_and_still_sent():
 def test_the_form_builds_exactly_the_request_it_shows(overrides, expected):
     form = playground.PlaygroundForm(form_data(**overrides))
     assert form.is_valid(), form.errors
-    body = playground.request_body(form.request)
+    body = playground.local.request_body(form.request)
     # Messages gain their wire "type"; nothing else is added or dropped.
     for item in body.get("input", []) if isinstance(body.get("input"), list) else []:
         assert item.pop("type") == "message"
@@ -219,22 +222,7 @@ def test_the_form_builds_exactly_the_request_it_shows(overrides, expected):
     ],
 )
 def test_reasoning_tokens_apply_only_to_reasoning_models(model, expected):
-    assert playground.is_reasoning_model(model) is expected
-
-
-@pytest.mark.parametrize(
-    ("amount", "expected"),
-    [
-        (Decimal("0.000675"), "$0.000675"),
-        (Decimal("0.0123456"), "$0.0123"),
-        (Decimal("0.5"), "$0.5000"),
-        (Decimal("12.5"), "$12.50"),
-        (Decimal("1234.567"), "$1,234.57"),
-        (None, ""),
-    ],
-)
-def test_money_is_rounded_only_for_display(amount, expected):
-    assert playground.money(amount) == expected
+    assert playground.local.is_reasoning_model(model) is expected
 
 
 @pytest.mark.parametrize(
@@ -252,7 +240,7 @@ def test_money_is_rounded_only_for_display(amount, expected):
     ],
 )
 def test_history_summarizes_how_far_local_estimates_ran(pairs, samples, mean, percent, worst):
-    summary = playground.summarize("gpt-5.1", pairs)
+    summary = playground.remote.summarize("gpt-5.1", pairs)
     assert summary is not None
     assert summary.samples == samples
     assert summary.mean_difference == mean
@@ -261,13 +249,13 @@ def test_history_summarizes_how_far_local_estimates_ran(pairs, samples, mean, pe
 
 
 def test_history_says_whether_the_api_counted_more_or_fewer():
-    assert playground.summarize("m", [(120, 100)]).direction == "fewer"
-    assert playground.summarize("m", [(100, 120)]).direction == "more"
-    assert playground.summarize("m", [(120, 100)]).mean_size == Decimal(20)
+    assert playground.remote.summarize("m", [(120, 100)]).direction == "fewer"
+    assert playground.remote.summarize("m", [(100, 120)]).direction == "more"
+    assert playground.remote.summarize("m", [(120, 100)]).mean_size == Decimal(20)
 
 
 def test_no_samples_means_no_history():
-    assert playground.summarize("gpt-5.1", []) is None
+    assert playground.remote.summarize("gpt-5.1", []) is None
 
 
 def breakdown(**body):  # type: ignore[no-untyped-def]
@@ -299,24 +287,24 @@ def breakdown(**body):  # type: ignore[no-untyped-def]
 )
 def test_the_difference_with_the_api_is_named(body, api_delta, expected):
     local = breakdown(**body)
-    assert playground.explain_difference(local, local.total + api_delta) == expected
+    assert playground.remote.explain_difference(local, local.total + api_delta) == expected
 
 
 def test_units_are_the_instructions_each_item_and_each_tool():
     request = InputTokensRequest.model_validate(
         {"instructions": "x", "input": MESSAGES, "tools": [WEATHER_TOOL, {"type": "web_search"}]}
     )
-    assert [u.key for u in playground.units(request)] == [
+    assert [u.key for u in playground.remote.units(request)] == [
         "instructions",
         "input.0",
         "input.1",
         "tools.0",
         "tools.1",
     ]
-    left = playground.without(request, "input.0")
+    left = playground.remote.without(request, "input.0")
     assert [m.content for m in left.input] == ["Let me check."]
-    assert [t.type for t in playground.without(request, "tools.1").tools] == ["function"]
-    assert playground.without(request, "instructions").instructions is None
+    assert [t.type for t in playground.remote.without(request, "tools.1").tools] == ["function"]
+    assert playground.remote.without(request, "instructions").instructions is None
     assert request.input[0].content == "What's the weather in Paris?"  # not changed in place
 
 
@@ -327,8 +315,8 @@ def test_curl_and_python_never_hold_the_key_and_send_the_same_body(settings):
         "parallel_tool_calls": True,
         "tool_choice": None,
     }
-    curl = playground.curl_command(body, "https://api.openai.com/v1")
-    python = playground.python_snippet(body, "https://gateway.example/v1")
+    curl = playground.local.curl_command(body, "https://api.openai.com/v1")
+    python = playground.local.python_snippet(body, "https://gateway.example/v1")
     assert TEST_KEY not in curl + python
     assert '-H "Authorization: Bearer $OPENAI_API_KEY"' in curl
     assert json.loads(curl.split("<<'JSON'\n", 1)[1].rsplit("\nJSON", 1)[0]) == body
@@ -511,6 +499,51 @@ def test_from_an_unknown_response_the_page_says_it_is_not_stored(logged_in):
     assert "resp_nowhere is not stored here" in page.content.decode()
 
 
+def count_queries(client, data: dict[str, str]) -> tuple[str, list[str]]:
+    with CaptureQueriesContext(connection) as queries:
+        answer = client.post("/playground/count/", data, **HTMX)
+    assert answer.status_code == 200
+    return answer.content.decode(), [query["sql"] for query in queries]
+
+
+def test_a_count_shows_the_origin_the_page_carries_without_reading_the_store(logged_in):
+    store.save_bundle(STORED, STORED_ITEMS, source="demo")
+    data = logged_in.get("/playground/?from=resp_from1").context["form"].state()
+    text, queries = count_queries(logged_in, data)
+    _, without_origin = count_queries(logged_in, {**data, "from_id": "", "from_tokens": ""})
+    assert data["from_tokens"] == "812"
+    assert '<strong id="origin-tokens">812</strong>' in text
+    assert not [sql for sql in queries if "inspector_storedresponse" in sql]
+    assert not [sql for sql in queries if "inspector_inputitem" in sql]
+    assert len(queries) == len(without_origin)
+
+
+def test_an_origin_that_is_not_a_response_id_is_no_origin(logged_in):
+    data = form_data(from_id="x/../y z", from_tokens="5")
+    text = logged_in.post("/playground/count/", data, **HTMX).content.decode()
+    assert "Rebuilt from" not in text
+
+
+def test_a_session_rebuilt_from_a_response_reads_its_origin_once_when_reopened(logged_in):
+    store.save_bundle(STORED, STORED_ITEMS, source="demo")
+    data = logged_in.get("/playground/?from=resp_from1").context["form"].state()
+    saved = logged_in.post("/playground/save/", {**data, "name": "from a response"})
+    with CaptureQueriesContext(connection) as queries:
+        text = logged_in.get(saved["Location"]).content.decode()
+    assert '<strong id="origin-tokens">812</strong>' in text
+    assert len([q for q in queries if "inspector_storedresponse" in q["sql"]]) == 1
+
+
+def test_a_session_whose_response_is_gone_shows_no_origin(logged_in):
+    store.save_bundle(STORED, STORED_ITEMS, source="demo")
+    data = logged_in.get("/playground/?from=resp_from1").context["form"].state()
+    saved = logged_in.post("/playground/save/", {**data, "name": "from a response"})
+    store.delete_response(StoredResponse.objects.get(pk="resp_from1"))
+    page = logged_in.get(saved["Location"])
+    assert "Rebuilt from" not in page.content.decode()
+    assert page.context["form"].state()["from_id"] == ""
+
+
 # --- the API's count ----------------------------------------------------------------------------
 
 
@@ -527,7 +560,7 @@ def test_the_api_count_sends_exactly_the_forms_request_and_names_the_difference(
     assert form.is_valid()
     assert answer.status_code == 200
     assert upstream.paths() == ["/v1/responses/input_tokens"]
-    assert sent == playground.request_body(form.request)
+    assert sent == playground.local.request_body(form.request)
     assert f'<dd id="api-total">{local + 42:,}</dd>' in text
     assert '<dd id="api-difference">+42</dd>' in text
     assert "The API counted 42 more: framing and tool overhead" in text
@@ -669,7 +702,9 @@ def test_attribution_shows_when_leaving_one_out_makes_the_request_invalid(logged
 
 
 def test_attribution_refuses_a_request_that_needs_too_many_calls(logged_in, upstream):
-    many = [{"role": "user", "content": f"m{i}"} for i in range(playground.ATTRIBUTION_MAX_CALLS)]
+    many = [
+        {"role": "user", "content": f"m{i}"} for i in range(playground.remote.ATTRIBUTION_MAX_CALLS)
+    ]
     data = form_data(input_items=json.dumps(many))
     text = logged_in.post("/playground/attribute/", {**data, "confirm": "1"}, **HTMX).content
     assert b"it makes at most 100" in text
@@ -748,3 +783,25 @@ def test_the_token_view_escapes_every_token_and_labels_its_ids(logged_in):
     assert "<img src=x" not in text
     assert "&lt;" in text
     assert re.search(r'<span class="tok t0" tabindex="0" title="token \d+" data-ids="\d+">', text)
+
+
+def test_a_chat_completions_field_in_the_input_is_named_and_not_counted(logged_in):
+    chat = [{"role": "user", "name": "alice", "content": "Hi"}, {"role": "tool", "content": "42"}]
+    data = form_data(input_items=json.dumps(chat), tools="", instructions="")
+    text = logged_in.post("/playground/count/", data, **HTMX).content.decode()
+    assert "input[0] has “name”, a participant&#x27;s name" in text
+    assert "a Chat Completions field the Responses API does not have" in text
+    assert "input[1] has the role “tool”" in text
+
+
+def test_the_count_says_how_close_it_came_to_real_bills_for_requests_like_this(logged_in):
+    tools = logged_in.post("/playground/count/", form_data(model="gpt-4o"), **HTMX)
+    text = tools.content.decode()
+    found = tokens.EVIDENCE[tokens.FUNCTION_TOOLS]
+    assert (
+        f"Requests with function tools: the local count came within 2 tokens (or 2 %) of the "
+        f"bill in {found.within} of {found.pairs} real bills"
+    ) in text
+    hosted = form_data(tools=json.dumps([{"type": "web_search"}]))
+    text = logged_in.post("/playground/count/", hosted, **HTMX).content.decode()
+    assert "Requests with hosted tools were billed" in text and "ask the API for this one" in text

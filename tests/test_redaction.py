@@ -1,8 +1,10 @@
 """The redaction rules (inspector/redaction.py), case by case."""
 
 import io
+import itertools
 import json
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -115,6 +117,16 @@ def test_the_rules_table_names_every_rule_once():
     assert len(set(names)) == len(names)
 
 
+def test_the_readme_lists_the_rules_table_row_for_row():
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    lines = readme[readme.index("| rule | finds |") :].splitlines()[2:]
+    rows = []
+    for line in itertools.takewhile(lambda line: line.strip().startswith("|"), lines):
+        name, what = line.strip()[1:-1].split("|", 1)
+        rows.append((name.strip().strip("`"), what.strip()))
+    assert rows == redaction.rules_table()
+
+
 # --- exports redact by default ----------------------------------------------------------
 
 SECRET = "sk-proj-" + "Z9" * 12
@@ -182,3 +194,109 @@ def test_the_export_command_redacts_unless_told_not_to(with_secrets):
     assert json.loads(redacted.getvalue())["redacted"] == {"secret-field": 3}
     assert SECRET in raw.getvalue()
     assert json.loads(raw.getvalue())["response"] == SECRET_BUNDLE
+
+
+# --- blobs: encrypted content and base64 images are never redacted into ------------------
+
+REAL = Path(__file__).resolve().parent.parent / ".." / "shared" / "real-world"
+REAL_FILES = sorted((REAL / "responses").glob("*.json"))
+OPENAI_KEY = next(rule for rule in redaction.RULES if rule.name == "openai-key").pattern
+
+
+def real_blob(name: str, needle: str) -> tuple[str, int]:
+    """A real encrypted_content, and where `needle` sits in it."""
+    body = json.loads((REAL / "responses" / f"{name}.json").read_text())
+    blob = next(i["encrypted_content"] for i in body["output"] if needle in str(i))
+    return blob, blob.index(needle)
+
+
+@pytest.mark.skipif(not REAL_FILES, reason=f"no real-world data in {REAL.resolve()}")
+@pytest.mark.parametrize(
+    ("name", "needle"),
+    [
+        ("test_openai_responses_model_web_search_tool_stream_1", "Osk-z0QBLQ"),
+        ("test_openai_responses_model_thinking_part_1", "Esk-Iwfg"),
+    ],
+)
+def test_a_key_shaped_run_inside_real_encrypted_reasoning_is_left_alone(name, needle):
+    blob, at = real_blob(name, needle)
+    assert redaction.redact_text(blob) == (blob, Counter())
+    # With a `-` before it (a base64url character, equally likely there), the openai-key
+    # pattern finds a key in the blob: the guard is what keeps the blob whole.
+    risky = blob[:at] + "-" + blob[at + 1 :]
+    assert OPENAI_KEY.search(risky)
+    assert redaction.redact_text(risky) == (risky, Counter())
+    assert redaction.redact({"encrypted_content": risky}) == (
+        {"encrypted_content": risky},
+        Counter(),
+    )
+
+
+@pytest.mark.skipif(not REAL_FILES, reason=f"no real-world data in {REAL.resolve()}")
+def test_every_real_response_and_stream_exports_unchanged():
+    paths = [*REAL_FILES, *sorted((REAL / "streams").glob("*.sse.txt"))]
+    for path in paths:
+        text = path.read_text()
+        value = json.loads(text) if path.suffix == ".json" else text
+        redacted, counts = redaction.redact(value)
+        # MCP `authorization` fields (already "<redacted>" upstream) are secret fields.
+        assert set(counts) <= {redaction.FIELD}, path.name
+        if not counts:
+            assert redacted == value, path.name
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "OPENAI_API_KEY=sk-proj-abcDEF0123456789xyzXYZ",
+        "MY_COMPANY_PRODUCTION_OPENAI_API_KEY=sk-proj-abcDEF0123456789xyzXYZ\nnext",
+        "curl -H 'Authorization: Bearer sk-abcDEF0123456789xyzXYZ' https://api.openai.com",
+        "https://example.com/hook?key=sk-abcDEF0123456789xyzXYZ&x=1",
+        "see /keys/sk-abcDEF0123456789xyzXYZ/rotate",
+        "data:text/plain;base64,c2stYWJj sk-abcDEF0123456789xyzXYZ",
+    ],
+)
+def test_a_key_in_text_is_still_redacted_next_to_base64_characters(text):
+    redacted, counts = redaction.redact_text(text)
+    assert "sk-abcDEF0123456789xyzXYZ" not in redacted and "sk-proj-abc" not in redacted
+    assert sum(counts.values()) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "end", "inside"),
+    [
+        ("A" * 200 + "/sk-" + "B" * 20 + "/" + "C" * 200, 201, 224, True),
+        ("A" * 15 + "=sk-" + "B" * 20, 16, 39, False),  # an env line: nothing after
+        ("A" * 100 + "/sk-" + "B" * 20 + "/" + "C" * 10, 101, 124, False),  # too little after
+        ("A" * 130 + "-sk-" + "B" * 20, 131, 154, True),  # base64url: the match runs to the end
+        ("-sk-" + "B" * 300, 1, 304, True),  # longer than any credential
+        ("x sk-" + "B" * 300, 2, 305, True),
+        ("x " + "sk-" + "B" * 20 + " y", 2, 25, False),
+    ],
+)
+def test_a_match_is_inside_a_blob_only_with_base64_all_around_it(text, start, end, inside):
+    assert redaction.inside_blob(text, start, end) is inside
+
+
+def test_a_shell_containers_domain_secret_values_are_redacted_and_counted():
+    tool = {
+        "type": "shell",
+        "environment": {
+            "type": "container_auto",
+            "network_policy": {
+                "type": "allowlist",
+                "allowed_domains": ["api.github.com"],
+                "domain_secrets": [
+                    {"domain": "api.github.com", "name": "GITHUB_TOKEN", "value": "plain-words"}
+                ],
+            },
+        },
+    }
+    redacted, counts = redaction.redact({"tools": [tool]})
+    [secret] = redacted["tools"][0]["environment"]["network_policy"]["domain_secrets"]
+    assert secret == {
+        "domain": "api.github.com",
+        "name": "GITHUB_TOKEN",
+        "value": R("secret-field"),
+    }
+    assert counts == Counter({"secret-field": 1})

@@ -1,14 +1,19 @@
-"""rendering.py and markdown.py: pure helpers, each with a table of cases."""
+"""rendering.py and markdown.py: pure helpers, each with a table of cases; long JSON cut at
+a limit without being written out whole."""
 
+import json
 import math
+import random
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from inspector import markdown, rendering
+from bench import data
+from inspector import markdown, rendering, trace
 from inspector.schemas import Response, item_adapter
 from inspector.schemas.content import Logprob, OutputTextPart
+from tests.hostile import JSON_ODD
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 
@@ -22,24 +27,6 @@ def response(**fields):
 
 
 # --- numbers ------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("amount", "shown"),
-    [
-        (None, "—"),
-        (Decimal(0), "$0"),
-        (Decimal("12.3456"), "$12.35"),
-        (Decimal("0.0123456"), "$0.0123"),
-        (Decimal("0.00581"), "$0.00581"),
-        (Decimal("0.0050"), "$0.005"),
-        (Decimal("0.10"), "$0.10"),
-        (Decimal("0.0000001"), "<$0.000001"),
-        (Decimal("-0.5"), "-$0.50"),
-    ],
-)
-def test_money_is_shown_for_people(amount, shown):
-    assert rendering.money(amount) == shown
 
 
 @pytest.mark.parametrize(
@@ -332,6 +319,14 @@ def test_shell_commands_pair_with_the_output_chunk_at_their_index():
         ("mypy", None),
     ]
     assert [s.command for s in rendering.shell_steps(call)] == ["ruff", "mypy"]
+
+
+def test_shell_steps_read_the_output_from_a_page_row_or_a_trace_entry_alike():
+    call = item({"type": "shell_call", "call_id": "c", "action": {"commands": ["ruff"]}})
+    answer = item({"type": "shell_call_output", "call_id": "c", "output": [{"stdout": "ok"}]})
+    for holder in (rendering.Row(answer, "input", 0, "resp_1"), trace.Entry(2, "input", 0, answer)):
+        (step,) = rendering.shell_steps(call, holder)
+        assert step.chunk is not None and step.chunk.stdout == "ok"
 
 
 @pytest.mark.parametrize(
@@ -750,3 +745,54 @@ def test_an_unknown_language_is_escaped_but_not_highlighted():
 
 def test_the_committed_pygments_css_is_the_generated_one():
     assert (STATIC / "pygments.css").read_text() == markdown.pygments_css()
+
+
+# --- JSON cut at a limit, without writing out a 2 MB string -----------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "plain",
+        'a "quoted" \\ path',
+        "tab\tnew\nline\r\x08\x0c",
+        "\x00\x01\x1f",
+        "é😀\u2028",
+        "\ud800",
+    ],
+)
+def test_a_json_string_is_measured_as_json_writes_it(text):
+    written = json.dumps(text, ensure_ascii=False)
+    assert rendering._json_size(text) == (
+        len(written),
+        len(written.encode("utf-8", "surrogatepass")),
+    )
+
+
+def test_clipped_json_shows_and_counts_what_the_whole_pretty_json_would():
+    rng = random.Random(3)
+
+    def text(longest: int) -> str:
+        return "".join(rng.choice(JSON_ODD) for _ in range(rng.randint(0, longest)))
+
+    for _ in range(300):
+        value = {
+            "a": [text(60) for _ in range(3)],
+            "b": {"c": text(120), "n": 1.5, "t": None},
+            "long": text(300),
+        }
+        limit = rng.randint(1, 150)
+        whole = rendering.pretty_json(value)
+        shown, size = rendering.clipped_json(value, limit)
+        assert shown == rendering.clip(whole, limit=limit)
+        assert size == len(whole.encode("utf-8", "surrogatepass"))
+
+
+def test_the_raw_json_of_a_two_megabyte_answer_says_how_much_is_not_shown():
+    answer = data.message("msg_1", "assistant", "x\n" * 1_000_000)
+    part, size = rendering.clipped_json(answer, rendering.LONG_TEXT)
+    whole = rendering.pretty_json(answer)
+    assert part.shown == whole[: rendering.LONG_TEXT]
+    assert part.hidden == len(whole) - rendering.LONG_TEXT
+    assert size == len(whole.encode())

@@ -14,8 +14,11 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from inspector import pricing, rendering, store
+from inspector import pricing, store
 from inspector.models import StoredResponse
+from inspector.schemas import ITEM_TYPES
+from inspector.schemas.tools import TOOL_TYPES
+from tests.factories import response_body, user_items
 
 pytestmark = pytest.mark.django_db
 
@@ -472,7 +475,7 @@ def test_usage_is_split_and_priced_as_of_the_creation_date(logged_in, demo, test
     # 7,705 input (6,912 cached), 96 output: $793 + $691.20 + $192 = $1,676.20.
     assert "cached 6,912 90 % $691.20" in flat
     assert "uncached 793 10 % $793.00" in flat
-    assert "Total 7,801 $1676.20" in flat
+    assert "Total 7,801 $1,676.20" in flat
     assert "Priced as Test gpt-4.1 on 2026-02-24" in flat
     assert "the input fills 77 % of it" in flat
     assert {when.date().isoformat() for model, when in test_prices} == {"2026-02-24"}
@@ -530,6 +533,37 @@ def test_a_huge_output_text_is_cut_once_and_shown_whole_on_request(logged_in):
     assert body.count("THE-VERY-END") == 1  # the text once; the item's raw JSON is cut
     assert len(body) < 2_300_000
     assert "too long to render as Markdown" in body
+
+
+def test_a_long_answer_beside_its_call_shows_all_in_its_own_view_not_the_calls(logged_in):
+    rid = keep(
+        {
+            "id": "resp_long_answer",
+            "output": [
+                {"type": "function_call", "id": "fc_1", "call_id": "call_1", "name": "f",
+                 "arguments": "{}", "status": "completed"},
+                {"type": "function_call_output", "id": "fco_1", "call_id": "call_1",
+                 "output": "x " * 20_000},
+            ],
+        }
+    )  # fmt: skip
+    call = article(page(logged_in, rid), "item-fc_1")
+    assert 'hx-get="/responses/resp_long_answer/items/output/1/"' in call
+    assert "/items/output/0/" not in call
+
+
+def test_the_full_view_of_a_huge_item_points_to_the_bundle_for_its_whole_json(logged_in):
+    rid = keep(
+        {
+            "id": "resp_huge_json",
+            "output": [
+                {"type": "function_call", "id": "fc_1", "call_id": "call_1", "name": "f",
+                 "arguments": json.dumps({"x": "y" * 200_000})}
+            ],
+        }
+    )  # fmt: skip
+    full = logged_in.get(f"/responses/{rid}/items/output/0/").content.decode()
+    assert '<a href="/responses/resp_huge_json.json">The whole JSON is in the bundle.</a>' in full
 
 
 def test_the_full_view_of_a_missing_item_is_not_found(logged_in):
@@ -669,12 +703,12 @@ def test_the_pattern_page_shows_one_item_of_every_type_and_every_tool(
     )
     client.force_login(staff)
     html = client.get("/patterns/").content.decode()
-    for kind in rendering.ITEM_TYPES:
+    for kind in ITEM_TYPES:
         section = html.split(f'id="pattern-{kind}"', 1)[1].split("</section>", 1)[0]
         assert f"item-{kind}" in section, kind
     assert "No demo example of" not in html
     assert "item-unknown" not in html
-    for tool in rendering.TOOL_TYPES:
+    for tool in TOOL_TYPES:
         assert f"tool-{tool.replace('_', '')}" in html or f"tool-{tool}" in html, tool
 
 
@@ -699,3 +733,47 @@ def test_instructions_in_full_is_a_404_without_text_instructions(logged_in):
     listed = keep({"id": "resp_listinstructions", "instructions": [
         {"type": "message", "role": "developer", "content": "Be brief."}]})  # fmt: skip
     assert logged_in.get(f"/responses/{listed}/instructions/").status_code == 404
+
+
+# --- the first view fetches; without a key, stored responses still open --------------------
+
+RID = "resp_views0123"
+
+
+def test_first_view_fetches_and_shows_the_header_facts(logged_in, upstream):
+    upstream.add(
+        response_body(
+            RID,
+            previous_response_id="resp_before",
+            usage={"input_tokens": 1234, "total_tokens": 1300},
+        ),
+        user_items(2),
+    )
+    response = logged_in.get(f"/responses/{RID}/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert RID in page
+    assert "gpt-5" in page
+    assert "completed" in page
+    assert 'href="/responses/resp_before/"' in page
+    assert "1,234" in page
+    assert StoredResponse.objects.get(pk=RID).fetched_by.username == "alice"
+
+
+def test_without_a_key_an_unstored_id_says_to_set_openai_api_key(logged_in, upstream, settings):
+    settings.OPENAI_API_KEY = ""
+    response = logged_in.get("/responses/resp_notstored/")
+    assert response.status_code == 503
+    assert "OPENAI_API_KEY" in response.content.decode()
+    assert upstream.requests == []
+
+
+def test_without_a_key_stored_responses_still_open(logged_in, upstream, settings):
+    settings.OPENAI_API_KEY = ""
+    store.save_bundle(response_body(RID), user_items(2), source="import")
+    assert logged_in.get(f"/responses/{RID}/").status_code == 200
+    assert logged_in.get(f"/responses/{RID}.json").status_code == 200
+    assert logged_in.get("/").status_code == 200
+    refresh = logged_in.post(f"/responses/{RID}/refresh/")
+    assert "OPENAI_API_KEY" in refresh.content.decode()
+    assert upstream.requests == []

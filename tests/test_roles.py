@@ -93,7 +93,9 @@ def test_the_migration_creates_exactly_the_roles_of_access_py():
         name: {perm.removeprefix("inspector.") for perm in perms}
         for name, perms in access.ROLES.items()
     } == {
-        name: set(codenames) | ({"view_auditentry"} if name == "admin" else set())  # 0011
+        # 0011: the audit trail; 0014: updates by import
+        name: set(codenames)
+        | ({"view_auditentry", "update_by_import"} if name == "admin" else set())
         for name, codenames in migration.ROLES.items()
     }
     for name, perms in access.ROLES.items():

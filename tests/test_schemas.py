@@ -84,4 +84,5 @@ def test_the_wire_body_is_kept_exactly():
 
 
 def test_every_item_type_of_the_spec_has_a_class():
-    assert set(ITEM_TYPES) == set(SPEC_OUTPUT_ITEM_TYPES) | set(SPEC_INPUT_ITEM_TYPES)
+    # The classes beyond the spec are the SDK's newer types: tests/test_sdk_type_coverage.py.
+    assert set(SPEC_OUTPUT_ITEM_TYPES) | set(SPEC_INPUT_ITEM_TYPES) <= set(ITEM_TYPES)

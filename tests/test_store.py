@@ -1,9 +1,11 @@
 """The store: fetch-and-keep (exact bodies, all items, partial failure, resume, concurrency),
-bundles, imports with bad lines, and the export/import round trip."""
+bundles, imports with bad lines, the export/import round trip, and the key mask and scrub
+that walk only where one dump shows they may find something."""
 
 import contextlib
 import io
 import json
+import random
 import threading
 import time
 from datetime import UTC, datetime
@@ -14,9 +16,11 @@ import httpx
 import pytest
 from django.db import connection
 
-from inspector import store
+from inspector import scrub, store
 from inspector.client import NotFound
 from inspector.models import InputItem, StoredResponse
+from inspector.store import rows
+from tests.hostile import JSON_ODD
 from tests.upstream import FakeUpstream
 
 pytestmark = pytest.mark.django_db
@@ -501,3 +505,52 @@ def test_import_refuses_a_previous_response_id_that_could_not_be_linked():
     assert report.imported == 1
     assert [n for n, _ in report.failures] == [2]
     assert report.failures[0][1].startswith("previous_response_id: A response id has only")
+
+
+# --- storing: the key mask and the scrub walk only where one dump shows they may find ------
+
+SECRET = 'sk-test-"quoted"\\key-é😀'
+PIECES = [*JSON_ODD, "\x00", "\udc00", "\ud83d\ude00", "\\u0000", "u0000", "\\ud800", SECRET, "sk-"]
+
+
+def _value(rng: random.Random, depth: int = 0) -> object:
+    def text() -> str:
+        return "".join(rng.choice(PIECES) for _ in range(rng.randint(0, 4)))
+
+    if depth >= 3 or rng.random() < 0.4:
+        return rng.choice([text(), rng.randint(-5, 5), None, True, 1.5])
+    if rng.random() < 0.5:
+        return [_value(rng, depth + 1) for _ in range(rng.randint(0, 3))]
+    return {text(): _value(rng, depth + 1) for _ in range(rng.randint(0, 3))}
+
+
+def test_kept_json_is_the_walk_of_as_kept_written_out(settings):
+    """For every value (strings of NUL, lone and paired surrogates, the key in keys and
+    values, escapes that look like bad characters): the same value, the same places found
+    and the same text as as_kept followed by json.dumps, which is what the store wrote."""
+    settings.OPENAI_API_KEY = SECRET
+    rng = random.Random(11)
+    walked = 0
+    for _ in range(2_000):
+        value = _value(rng)
+        expected, found = store.as_kept(value, "at")
+        got_found = scrub.Found()
+        kept, text = store.as_kept_json(value, "at", got_found)
+        assert kept == expected
+        assert text == json.dumps(expected)
+        assert isinstance(text, store.JSONText)
+        assert (got_found.places, got_found.nul, got_found.surrogates) == (
+            found.places,
+            found.nul,
+            found.surrogates,
+        )
+        walked += kept is not value
+    assert walked > 100  # the corpus does reach the walk
+
+
+def test_kept_json_skips_the_walk_when_the_text_is_clean(settings, monkeypatch):
+    settings.OPENAI_API_KEY = "sk-live-key"
+    monkeypatch.setattr(rows, "as_kept", lambda *a: pytest.fail("walked a clean value"))
+    value = {"text": "plain é 中文 \\ path", "n": [1, 2, {"sk": "sk-live"}]}
+    kept, text = store.as_kept_json(value, "", scrub.Found())
+    assert kept is value and text == json.dumps(value)

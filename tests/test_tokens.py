@@ -334,7 +334,7 @@ def test_cookbook_message_example_gives_its_published_totals(model, expected):
 )
 def test_cookbook_function_example_gives_its_published_totals(model, expected):
     breakdown = tokens.count_request(
-        request(model=model, input=WEATHER_MESSAGES, tools=[WEATHER_TOOL])
+        request(model=model, input=WEATHER_MESSAGES, tools=[WEATHER_TOOL]), cookbook=True
     )
     assert breakdown.total == expected
 
@@ -368,10 +368,11 @@ def test_cookbook_function_example_gives_its_published_totals(model, expected):
     ],
 )
 def test_function_definitions_use_the_cookbook_constants(tool, model, expected):
-    entry = tokens.count_request(request(model=model, tools=[tool])).entry("tools.0")
+    counted = tokens.count_request(request(model=model, tools=[tool]), cookbook=True)
+    entry = counted.entry("tools.0")
     assert entry is not None
     assert entry.estimated_tokens == expected
-    assert tokens.count_request(request(model=model, tools=[tool])).entry("tools.end").tokens == 12
+    assert counted.entry("tools.end").tokens == 12
 
 
 def test_schema_keys_beyond_the_cookbook_rule_are_counted_as_json_estimates():
@@ -509,7 +510,11 @@ def test_a_json_schema_text_format_is_an_estimate():
         "text": {"format": {"type": "json_schema", "name": "answer", "schema": {"type": "object"}}},
     }
     entry = tokens.count_request(request(**body)).entry("text.format")
-    assert entry.estimated_tokens == len(o200k().encode_ordinary('{"type":"object"}'))
+    text = '# Response Formats\n\n## answer\n\n{"type":"object"}'
+    assert entry.estimated_tokens == len(o200k().encode_ordinary(text)) + 1
+    assert entry.exact_tokens == 0
+    cookbook = tokens.count_request(request(**body), cookbook=True).entry("text.format")
+    assert cookbook.estimated_tokens == len(o200k().encode_ordinary('{"type":"object"}'))
 
 
 def test_totals_are_exact_text_plus_estimates():
@@ -613,3 +618,113 @@ def test_without_the_encoding_file_counting_raises_a_clear_error(settings, tmp_p
         tokens.count_request(request(model="gpt-4o", input="hi"))
     assert "install_tokenizers" in str(raised.value)
     assert str(tmp_path) in str(raised.value)
+
+
+# --- the Responses API's own rules, learned from real bills (tests/test_token_accuracy.py) ---
+
+CALL = {"type": "function_call", "call_id": "c1", "name": "get_capital", "arguments": "{}"}
+OUTPUT = {"type": "function_call_output", "call_id": "c1", "output": "Paris"}
+
+
+@pytest.mark.parametrize(
+    ("model", "call_text", "output_text", "specials"),
+    [
+        ("gpt-4o", ["assistant to=functions.get_capital"], ["functions.get_capital"], (3, 3)),
+        (
+            "gpt-5",
+            ["assistant", "commentary to=functions.get_capital ", "json"],
+            ["functions.get_capital to=assistant", "commentary"],
+            (5, 4),
+        ),
+    ],
+)
+def test_a_call_and_its_output_are_turns_to_and_from_the_function(
+    model, call_text, output_text, specials
+):
+    breakdown = tokens.count_request(request(model=model, input=[CALL, OUTPUT]))
+    encoding = o200k()
+
+    def n(texts):
+        return sum(len(encoding.encode_ordinary(t)) for t in texts)
+
+    assert breakdown.entry("input.0").tokens == specials[0] + n(call_text) + n(["{}"])
+    assert breakdown.entry("input.1").tokens == specials[1] + n(output_text) + n(["Paris"])
+
+
+def test_an_output_whose_call_is_not_in_the_input_is_framed_as_a_tool_turn():
+    entry = tokens.count_request(request(model="gpt-4o", input=[OUTPUT])).entry("input.0")
+    assert entry.parts[0].tokens == 3 + len(o200k().encode_ordinary("tool"))
+
+
+def test_reasoning_models_prime_the_reply_with_two_tokens_and_frame_assistant_turns():
+    items = [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"}]
+    chat = tokens.count_request(request(model="gpt-4o", input=items))
+    harmony = tokens.count_request(request(model="gpt-5.1", input=items))
+    assert harmony.entry("reply").tokens == chat.entry("reply").tokens - 1 == 2
+    assert harmony.entry("input.1").tokens == chat.entry("input.1").tokens + 2
+
+
+@pytest.mark.parametrize(
+    ("model", "reasoning"),
+    [("gpt-5.1", True), ("o3-mini", True), ("o4-mini-2025-04-16", True),
+     ("computer-use-preview", True), ("gpt-5-chat-latest", False), ("gpt-4o", False),
+     ("gpt-4.1", False)],
+)  # fmt: skip
+def test_which_models_read_the_harmony_format(model, reasoning):
+    assert tokens.reasoning_format(model) is reasoning
+
+
+@pytest.mark.parametrize(
+    ("body", "kinds"),
+    [
+        ({"model": "gpt-4o", "input": "hi"}, [tokens.TEXT_ONLY]),
+        ({"model": "gpt-5", "input": "hi"}, [tokens.TEXT_ONLY, tokens.REASONING]),
+        ({"model": "gpt-4o", "tools": [WEATHER_TOOL]}, [tokens.FUNCTION_TOOLS]),
+        (
+            {
+                "model": "gpt-4o",
+                "text": {"format": {"type": "json_schema", "name": "a", "schema": {}}},
+            },
+            [tokens.JSON_SCHEMA],
+        ),
+        ({"model": "gpt-4o", "tools": [{"type": "web_search"}]}, [tokens.HOSTED]),
+        (
+            {"model": "gpt-4o", "previous_response_id": "resp_1", "tools": [{"type": "mcp"}]},
+            [tokens.EARLIER, tokens.HOSTED],
+        ),
+        ({"model": "gpt-5", "reasoning": {"mode": "pro"}}, [tokens.PRO]),
+    ],
+)
+def test_each_request_is_grouped_with_the_real_bills_of_its_kinds(body, kinds):
+    assert tokens.count_request(request(**body)).kinds == kinds
+
+
+def test_the_evidence_is_said_for_measured_kinds_kinds_apart_and_kinds_without_bills(monkeypatch):
+    monkeypatch.setattr(
+        tokens,
+        "EVIDENCE",
+        {
+            tokens.TEXT_ONLY: tokens.Evidence(pairs=10, within=9, low=-3, high=1, median=0),
+            tokens.HOSTED: tokens.Evidence(pairs=4, within=0, low=300, high=9000, median=1200),
+        },
+    )
+    assert tokens.evidence_notes([tokens.TEXT_ONLY, tokens.HOSTED, tokens.IMAGES]) == [
+        "Requests with text only: the local count came within 2 tokens (or 2 %) of the bill in "
+        "9 of 10 real bills; off by -3 to +1 tokens (billed less local).",
+        "Requests with hosted tools were billed +300 to +9,000 tokens over the local count in 4 "
+        "real bills (median +1,200): ask the API for this one.",
+        "No real bill since April 2025 checks requests with images.",
+    ]
+
+
+def test_a_chat_only_field_is_named_but_a_responses_field_is_not():
+    items = [
+        {"role": "user", "content": "Hi", "name": "bob"},
+        {"role": "assistant", "content": "Yo", "phase": "final_answer"},
+        {"role": "assistant", "content": "", "tool_calls": []},
+    ]
+    notes = tokens.count_request(request(model="gpt-4o", input=items)).notes
+    assert [note.split(",")[0] for note in notes] == [
+        "input[0] has “name”",
+        "input[2] has “tool_calls”",
+    ]

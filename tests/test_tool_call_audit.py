@@ -404,3 +404,24 @@ def test_a_local_ref_is_followed():
     schema = {"$defs": {"n": {"type": "integer"}}, "properties": {"n": {"$ref": "#/$defs/n"}}}
     assert trace.schema_violation({"n": 1}, schema, False) is None
     assert trace.schema_violation({"n": "1"}, schema, False) == 'n: "1" is not of type "integer"'
+
+
+# --- a tool's schema is checked once, its verdicts unchanged -----------------------------
+
+SCHEMA = {"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"]}
+
+
+@pytest.mark.parametrize(
+    ("arguments", "parameters", "problem"),
+    [
+        ({"n": 1}, SCHEMA, None),
+        ({"n": "1"}, SCHEMA, 'n: "1" is not of type "integer"'),
+        ({}, SCHEMA, '"n" is a required property'),
+        ({"n": 1}, {"type": "no-such-type"}, "the declared schema is not valid JSON Schema"),
+    ],
+)
+def test_a_checked_schema_gives_the_same_verdict_every_time(arguments, parameters, problem):
+    verdicts = {trace.schema_violation(arguments, parameters, False) for _ in range(3)}
+    assert len(verdicts) == 1
+    (verdict,) = verdicts
+    assert verdict == problem or (problem and verdict and verdict.startswith(problem))

@@ -3,7 +3,7 @@
 import pytest
 
 from inspector import trace
-from inspector.schemas import item_adapter
+from inspector.schemas import Response, item_adapter
 
 
 def items(*raws):
@@ -150,3 +150,87 @@ def test_wanted_is_empty_when_everything_is_already_paired():
 def test_wanted_asks_for_the_target_of_an_item_reference():
     want = trace.wanted(items({"type": "item_reference", "id": "msg_9"}))
     assert want.reference_ids == {"msg_9"}
+
+
+# --- tool search and programs (newer than the seeds) ---------------------------------------
+
+TSC_CLIENT = {"id": "tsc_1", "type": "tool_search_call", "call_id": "call_7", "execution": "client"}
+TSO_CLIENT = {"id": "tso_1", "type": "tool_search_output", "call_id": "call_7", "tools": []}
+TSC_SERVER = {"id": "tsc_2", "type": "tool_search_call", "call_id": None, "execution": "server"}
+TSO_SERVER = {"id": "tso_2", "type": "tool_search_output", "call_id": None, "execution": "server"}
+PROGRAM = {"id": "prg_1", "type": "program", "call_id": "call_8", "code": "return 1;"}
+PROGRAM_OUTPUT = {"id": "prgo_1", "type": "program_output", "call_id": "call_8", "result": "1"}
+
+
+@pytest.mark.parametrize(("call", "answer"), [(TSC_CLIENT, TSO_CLIENT), (PROGRAM, PROGRAM_OUTPUT)])
+def test_a_client_tool_search_and_a_program_pair_by_call_id_in_either_order(call, answer):
+    for order in ((call, answer), (answer, call)):
+        found = trace.pair(items(*order))
+        call_item, answer_item = items(call, answer)
+        assert found.answer_to(call_item).id == answer_item.id
+        assert found.call_of(answer_item).id == call_item.id
+
+
+def test_a_server_tool_search_pairs_with_the_output_right_after_it():
+    call, output = items(TSC_SERVER, TSO_SERVER)
+    found = trace.pair([call, output])
+    assert found.answer_to(call) is output
+    assert found.call_of(output) is call
+
+
+def test_a_server_tool_search_output_pairs_only_with_the_call_just_before_it():
+    call, message, output = items(TSC_SERVER, {"role": "user", "content": "hi"}, TSO_SERVER)
+    found = trace.pair([call, message, output])
+    assert found.answer_to(call) is None
+    assert found.call_of(output) is None
+    assert trace.pair([output, call]).answer_to(call) is None
+
+
+def test_server_tool_search_pairs_survive_a_merge():
+    call, output = items(TSC_SERVER, TSO_SERVER)
+    merged = trace.Pairs().merge(trace.pair([call, output]))
+    assert merged.answer_to(call) is output and merged.call_of(output) is call
+
+
+@pytest.mark.parametrize(
+    ("call", "answer", "arguments", "output"),
+    [
+        (TSC_SERVER, TSO_SERVER, "null", "loaded: no tools"),
+        (
+            {**TSC_CLIENT, "arguments": {"paths": ["crm"]}},
+            TSO_CLIENT,
+            '{"paths": ["crm"]}',
+            "loaded: no tools",
+        ),
+        (PROGRAM, PROGRAM_OUTPUT, "return 1;", "1"),
+    ],
+)
+def test_the_audit_reads_what_a_tool_search_or_a_program_asked_and_got(
+    call, answer, arguments, output
+):
+    call_item, answer_item = items(call, answer)
+    audit = trace.audit_call(
+        trace.Entry(0, "output", 0, call_item), trace.Entry(0, "output", 1, answer_item), {}
+    )
+    assert (audit.arguments, audit.output, audit.flags) == (arguments, output, [])
+
+
+def test_a_tool_search_with_no_output_is_flagged_like_any_unanswered_call():
+    (call_item,) = items(TSC_CLIENT)
+    audit = trace.audit_call(trace.Entry(0, "output", 0, call_item), None, {})
+    assert audit.flags == ["no-output"]
+    assert audit.name == "tool_search"
+
+
+def test_a_call_that_does_not_fit_its_class_still_pairs_and_is_audited_by_its_type():
+    """A function_call whose arguments are an object, not a JSON string (some gateways send
+    that): the page shows it as an unknown item, and it still pairs with its output."""
+    call, answer = items({**FC, "arguments": {"id": 1}}, FCO)
+    assert call.invalid_reason
+    pairs = trace.pair([call, answer])
+    assert pairs.answer_to(call) is answer
+    assert pairs.call_of(answer) is call
+    response = Response.model_validate({"id": "resp_1", "output": [{**FC, "arguments": {}}, FCO]})
+    built = trace.build_trace([(response, None, [])])
+    (audit,) = built.calls
+    assert audit.answer is not None and "bad-json" in audit.flags

@@ -6,7 +6,8 @@ from types import SimpleNamespace
 import httpx
 import pytest
 
-from inspector import store, trace
+from bench import data
+from inspector import rendering, store, trace
 from inspector.schemas import Response, item_adapter
 
 SUPPORT = [
@@ -352,3 +353,62 @@ def test_without_javascript_a_failed_step_shows_the_page_with_the_error(logged_i
 @pytest.mark.django_db
 def test_the_trace_step_only_accepts_post(logged_in):
     assert logged_in.get("/responses/resp_w1/trace/step/").status_code == 405
+
+
+# --- the trace page: the first turns in full, the later ones when scrolled to ------------
+
+TURNS = rendering.TRACE_FULL_TURNS + 4
+
+
+@pytest.fixture
+def long_chain(db):  # type: ignore[no-untyped-def]
+    turns = data.chain("lazy", TURNS)
+    for body, items in turns:
+        store.save_bundle(body, items, source="import")
+    return turns
+
+
+def test_a_long_trace_shows_its_first_turns_in_full_and_loads_the_others_when_scrolled_to(
+    logged_in, long_chain
+):
+    end = long_chain[-1][0]["id"]
+    html = logged_in.get(f"/responses/{end}/trace/").content.decode()
+    assert html.count('class="card turn"') == TURNS
+    first_late = rendering.TRACE_FULL_TURNS + 1
+    for number in range(1, TURNS + 1):
+        late = number >= first_late
+        link = (
+            f'<a href="?turns=all#turn-{number}" '
+            f'hx-get="/responses/{end}/trace/turns/{number}/" hx-trigger="revealed"'
+        )
+        assert (link in html) == late
+        call_id = long_chain[number - 1][0]["output"][-1]["id"]
+        assert (f'id="item-{call_id}"' in html) == (not late)
+    # The audit table links to a call in a later turn through the page that shows them all.
+    late_call = long_chain[first_late - 1][0]["output"][-1]["id"]
+    assert f'href="?turns=all#item-{late_call}"' in html
+
+
+def test_every_turn_is_on_the_page_with_turns_all(logged_in, long_chain):
+    end = long_chain[-1][0]["id"]
+    html = logged_in.get(f"/responses/{end}/trace/?turns=all").content.decode()
+    assert 'hx-trigger="revealed"' not in html
+    for body, _ in long_chain:
+        assert f'id="item-{body["output"][-1]["id"]}"' in html
+
+
+def test_a_later_turn_comes_as_its_items_for_htmx_and_as_the_whole_page_without(
+    logged_in, long_chain
+):
+    end = long_chain[-1][0]["id"]
+    number = TURNS - 1
+    url = f"/responses/{end}/trace/turns/{number}/"
+    part = logged_in.get(url, headers={"HX-Request": "true"})
+    call_id = long_chain[number - 1][0]["output"][-1]["id"]
+    assert part.status_code == 200
+    assert f'id="item-{call_id}"' in part.content.decode()
+    assert "<html" not in part.content.decode()
+    plain = logged_in.get(url)
+    assert plain.status_code == 302
+    assert plain["Location"] == f"/responses/{end}/trace/?turns=all#turn-{number}"
+    assert logged_in.get(f"/responses/{end}/trace/turns/{TURNS + 1}/").status_code == 404

@@ -45,6 +45,9 @@ class FakeUpstream:
         self.stream_delay = 0.0
         self.stream_drops: list[int] = []
         self.stream_keepalive = False
+        # Recorded streams (the bytes of an .sse.txt file), served as received whatever the
+        # response's `background` flag, ignoring `starting_after`.
+        self.raw_streams: dict[str, bytes] = {}
         # Seconds before each answer: a round trip to a real API (issue 12 measures at 0.25).
         self.latency = 0.0
         self._lock = threading.Lock()
@@ -131,6 +134,12 @@ class FakeUpstream:
         )
 
     def _stream(self, request: httpx.Request, response_id: str) -> httpx.Response:
+        if response_id in self.raw_streams:
+            return httpx.Response(
+                200,
+                headers={"content-type": "text/event-stream; charset=utf-8"},
+                content=iter(self.raw_streams[response_id].splitlines(keepends=True)),
+            )
         if self.responses[response_id].get("background") is not True:
             return httpx.Response(
                 400,

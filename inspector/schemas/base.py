@@ -1,6 +1,6 @@
 """The shared base of every schema and the tolerant tagged-union builder (spec §7.13)."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Annotated, Any, Self, Union
 
 from pydantic import (
@@ -53,8 +53,23 @@ def type_of(value: Any) -> Any:
 
 
 def literal_values(cls: type[Schema]) -> tuple[str, ...]:
+    """The `type` strings a class accepts, as its `type: Literal[...]` spells them."""
     annotation = cls.model_fields["type"].annotation
     return tuple(v for v in getattr(annotation, "__args__", ()) if isinstance(v, str))
+
+
+def type_name(cls: type[Schema]) -> str:
+    """The `type` a class is known by: its first literal (web_search, not a dated alias)."""
+    return literal_values(cls)[0]
+
+
+def type_names(classes: Iterable[type[Schema]]) -> tuple[str, ...]:
+    return tuple(type_name(cls) for cls in classes)
+
+
+def every_type_name(classes: Iterable[type[Schema]]) -> frozenset[str]:
+    """Every `type` string the classes accept, dated aliases included."""
+    return frozenset(value for cls in classes for value in literal_values(cls))
 
 
 def tagged_union(

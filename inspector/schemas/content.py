@@ -2,7 +2,7 @@
 
 from typing import TYPE_CHECKING, Literal
 
-from .base import Schema, Unknown, tagged_union
+from .base import Schema, Unknown, tagged_union, type_names
 
 
 class UnknownAnnotation(Unknown):
@@ -39,12 +39,17 @@ class FilePath(Schema):
     index: int | None = None
 
 
+ANNOTATION_CLASSES: list[type[Schema]] = [
+    FileCitation,
+    UrlCitation,
+    ContainerFileCitation,
+    FilePath,
+]
+ANNOTATION_TYPES = type_names(ANNOTATION_CLASSES)
 if TYPE_CHECKING:
     Annotation = Schema
 else:
-    Annotation = tagged_union(
-        [FileCitation, UrlCitation, ContainerFileCitation, FilePath], UnknownAnnotation
-    )
+    Annotation = tagged_union(ANNOTATION_CLASSES, UnknownAnnotation)
 
 
 class TopLogprob(Schema):
@@ -84,6 +89,17 @@ class InputFilePart(Schema):
     file_data: str | None = None
 
 
+class InputAudio(Schema):
+    data: str = ""
+    format: str | None = None
+
+
+class InputAudioPart(Schema):
+    # Base64 audio bytes (mp3 or wav), newer than the seeds.
+    type: Literal["input_audio"]
+    input_audio: InputAudio | None = None
+
+
 class OutputTextPart(Schema):
     type: Literal["output_text"]
     text: str = ""
@@ -121,7 +137,9 @@ PART_CLASSES: list[type[Schema]] = [
     SummaryTextPart,
     ReasoningTextPart,
     ComputerScreenshotPart,
+    InputAudioPart,
 ]
+PART_TYPES = type_names(PART_CLASSES)
 if TYPE_CHECKING:
     ContentPart = Schema
 else:

@@ -1,9 +1,12 @@
 """Stream events (spec §6): one class per event family, `type` spelled as on the wire.
 
-The 53 types of spec §6.2 fall into 11 families; anything else (a type newer than the spec,
-or a known type whose payload does not fit) becomes an `UnknownEvent` and is shown as JSON.
-Every event carries `sequence_number`; `obfuscation` padding (spec §1.1) and fields newer
-than the spec are kept by `extra="allow"` and otherwise ignored.
+The 53 types of spec §6.2 fall into 11 families; the openai SDK 3.57 adds 9 (shell commands
+and their output, compaction, steering) and OpenAI's apply_patch streams 2 more (the
+operation's diff, which that SDK does not define yet), in 3 more families. Anything else (a
+newer type, or a known type whose payload does not fit) becomes an `UnknownEvent` and is
+shown as JSON. Events carry `sequence_number`, except those of streams recorded before about
+April 2025 (events.py numbers those by arrival); `obfuscation` padding (spec §1.1) and
+fields newer than the spec are kept by `extra="allow"` and otherwise ignored.
 """
 
 from typing import Any, ClassVar, Literal
@@ -12,7 +15,7 @@ from pydantic import TypeAdapter
 
 from .base import Schema, Unknown, tagged_union
 from .content import Annotation, ContentPart
-from .items import Item
+from .items import Item, ShellOutputChunk
 from .response import Response
 
 
@@ -34,7 +37,7 @@ class LifecycleEvent(Schema):
         "response.failed",
         "response.incomplete",
     ]
-    sequence_number: int
+    sequence_number: int | None = None
     response: Response
 
 
@@ -42,7 +45,7 @@ class ErrorEvent(Schema):
     # A looser shape than Response.error: every field but `message` may be missing (spec §6.2).
     family: ClassVar[str] = "error"
     type: Literal["error"]
-    sequence_number: int
+    sequence_number: int | None = None
     code: str | None = None
     message: str = ""
     param: str | None = None
@@ -51,7 +54,7 @@ class ErrorEvent(Schema):
 class OutputItemEvent(Schema):
     family: ClassVar[str] = "output_item"
     type: Literal["response.output_item.added", "response.output_item.done"]
-    sequence_number: int
+    sequence_number: int | None = None
     output_index: int | None = None
     item: Item
 
@@ -59,7 +62,7 @@ class OutputItemEvent(Schema):
 class ContentPartEvent(Schema):
     family: ClassVar[str] = "content_part"
     type: Literal["response.content_part.added", "response.content_part.done"]
-    sequence_number: int
+    sequence_number: int | None = None
     item_id: str | None = None
     output_index: int | None = None
     content_index: int | None = None
@@ -69,7 +72,7 @@ class ContentPartEvent(Schema):
 class SummaryPartEvent(Schema):
     family: ClassVar[str] = "summary_part"
     type: Literal["response.reasoning_summary_part.added", "response.reasoning_summary_part.done"]
-    sequence_number: int
+    sequence_number: int | None = None
     item_id: str | None = None
     output_index: int | None = None
     summary_index: int | None = None
@@ -90,13 +93,16 @@ class DeltaEvent(Schema):
         "response.code_interpreter_call_code.delta",
         "response.mcp_call_arguments.delta",
         "response.audio.transcript.delta",
+        "response.shell_call_command.delta",
+        "response.apply_patch_call_operation_diff.delta",
     ]
-    sequence_number: int
+    sequence_number: int | None = None
     delta: str
     item_id: str | None = None
     output_index: int | None = None
     content_index: int | None = None
     summary_index: int | None = None
+    command_index: int | None = None
     # Stream logprobs have no `bytes` (spec §6.2); only counted here.
     logprobs: list[Any] | None = None
 
@@ -111,6 +117,8 @@ DONE_VALUE_FIELDS: dict[str, str] = {
     "response.custom_tool_call_input.done": "input",
     "response.code_interpreter_call_code.done": "code",
     "response.mcp_call_arguments.done": "arguments",
+    "response.shell_call_command.done": "command",
+    "response.apply_patch_call_operation_diff.done": "diff",
 }
 
 
@@ -127,17 +135,22 @@ class DoneEvent(Schema):
         "response.custom_tool_call_input.done",
         "response.code_interpreter_call_code.done",
         "response.mcp_call_arguments.done",
+        "response.shell_call_command.done",
+        "response.apply_patch_call_operation_diff.done",
     ]
-    sequence_number: int
+    sequence_number: int | None = None
     item_id: str | None = None
     output_index: int | None = None
     content_index: int | None = None
     summary_index: int | None = None
+    command_index: int | None = None
     text: str | None = None
     refusal: str | None = None
     arguments: str | None = None
     input: str | None = None
     code: str | None = None
+    command: str | None = None
+    diff: str | None = None
     name: str | None = None
 
     @property
@@ -149,7 +162,7 @@ class DoneEvent(Schema):
 class AnnotationAddedEvent(Schema):
     family: ClassVar[str] = "annotation"
     type: Literal["response.output_text.annotation.added"]
-    sequence_number: int
+    sequence_number: int | None = None
     item_id: str | None = None
     output_index: int | None = None
     content_index: int | None = None
@@ -180,8 +193,9 @@ class ProgressEvent(Schema):
         "response.mcp_list_tools.in_progress",
         "response.mcp_list_tools.completed",
         "response.mcp_list_tools.failed",
+        "response.compaction.compacting",
     ]
-    sequence_number: int
+    sequence_number: int | None = None
     item_id: str | None = None
     output_index: int | None = None
 
@@ -198,7 +212,7 @@ class ProgressEvent(Schema):
 class PartialImageEvent(Schema):
     family: ClassVar[str] = "partial_image"
     type: Literal["response.image_generation_call.partial_image"]
-    sequence_number: int
+    sequence_number: int | None = None
     item_id: str | None = None
     output_index: int | None = None
     # Raw base64 without a data: prefix (spec §7.5).
@@ -212,8 +226,55 @@ class AudioEvent(Schema):
     # No item_id or output_index on these (spec §6.2); the delta is base64 audio bytes.
     family: ClassVar[str] = "audio"
     type: Literal["response.audio.delta", "response.audio.done", "response.audio.transcript.done"]
-    sequence_number: int
+    sequence_number: int | None = None
     delta: str | None = None
+
+
+class ShellCommandEvent(Schema):
+    """A shell_call's command begins (its text follows in deltas, then a `.done`)."""
+
+    family: ClassVar[str] = "shell_command"
+    type: Literal["response.shell_call_command.added"]
+    sequence_number: int | None = None
+    output_index: int | None = None
+    command_index: int | None = None
+    command: str = ""
+
+
+class ShellOutputDelta(Schema):
+    stdout: str | None = None
+    stderr: str | None = None
+
+
+class ShellOutputEvent(Schema):
+    """Output of a hosted shell's command as it runs, then all of it with its outcome."""
+
+    family: ClassVar[str] = "shell_output"
+    type: Literal[
+        "response.shell_call_output_content.delta", "response.shell_call_output_content.done"
+    ]
+    sequence_number: int | None = None
+    item_id: str | None = None
+    output_index: int | None = None
+    command_index: int | None = None
+    delta: ShellOutputDelta | None = None
+    output: list[ShellOutputChunk] | None = None
+
+
+class SteerEvent(Schema):
+    """What became of input sent to a running response (`response.steer`, WebSocket mode)."""
+
+    family: ClassVar[str] = "steer"
+    type: Literal["response.steer.accepted", "response.steer.pending", "response.steer.failed"]
+    sequence_number: int | None = None
+    # {id, previous_response_id} and, when it failed, the `input` that was sent.
+    steer: dict[str, Any] | None = None
+    # pending: why it waits, and the outputs it waits for ({type, call_id, name?}).
+    reason: str | None = None
+    required_input: list[dict[str, Any]] | None = None
+    # failed: {type, code, message}
+    error: dict[str, Any] | None = None
+    stream_id: str | None = None
 
 
 EVENT_CLASSES: list[type[Schema]] = [
@@ -228,9 +289,12 @@ EVENT_CLASSES: list[type[Schema]] = [
     ProgressEvent,
     PartialImageEvent,
     AudioEvent,
+    ShellCommandEvent,
+    ShellOutputEvent,
+    SteerEvent,
 ]
 
-#: Every event `type` of spec §6.2 (53 of them), in the order of the classes above.
+#: Every event `type` of spec §6.2 (53 of them) and the 11 newer ones, in class order.
 EVENT_TYPES: tuple[str, ...] = tuple(
     value
     for cls in EVENT_CLASSES
@@ -260,6 +324,9 @@ __all__ = [
     "OutputItemEvent",
     "PartialImageEvent",
     "ProgressEvent",
+    "ShellCommandEvent",
+    "ShellOutputEvent",
+    "SteerEvent",
     "StreamEvent",
     "SummaryPartEvent",
     "UnknownEvent",

@@ -6,8 +6,10 @@ every class here accepts both.
 
 from typing import TYPE_CHECKING, Any, Literal
 
-from .base import Schema, Unknown, literal_values, tagged_union, type_of
+from .base import Schema, Unknown, literal_values, tagged_union, type_names, type_of
 from .content import ContentPart, ReasoningTextPart, SummaryTextPart
+from .environments import Environment
+from .tools import TextFormat, Tool
 
 
 class UnknownItem(Unknown):
@@ -23,6 +25,16 @@ class MessageItem(Schema):
     role: str = "user"
     status: str | None = None
     content: str | list[ContentPart] = []
+    # commentary (working notes before the answer) or final_answer; newer than the seeds.
+    phase: str | None = None
+
+
+class Caller(Schema):
+    """Who made a tool call: the model itself (`direct`) or a `program` item's code."""
+
+    type: str = "direct"
+    # The call_id of the program item whose code made the call.
+    caller_id: str | None = None
 
 
 # --- function and custom tools -----------------------------------------------------------
@@ -35,14 +47,19 @@ class FunctionCallItem(Schema):
     name: str
     arguments: str = ""
     status: str | None = None
+    # The tool's namespace tool (or, found by tool_search, its group), and who called it.
+    namespace: str | None = None
+    caller: Caller | None = None
 
 
 class FunctionCallOutputItem(Schema):
     type: Literal["function_call_output"]
     id: str | None = None
-    call_id: str
+    # Optional in the output form of the openai SDK 3.57.
+    call_id: str | None = None
     output: str | list[ContentPart] = ""
     status: str | None = None
+    caller: Caller | None = None
 
 
 class CustomToolCallItem(Schema):
@@ -51,6 +68,8 @@ class CustomToolCallItem(Schema):
     call_id: str
     name: str
     input: str = ""
+    namespace: str | None = None
+    caller: Caller | None = None
 
 
 class CustomToolCallOutputItem(Schema):
@@ -58,6 +77,7 @@ class CustomToolCallOutputItem(Schema):
     id: str | None = None
     call_id: str
     output: str | list[ContentPart] = ""
+    caller: Caller | None = None
 
 
 # --- hosted search -------------------------------------------------------------------------
@@ -215,6 +235,8 @@ class ComputerCallItem(Schema):
     id: str | None = None
     call_id: str
     action: ComputerAction | None = None
+    # The GA computer tool sends a batch of actions, done in order, instead of one.
+    actions: list[ComputerAction] | None = None
     pending_safety_checks: list[SafetyCheck] = []
     status: str | None = None
 
@@ -313,6 +335,9 @@ class ShellCallItem(Schema):
     action: ShellAction | None = None
     status: str | None = None
     created_by: str | None = None
+    # Where the commands run: `local` (the caller's machine) or a `container_reference`.
+    environment: Environment | None = None
+    caller: Caller | None = None
 
 
 class ShellOutcome(Schema):
@@ -335,6 +360,7 @@ class ShellCallOutputItem(Schema):
     max_output_length: int | None = None
     status: str | None = None
     created_by: str | None = None
+    caller: Caller | None = None
 
 
 class UnknownPatchOperation(Unknown):
@@ -373,6 +399,7 @@ class ApplyPatchCallItem(Schema):
     operation: PatchOperation | None = None
     status: str | None = None
     created_by: str | None = None
+    caller: Caller | None = None
 
 
 class ApplyPatchCallOutputItem(Schema):
@@ -382,6 +409,7 @@ class ApplyPatchCallOutputItem(Schema):
     status: str | None = None
     output: str | None = None
     created_by: str | None = None
+    caller: Caller | None = None
 
 
 # --- MCP ---------------------------------------------------------------------------------
@@ -436,6 +464,90 @@ class ItemReferenceItem(Schema):
     id: str
 
 
+# --- tool search, programs and mid-conversation changes (newer than the seeds) -----------
+
+
+class ToolSearchCallItem(Schema):
+    """The model looks for deferred tools (`defer_loading`) among the request's tools.
+
+    `execution` "server": the API searched, and its tool_search_output follows at once,
+    both with a null call_id; "client": the caller searches and answers by call_id.
+    """
+
+    type: Literal["tool_search_call"]
+    id: str | None = None
+    call_id: str | None = None
+    # An object (what the model searched for, e.g. {"paths": [...]}), not a JSON string.
+    arguments: Any = None
+    execution: str | None = None
+    status: str | None = None
+    created_by: str | None = None
+
+
+class ToolSearchOutputItem(Schema):
+    type: Literal["tool_search_output"]
+    id: str | None = None
+    call_id: str | None = None
+    execution: str | None = None
+    status: str | None = None
+    # The tool definitions the search loaded: from here on the model may call them.
+    tools: list[Tool] = []
+    created_by: str | None = None
+
+
+class ProgramItem(Schema):
+    """JavaScript the model wrote for the programmatic_tool_calling tool; its tool calls
+    carry `caller: {"type": "program", "caller_id": <this call_id>}`."""
+
+    type: Literal["program"]
+    id: str | None = None
+    call_id: str
+    code: str = ""
+    # Opaque; the caller sends it back unchanged to replay the program.
+    fingerprint: str | None = None
+
+
+class ProgramOutputItem(Schema):
+    type: Literal["program_output"]
+    id: str | None = None
+    call_id: str
+    result: str = ""
+    status: str | None = None
+
+
+class AdditionalToolsItem(Schema):
+    """Tools made available from this point of the conversation on."""
+
+    type: Literal["additional_tools"]
+    id: str | None = None
+    role: str | None = None
+    tools: list[Tool] = []
+
+
+class ConfigurationEffort(Schema):
+    effort: str | None = None
+
+
+class ConfigurationText(Schema):
+    format: TextFormat | None = None
+
+
+class ConfigurationUpdateItem(Schema):
+    """Settings changed from this point of the conversation on."""
+
+    type: Literal["configuration_update"]
+    id: str | None = None
+    reasoning: ConfigurationEffort | None = None
+    text: ConfigurationText | None = None
+
+
+class CompactionTriggerItem(Schema):
+    """An input item that asks the API to compact the context at this point."""
+
+    type: Literal["compaction_trigger"]
+    id: str | None = None
+
+
 ITEM_CLASSES: list[type[Schema]] = [
     MessageItem,
     FileSearchCallItem,
@@ -461,10 +573,33 @@ ITEM_CLASSES: list[type[Schema]] = [
     CustomToolCallItem,
     CustomToolCallOutputItem,
     ItemReferenceItem,
+    ToolSearchCallItem,
+    ToolSearchOutputItem,
+    ProgramItem,
+    ProgramOutputItem,
+    AdditionalToolsItem,
+    ConfigurationUpdateItem,
+    CompactionTriggerItem,
 ]
 
 #: Every item `type` string this dashboard renders with a template of its own.
-ITEM_TYPES: tuple[str, ...] = tuple(literal_values(c)[0] for c in ITEM_CLASSES)
+ITEM_TYPES = type_names(ITEM_CLASSES)
+#: Every item `type` string (dated aliases too) -> the class that reads it.
+ITEM_CLASS_OF: dict[str, type[Schema]] = {
+    value: cls for cls in ITEM_CLASSES for value in literal_values(cls)
+}
+#: Types whose `id` is another item's id (spec §4.1 row 26, §7.10), so never their own.
+BORROWED_ID_TYPES = frozenset(type_names([ItemReferenceItem, LocalShellCallOutputItem]))
+
+
+def item_class(item: Any) -> type[Schema] | None:
+    """The class of the type an item was sent as: its own, or for one that did not fit it (an
+    UnknownItem with an invalid_reason) the class its `type` names; None for a type this
+    dashboard does not know. Pairing and the audit go by it, so a malformed call still
+    pairs with its answer."""
+    if isinstance(item, Unknown):
+        return ITEM_CLASS_OF.get(item.type) if isinstance(item.type, str) else None
+    return type(item) if isinstance(item, Schema) else None
 
 
 def item_tag(value: Any) -> Any:

@@ -1,10 +1,18 @@
-"""Tool definitions (spec §5.1, §5.2). tool_choice stays a string or a loose object (§5.3)."""
+"""Tool definitions (spec §5.1, §5.2). tool_choice stays a string or a loose object (§5.3).
+
+Newer than the seeds (the openai SDK 3.57): the GA `computer` tool, `tool_search` (tools
+marked `defer_loading` are found by a search before the model may call them), `namespace`
+(function and custom tools grouped under one name), `programmatic_tool_calling` (the model
+writes a program that calls tools marked `allowed_callers: ["programmatic"]`), and the shell
+tool's `environment` (inspector/schemas/environments.py).
+"""
 
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field
 
-from .base import Schema, Unknown, tagged_union
+from .base import Schema, Unknown, tagged_union, type_names
+from .environments import Environment
 
 
 class UnknownTool(Unknown):
@@ -17,6 +25,13 @@ class FunctionTool(Schema):
     description: str | None = None
     parameters: dict[str, Any] | None = None
     strict: bool | None = None
+    # "direct" (the model calls it) and/or "programmatic" (a program item's code does).
+    allowed_callers: list[str] | None = None
+    # Hidden from the model until a tool_search finds it.
+    defer_loading: bool | None = None
+    # Its output may come back in a later response rather than the next one.
+    is_async: bool | None = Field(default=None, alias="async")
+    output_schema: dict[str, Any] | None = None
 
 
 class FileSearchTool(Schema):
@@ -28,7 +43,8 @@ class FileSearchTool(Schema):
 
 
 class ComputerTool(Schema):
-    type: Literal["computer_use_preview"]
+    # The dated spelling was seen in a real stream of March 2025.
+    type: Literal["computer_use_preview", "computer-use-preview-2025-03-11"]
     display_width: int | None = None
     display_height: int | None = None
     environment: str | None = None
@@ -55,6 +71,12 @@ class WebSearchPreviewTool(Schema):
     user_location: UserLocation | None = None
 
 
+class GaComputerTool(Schema):
+    """The generally available computer tool: no display size or environment to set."""
+
+    type: Literal["computer"]
+
+
 class McpTool(Schema):
     type: Literal["mcp"]
     server_label: str = ""
@@ -66,11 +88,14 @@ class McpTool(Schema):
     allowed_tools: list[str] | dict[str, Any] | None = None
     require_approval: str | dict[str, Any] | None = None
     server_description: str | None = None
+    allowed_callers: list[str] | None = None
+    defer_loading: bool | None = None
 
 
 class CodeInterpreterTool(Schema):
     type: Literal["code_interpreter"]
     container: str | dict[str, Any] | None = None
+    allowed_callers: list[str] | None = None
 
 
 class ImageGenerationTool(Schema):
@@ -94,6 +119,8 @@ class LocalShellTool(Schema):
 
 class ShellTool(Schema):
     type: Literal["shell"]
+    environment: Environment | None = None
+    allowed_callers: list[str] | None = None
 
 
 class CustomToolFormat(Schema):
@@ -107,10 +134,39 @@ class CustomTool(Schema):
     name: str = ""
     description: str | None = None
     format: CustomToolFormat | None = None
+    allowed_callers: list[str] | None = None
+    defer_loading: bool | None = None
+    is_async: bool | None = Field(default=None, alias="async")
 
 
 class ApplyPatchTool(Schema):
     type: Literal["apply_patch"]
+    allowed_callers: list[str] | None = None
+
+
+class ToolSearchTool(Schema):
+    type: Literal["tool_search"]
+    description: str | None = None
+    # "server" (the API searches the request's deferred tools) or "client" (the caller does).
+    execution: str | None = None
+    parameters: Any = None
+
+
+if TYPE_CHECKING:
+    NamespacedTool = Schema
+else:
+    NamespacedTool = tagged_union([FunctionTool, CustomTool], UnknownTool)
+
+
+class NamespaceTool(Schema):
+    type: Literal["namespace"]
+    name: str = ""
+    description: str | None = None
+    tools: list[NamespacedTool] = []
+
+
+class ProgrammaticToolCallingTool(Schema):
+    type: Literal["programmatic_tool_calling"]
 
 
 TOOL_CLASSES: list[type[Schema]] = [
@@ -126,7 +182,12 @@ TOOL_CLASSES: list[type[Schema]] = [
     ShellTool,
     CustomTool,
     ApplyPatchTool,
+    GaComputerTool,
+    ToolSearchTool,
+    NamespaceTool,
+    ProgrammaticToolCallingTool,
 ]
+TOOL_TYPES = type_names(TOOL_CLASSES)
 if TYPE_CHECKING:
     Tool = Schema
 else:

@@ -44,8 +44,14 @@ def save_bundle(
     source: str,
     user: AbstractBaseUser | AnonymousUser | None = None,
     complete: bool = True,
+    may_update: bool = True,
 ) -> str:
-    """Keep one response (and its input items). Returns 'imported', 'updated' or 'skipped'."""
+    """Keep one response (and its input items). Returns 'imported', 'updated' or 'skipped',
+    or 'refused' when it is stored already, differs, and `may_update` is false.
+
+    An update keeps the response's owner (who fetched or first imported it): an import
+    never takes a response over, whoever imports it.
+    """
     response = Response.from_wire(body)
     check_ids(response)
     # Compared as they would be kept (scrub.py), so importing the same file twice skips.
@@ -60,7 +66,10 @@ def save_bundle(
             kept = list(existing.items.order_by("position").values_list("body", flat=True))
             if kept == as_kept(items)[0] and existing.input_items_complete == complete:
                 return "skipped"
-        stored, token = begin(response, source, user, complete=complete)
+        if existing is not None and not may_update:
+            return "refused"
+        owner = existing.fetched_by if existing is not None else user
+        stored, token = begin(response, source, owner, complete=complete)
         for start in range(0, len(items), 500):
             append_items(stored, token, items[start : start + 500])
         index_tool_calls(stored)

@@ -14,7 +14,7 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 from pydantic import ValidationError
 
-from .. import notes, scrub
+from .. import access, audit, notes, scrub
 from ..models import InputItem, StoredResponse
 from ..schemas import Response, item_adapter
 from . import search_index
@@ -38,6 +38,8 @@ class ImportReport:
     skipped: int = 0
     failures: list[tuple[int, str]] = field(default_factory=list)
     notes_added: int = 0
+    #: Bundles whose notes and review were left out: the importer may not review.
+    annotations_dropped: int = 0
     #: Failures past FAILURES_KEPT are counted, not listed (a 1 GB file of bad lines).
     more_failures: int = 0
 
@@ -52,10 +54,19 @@ class ImportReport:
             self.more_failures += 1
 
     def summary(self) -> str:
+        dropped = self.annotations_dropped
         return (
             f"{self.imported} imported, {self.updated} updated, "
             f"{self.skipped} skipped, {self.failed} failed"
-        )
+        ) + (f"; notes and review of {dropped} not kept ({NOT_REVIEWER})" if dropped else "")
+
+
+#: Why an import keeps no notes or review, and refuses an update: the permissions it lacks.
+NOT_REVIEWER = "keeping notes and reviews needs the review permission"
+NOT_UPDATER = (
+    "stored already: updating a stored response by import needs the update_by_import "
+    "permission (the admin role)"
+)
 
 
 def import_lines(
@@ -65,6 +76,8 @@ def import_lines(
     source: str = StoredResponse.Source.IMPORT,
     progress: Any = None,
     max_line_bytes: int | None = None,
+    audit_as: audit.Actor | None = None,
+    label: str = "",
 ) -> ImportReport:
     """Import JSON, a JSON array, JSONL or bundles; every valid entry is kept.
 
@@ -72,10 +85,16 @@ def import_lines(
     iterable of lines. Line numbers in failures are JSONL lines, or 1-based positions in a
     JSON array. A line (an array entry) longer than `max_line_bytes` (IMPORT_MAX_LINE_BYTES)
     fails alone with a reason.
+
+    `user`: who imports; their permissions decide whether a stored response may be updated
+    (update_by_import) and whether notes and reviews are kept (review). None is this
+    server's operator (the command line, the demo), who may do both. With `audit_as`, every
+    id imported, updated, skipped or refused gets its own audit entry ("`label` line N: …"),
+    written with what it records, in the same transaction.
     """
     report = ImportReport()
     limit = settings.IMPORT_MAX_LINE_BYTES if max_line_bytes is None else max_line_bytes
-    batch = Batch(report, source, user, progress)
+    batch = Batch(report, source, user, progress, audit_as, label)
     for number, obj in _bundles(read_entries(lines, limit)):
         try:
             if isinstance(obj, Exception):
@@ -166,8 +185,13 @@ def _prepare(number: int, obj: Any) -> _Bundle:
     )  # fmt: skip
 
 
+def _may(user: Any, perm: str) -> bool:
+    """None: this server's operator (the command line, the demo), who may do anything."""
+    return user is None or bool(user.has_perm(perm))
+
+
 class Batch:
-    """Bundles waiting to be kept, and the report they go to."""
+    """Bundles waiting to be kept, and the report and audit trail they go to."""
 
     def __init__(
         self,
@@ -175,8 +199,13 @@ class Batch:
         source: str,
         user: AbstractBaseUser | AnonymousUser | None,
         progress: Any,
+        audit_as: audit.Actor | None = None,
+        label: str = "",
     ) -> None:
         self.report, self.source, self.user, self.progress = report, source, user, progress
+        self.audit_as, self.label = audit_as, label
+        self.may_update = _may(user, access.UPDATE_BY_IMPORT)
+        self.may_review = _may(user, access.REVIEW)
         self.bundles: list[_Bundle] = []
         self.items = self.size = 0
 
@@ -213,18 +242,25 @@ class Batch:
 
     def keep_one(self, bundle: _Bundle) -> None:
         try:
-            outcome = save_bundle(
-                bundle.body,
-                bundle.items,
-                source=self.source,
-                user=self.user,
-                complete=bundle.complete,
-            )
-            self.report.notes_added += notes.restore(bundle.body["id"], *bundle.annotations)
+            with transaction.atomic():
+                outcome = save_bundle(
+                    bundle.body,
+                    bundle.items,
+                    source=self.source,
+                    user=self.user,
+                    complete=bundle.complete,
+                    may_update=self.may_update,
+                )
+                if outcome != "refused":
+                    self._restore(bundle)
+                self._audit([(bundle, outcome)])
         except (ValidationError, ValueError, DatabaseError) as error:
             self.report.fail(bundle.number, _reason(error))
         else:
-            setattr(self.report, outcome, getattr(self.report, outcome) + 1)
+            if outcome == "refused":
+                self.report.fail(bundle.number, f"{bundle.response.id} is {NOT_UPDATER}")
+            else:
+                setattr(self.report, outcome, getattr(self.report, outcome) + 1)
         self._progress(bundle)
 
     def _keep_new(self, run: list[_Bundle]) -> None:
@@ -233,6 +269,7 @@ class Batch:
         try:
             with transaction.atomic():
                 _save_new(run, self.source, self.user)
+                self._audit([(bundle, "imported") for bundle in run])
         except DatabaseError:
             # One bundle the database refuses (or an id stored meanwhile by another import)
             # rolls the run back: each is then kept alone, and fails alone.
@@ -241,12 +278,33 @@ class Batch:
             return
         for bundle in run:
             try:
-                self.report.notes_added += notes.restore(bundle.body["id"], *bundle.annotations)
+                self._restore(bundle)
             except (ValueError, DatabaseError) as error:
                 self.report.fail(bundle.number, _reason(error))
             else:
                 self.report.imported += 1
             self._progress(bundle)
+
+    def _restore(self, bundle: _Bundle) -> None:
+        """The bundle's notes and review, if the importer may review (else counted)."""
+        found, review = bundle.annotations
+        if not self.may_review:
+            self.report.annotations_dropped += bool(found or (review and review.at))
+            return
+        self.report.notes_added += notes.restore(bundle.response.id, found, review)
+
+    def _audit(self, outcomes: list[tuple[_Bundle, str]]) -> None:
+        if self.audit_as is None:
+            return
+        words = {"skipped": "skipped (unchanged)", "refused": f"refused: {NOT_UPDATER}"}
+        self.audit_as.write(
+            audit.Action.IMPORTED,
+            [
+                (bundle.response.id, f"{self.label} line {bundle.number}: "
+                 f"{words.get(outcome, outcome)}")
+                for bundle, outcome in outcomes
+            ],
+        )  # fmt: skip
 
     def _progress(self, bundle: _Bundle) -> None:
         if self.progress is not None:

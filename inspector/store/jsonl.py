@@ -5,7 +5,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
+
 from .. import client as upstream
+from .. import nesting, redaction
 
 
 def _text(raw: bytes | str) -> str:
@@ -144,9 +147,15 @@ def _document(stream: _Stream, single: bool, limit: int) -> Iterator[tuple[int, 
         for number, obj in enumerate(ijson.items(stream, path, use_float=True), 1):
             # ijson reads ahead a chunk at a time: an entry's size is known to within one.
             size, before = stream.consumed - before, stream.consumed
-            yield number, _too_long(TooLong(size), limit) if size > limit + READ_SIZE else obj
+            if size > limit + READ_SIZE:
+                yield number, _too_long(TooLong(size), limit)
+            else:
+                yield number, nesting.TooDeep() if nesting.deeper_than(obj) else obj
     except ijson.JSONError as error:
-        reason = " ".join(str(error).split())[:300]
+        # Its first line: yajl's next ones quote the text around the error, cut where yajl
+        # chooses, so a key in it could show in part whatever is masked.
+        first = str(error).strip().split("\n")[0]
+        reason = redaction.clip(" ".join(first.split()), 300, settings.OPENAI_API_KEY)
         yield (
             number + 1,
             ValueError(f"not valid JSON or JSONL (entries before it are kept): {reason}"),
@@ -178,6 +187,8 @@ def _jsonl(lines: Any, start: int, limit: int) -> Iterator[tuple[int, Any]]:
             continue
         try:
             obj = upstream.parse_json(text)
+        except nesting.TooDeep as error:
+            obj = error
         except ValueError as error:
             obj = ValueError(f"invalid JSON: {error}")
         yield number, obj

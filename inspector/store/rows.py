@@ -83,6 +83,12 @@ def as_kept(
     return scrub.scrub(redaction.mask(value, settings.OPENAI_API_KEY), path, found)
 
 
+def kept_text(text: str, limit: int) -> str:
+    """A string from outside as a column keeps it: the API key masked before it is cut to
+    `limit` (a key across the cut would leave its first part), bad characters replaced."""
+    return scrub.clean(redaction.clip(text, limit, settings.OPENAI_API_KEY))
+
+
 class JSONText(str):
     """JSON already written (as_kept_json): `insert_rows` gives it to a JSON column as it is."""
 

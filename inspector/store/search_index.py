@@ -1,5 +1,5 @@
 """The full-text index of stored items: SearchText rows (inspector/search.py says which text
-of an item), and the database's own index over them, made by migration 0015: an FTS5 table
+of an item), and the database's own index over them, made by migration 0016: an FTS5 table
 on SQLite, filled by `add` with the rows it writes (one INSERT … SELECT: a trigger a row cost
 three times as much) and emptied by triggers when they are deleted; a generated tsvector
 column with a GIN index on PostgreSQL (built in, no extension). Write rows with `add` only.
@@ -25,7 +25,7 @@ from ..schemas import Response
 from . import reading
 from .rows import insert_rows
 
-#: The FTS5 table over SearchText.text on SQLite (migration 0015).
+#: The FTS5 table over SearchText.text on SQLite (migration 0016).
 FTS_TABLE = "inspector_searchtext_fts"
 #: Sections in the order a page shows them.
 _SECTION_ORDER = Case(

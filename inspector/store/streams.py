@@ -10,12 +10,12 @@ from django.db.models import Max
 from django.utils import timezone
 
 from .. import client as upstream
-from .. import events, scrub
+from .. import events
 from ..models import StoredResponse, StreamEvent
-from ..schemas import TERMINAL_STATUSES, Response
+from ..schemas import TERMINAL_STATUSES
 from ..schemas.base import Unknown
 from .fetch import fetch_response
-from .rows import as_kept
+from .rows import as_kept, kept_text
 
 #: The longest one replay, or one live-follow read, holds a request: every connection to the
 #: upstream's stream is bounded in time, and the next read resumes with starting_after.
@@ -93,6 +93,9 @@ def replay_events(
         for event in api.stream_events(stored.id, starting_after, max_seconds=bound):
             result.received += 1
             number = events.sequence_of(event)
+            if number is None and not isinstance(event, Unknown):
+                # Streams recorded before about April 2025 number nothing: arrival order.
+                number = events.arrival_number(seen, starting_after)
             if number is None:
                 result.unsequenced += 1
                 continue
@@ -105,7 +108,7 @@ def replay_events(
                 StreamEvent(
                     response=stored,
                     sequence_number=number,
-                    type=scrub.clean(kind[:100]),
+                    type=kept_text(kind, 100),
                     body=as_kept(event.wire)[0],
                     received_at=timezone.now(),
                 )
@@ -115,9 +118,11 @@ def replay_events(
                 pending.clear()
             if kind in events.TERMINAL_TYPES and not isinstance(event, Unknown):
                 result.ended = "terminal"
-                break
+                if events.ends_stream(kind):
+                    break
         else:
-            result.ended = "time" if time.monotonic() - started >= bound else "closed"
+            if result.ended != "terminal":  # an `error` came, and then the stream closed
+                result.ended = "time" if time.monotonic() - started >= bound else "closed"
     except upstream.APIError as error:
         result.error = error
         result.ended = "dropped" if isinstance(error, upstream.APIUnavailable) else "failed"
@@ -170,7 +175,7 @@ def event_records(stored: StoredResponse) -> list[events.Record]:
 
 def event_timeline(stored: StoredResponse, after: int | None = None) -> events.Timeline:
     """The kept events explained; rows only for those after `after`, if given."""
-    response = Response.model_validate(stored.body)
+    response = stored.response()
     final = stored.status in TERMINAL_STATUSES
     timeline = events.build_timeline(
         event_records(stored),

@@ -224,7 +224,7 @@ def index_tool_calls(
     """
     wanted_types = trace.AUDITED_TYPES | trace.ANSWER_TYPES
     if parsed is None:
-        response = Response.model_validate(stored.body)
+        response = stored.response()
         rows = stored.items.filter(type__in=sorted(wanted_types)).order_by("position")
         inputs = [
             trace.Entry(0, "input", p, item_adapter.validate_python(b))

@@ -1,12 +1,16 @@
-"""Template filters and tags: thin wrappers over rendering.py (HTML only via format_html)."""
+"""Template filters and tags: thin wrappers over rendering.py (HTML only via format_html).
 
+Pure: they read what the view put in the context (pages.py gathers it) and never the store,
+the client or the request; links come from `{% url %}` in the templates (tests/test_layers.py).
+"""
+
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django import template
-from django.urls import reverse
 from django.utils.safestring import SafeString
 
-from .. import notes, rendering
+from .. import describe, pricing, rendering
 
 register = template.Library()
 
@@ -71,7 +75,7 @@ def json_text(value: Any) -> rendering.JsonText:
 
 @register.filter
 def money(value: Any) -> str:
-    return rendering.money(value)
+    return pricing.money(value)
 
 
 @register.filter
@@ -237,8 +241,9 @@ def _full(context: template.Context) -> bool:
 
 
 def _more_url(context: template.Context) -> str | None:
-    # Rows of other pages (a trace's entries) may have no full view of their own.
-    return getattr(context.get("row"), "full_url", None)
+    # The row's full view, as items/_item.html (or _pair.html for an answer) names it with
+    # {% url %}: "" where there is none (a trace entry of no stored response).
+    return context.get("more_url") or None
 
 
 @register.simple_tag(takes_context=True)
@@ -262,8 +267,7 @@ def json_block(context: template.Context, value: Any) -> SafeString:
 
 @register.simple_tag(takes_context=True)
 def raw_item_json(context: template.Context, value: Any) -> SafeString:
-    response_id = getattr(context.get("row"), "response_id", None)
-    bundle = reverse("inspector:response-json", args=[response_id]) if response_id else None
+    bundle = context.get("bundle_url") or None
     return rendering.raw_item_json(value, _full(context), _more_url(context), bundle)
 
 
@@ -303,21 +307,119 @@ def show_all(context: template.Context, hidden: int, what: str = "characters") -
     return rendering.show_all_link(hidden, _more_url(context), what)
 
 
-# --- notes (one query per response and request, however many items ask) -----------------
+# --- notes (the page gives them all: pages.notes_by_response) ----------------------------
 
 
-def _notes_memo(context: template.Context) -> Any:
-    request = context.get("request")
-    if request is None:
-        return None
-    return request.__dict__.setdefault("_inspector_notes", {})
+@register.filter
+def notes_of(notes: Mapping[str, list[Any]] | None, response_id: str) -> list[Any]:
+    """The notes of one response among those the page was given, oldest first."""
+    return notes.get(response_id, []) if notes and response_id else []
 
 
-@register.simple_tag(takes_context=True)
-def notes_of(context: template.Context, response_id: str) -> list[Any]:
-    return notes.notes_of(response_id, _notes_memo(context)) if response_id else []
+@register.filter
+def notes_at(notes: Iterable[Any], anchor: str) -> list[Any]:
+    """Those of `notes` on one anchor ("" = the response itself)."""
+    return [note for note in notes if note.anchor == anchor]
 
 
-@register.simple_tag(takes_context=True)
-def notes_at(context: template.Context, response_id: str, anchor: str) -> list[Any]:
-    return notes.notes_at(response_id, anchor, _notes_memo(context)) if response_id else []
+# --- the API's newer types and fields (describe.py) ----------------------------------------
+
+
+@register.filter
+def environment_templates(environment: Any) -> list[str]:
+    return rendering.environment_templates(environment)
+
+
+@register.filter
+def execution_words(execution: Any) -> str:
+    return describe.execution_words(execution)
+
+
+@register.filter
+def tool_search_words(arguments: Any) -> str:
+    return describe.tool_search_words(arguments)
+
+
+@register.filter
+def caller_words(caller: Any) -> str:
+    return describe.caller_words(caller)
+
+
+@register.filter
+def program_of(pairs: Any, item: Any) -> Any:
+    return describe.program_of(pairs, item)
+
+
+@register.filter
+def tool_flags(tool: Any) -> list[str]:
+    return describe.tool_flags(tool)
+
+
+@register.filter
+def phase_words(phase: Any) -> str:
+    return describe.phase_words(phase)
+
+
+@register.filter
+def configuration_words(item: Any) -> list[str]:
+    return describe.configuration_words(item)
+
+
+@register.filter
+def memory_words(limit: Any) -> str:
+    return describe.memory_words(limit)
+
+
+@register.filter
+def network_words(policy: Any) -> str:
+    return describe.network_words(policy)
+
+
+@register.filter
+def skill_words(skill: Any) -> str:
+    return describe.skill_words(skill)
+
+
+@register.filter
+def base64_size(data: Any) -> int:
+    return describe.base64_size(data)
+
+
+@register.filter
+def computer_actions(item: Any) -> list[str]:
+    return describe.computer_actions(item)
+
+
+@register.filter
+def moderation_verdicts(moderation: Any) -> list[describe.Verdict]:
+    return describe.moderation_verdicts(moderation)
+
+
+@register.filter
+def content_filter_verdicts(filters: Any) -> list[describe.Verdict]:
+    return describe.content_filter_verdicts(filters)
+
+
+@register.filter
+def tool_usage_words(usage: Any) -> list[str]:
+    return describe.tool_usage_words(usage)
+
+
+@register.filter
+def billing_words(billing: Any) -> str:
+    return describe.billing_words(billing)
+
+
+@register.filter
+def cache_diagnostics_words(diagnostics: Any) -> str:
+    return describe.cache_diagnostics_words(diagnostics)
+
+
+@register.filter
+def penalty_words(response: Any) -> str:
+    return describe.penalty_words(response)
+
+
+@register.filter
+def transformation_words(change: Any) -> str:
+    return describe.transformation_words(change)

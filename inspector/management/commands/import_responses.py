@@ -6,7 +6,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from inspector import store
+from inspector import audit, store
 
 
 class Command(BaseCommand):
@@ -55,10 +55,16 @@ class Command(BaseCommand):
                 if done % 100 == 0:
                     self.stderr.write(f"{path}: {done} entries, line {line}…")
 
+            # The audit trail names no user (the command line) and, as for the page, has an
+            # entry before, one for each id as it is kept, and the summary.
+            trail, label = audit.Actor(), f"import_responses {path}"
+            trail.write(audit.Action.IMPORTED, [("", f"{label}: started")])
             with path.open("rb") as handle:
                 report = store.import_lines(
-                    handle, progress=progress, max_line_bytes=max_line_bytes
-                )
+                    handle, progress=progress, max_line_bytes=max_line_bytes,
+                    audit_as=trail, label=label,
+                )  # fmt: skip
+            trail.write(audit.Action.IMPORTED, [("", f"{label}: {report.summary()}")])
             self.stdout.write(f"{path}: {report.summary()}")
             for line, reason in report.failures:
                 self.stdout.write(f"  line {line}: {reason}")

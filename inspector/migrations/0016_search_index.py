@@ -92,7 +92,7 @@ def index_stored(apps, schema_editor):  # type: ignore[no-untyped-def]
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("inspector", "0014_fetch_steps_and_refresh"),
+        ("inspector", "0015_fetch_steps_and_refresh"),
     ]
 
     operations = [

@@ -11,7 +11,7 @@ import inspector.models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("inspector", "0013_fewer_indexes_to_write"),
+        ("inspector", "0014_import_owner_and_login_audit"),
     ]
 
     operations = [
@@ -57,7 +57,7 @@ class Migration(migrations.Migration):
                 ("position", models.PositiveIntegerField()),
                 ("item_id", models.CharField(blank=True, max_length=200)),
                 ("type", models.CharField(blank=True, max_length=64)),
-                ("body", models.JSONField()),
+                ("body", inspector.models.KeptJSONField()),
                 (
                     "response",
                     models.ForeignKey(

@@ -13,7 +13,7 @@ def create_cache_tables(apps, schema_editor):  # type: ignore[no-untyped-def]
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("inspector", "0015_search_index"),
+        ("inspector", "0016_search_index"),
     ]
 
     operations = [migrations.RunPython(create_cache_tables, migrations.RunPython.noop)]
