@@ -6,7 +6,7 @@ stored bodies and hand the pure modules (rendering, compare, trace) schema objec
 here knows the request or builds a URL: views and templates do that.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from operator import attrgetter
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.paginator import Page, Paginator
 
-from . import compare, events, listing, rendering, store, trace, transcript
+from . import compare, events, listing, rendering, search, store, trace, transcript
 from .models import Note, StoredResponse
 from .rendering import Row, rows
 from .schemas import ITEM_TYPES, TERMINAL_STATUSES, Response, item_adapter
@@ -95,12 +95,13 @@ def tool_calls_page(name: str, kind: str, flag: str, number: Any) -> dict[str, A
 # --- the response page ------------------------------------------------------------------
 
 
-def response_page(stored: StoredResponse) -> dict[str, Any]:
-    """Everything the response page shows, computed once."""
+def response_page(stored: StoredResponse, number: Any = 1) -> dict[str, Any]:
+    """Everything the response page shows, computed once; its input items from page
+    `number` on (?page=, so a link reaches any item)."""
     response = stored.response()
     output_rows = _output_rows(response, stored.id)
     instruction_rows = _instruction_rows(response, stored.id)
-    page = store.input_items_page(stored, 1)
+    page = store.input_items_page(stored, number)
     input_rows = rows(page.items, "input", stored.id)
     pairs = pairs_for(stored, [*instruction_rows, *input_rows, *output_rows])
     failed = [row for row in [*instruction_rows, *output_rows] if rendering.item_failure(row.item)]
@@ -119,15 +120,20 @@ def response_page(stored: StoredResponse) -> dict[str, Any]:
         "logs_url": f"{settings.PLATFORM_LOGS_URL}{stored.id}",
         "live": (response.status or "") not in TERMINAL_STATUSES,
         "poll_seconds": rendering.POLL_SECONDS,
+        "fetch": store.fetch_progress(stored),
         "notes": notes_by_response([stored.id]),
     }
 
 
-def input_items_context(stored: StoredResponse, number: Any) -> dict[str, Any]:
-    """One more page of input items (the htmx "revealed" load), paired like the first."""
+def input_items_context(
+    stored: StoredResponse, number: Any, after: int | None = None
+) -> dict[str, Any]:
+    """One more page of input items (the htmx "revealed" load), paired like the first; only
+    those after position `after` (the page has those before: more came since it was shown)."""
     response = stored.response()
     page = store.input_items_page(stored, number)
-    input_rows = rows(page.items, "input", stored.id)
+    shown = [(p, item) for p, item in page.items if after is None or p > after]
+    input_rows = rows(shown, "input", stored.id)
     return {
         "stored": stored,
         "response": response,
@@ -135,6 +141,8 @@ def input_items_context(stored: StoredResponse, number: Any) -> dict[str, Any]:
         "input_rows": input_rows,
         "pairs": pairs_for(stored, input_rows, _body_rows(response, stored.id)),
         "notes": notes_by_response([stored.id]),
+        "after": after,
+        "fetch": store.fetch_progress(stored),
     }
 
 
@@ -349,6 +357,8 @@ def trace_page(
         "error": error,
         "walk": walk and error is None,
         "full_turns": None if all_turns else rendering.TRACE_FULL_TURNS,
+        # The fetch of input items under way in a turn of the chain (the first such turn).
+        "trace_fetch": store.unfinished_fetch(chain.responses),
     }
 
 
@@ -364,3 +374,28 @@ def response_transcript(stored: StoredResponse) -> str:
     """The Markdown transcript of one response."""
     chain = store.Chain(end_id=stored.id, responses=[stored])
     return transcript_of(chain, f"Response {stored.id}")
+
+
+# --- search inside a response or a trace -------------------------------------------------
+
+
+def search_results(
+    response_ids: list[str],
+    query: str,
+    item_page: Callable[[str], str],
+    page_url: str,
+    fragment_url: str,
+    *,
+    page: Any = None,
+    current: Any = None,
+    trace: bool = False,
+) -> search.Results | None:
+    """The items of `response_ids` that match `query` (none without a query), on results
+    page `page` or on that of result `current`; `item_page` gives a response's page URL."""
+    if not query:
+        return None
+    hits = store.search_hits(response_ids, search.words(query))
+    return search.results(
+        query, hits, store.search_texts, item_page, page_url, fragment_url,
+        page=page, current=current, trace=trace,
+    )  # fmt: skip
