@@ -181,6 +181,8 @@ def test_a_compressed_body_under_the_cap_is_read_whole(encoding, wbits):
     def reply(conn: socket.socket, stop: threading.Event) -> None:
         conn.sendall(head + packed)
 
-    with raw_server(reply) as base_url:
-        api = upstream_client.Client(api_key="sk-test", base_url=base_url)
+    with (
+        raw_server(reply) as base_url,
+        upstream_client.Client(api_key="sk-test", base_url=base_url) as api,
+    ):
         assert api.retrieve_response("resp_zip00001").model == "m"
