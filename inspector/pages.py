@@ -7,7 +7,7 @@ here knows the request or builds a URL: views and templates do that.
 """
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from operator import attrgetter
@@ -23,6 +23,7 @@ from . import (
     outline,
     problems,
     rendering,
+    search,
     store,
     trace,
     transcript,
@@ -167,7 +168,7 @@ def response_page(
     stored: StoredResponse, number: Any = 1, only: store.ItemFilter = store.EVERY_ITEM
 ) -> dict[str, Any]:
     """Everything the response page shows, computed once: page `number` of the input items
-    (filtered by `only`) and every output item."""
+    (filtered by `only`; ?page=, so a link reaches any item) and every output item."""
     response = stored.response()
     output_rows = _output_rows(response, stored.id)
     instruction_rows = _instruction_rows(response, stored.id)
@@ -198,18 +199,24 @@ def response_page(
         "logs_url": f"{settings.PLATFORM_LOGS_URL}{stored.id}",
         "live": (response.status or "") not in TERMINAL_STATUSES,
         "poll_seconds": rendering.POLL_SECONDS,
+        "fetch": store.fetch_progress(stored),
         "notes": notes_by_response([stored.id]),
         "page_size": store.INPUT_PAGE_SIZE,
     }
 
 
 def input_items_context(
-    stored: StoredResponse, number: Any, only: store.ItemFilter = store.EVERY_ITEM
+    stored: StoredResponse,
+    number: Any,
+    only: store.ItemFilter = store.EVERY_ITEM,
+    after: int | None = None,
 ) -> dict[str, Any]:
-    """One more page of input items (an htmx load, up or down), paired like the first."""
+    """One more page of input items (an htmx load, up or down), paired like the first; only
+    those after position `after` (the page has those before: more came since it was shown)."""
     response = stored.response()
     page = store.input_items_page(stored, number, only)
-    input_rows = rows(page.items, "input", stored.id)
+    shown = [(p, item) for p, item in page.items if after is None or p > after]
+    input_rows = rows(shown, "input", stored.id)
     pairs = pairs_for(stored, input_rows, _body_rows(response, stored.id))
     return {
         "stored": stored,
@@ -220,6 +227,8 @@ def input_items_context(
         "pairs": pairs,
         "on_page": {row.anchor for row in input_rows},
         "notes": notes_by_response([stored.id]),
+        "after": after,
+        "fetch": store.fetch_progress(stored),
     }
 
 
@@ -514,6 +523,8 @@ def trace_page(
         # Item links on a trace go to the item on the trace itself (items/_href.html).
         "in_trace": True,
         "full_turns": None if all_turns else rendering.TRACE_FULL_TURNS,
+        # The fetch of input items under way in a turn of the chain (the first such turn).
+        "trace_fetch": store.unfinished_fetch(chain.responses),
     }
 
 
@@ -535,3 +546,28 @@ def response_transcript(stored: StoredResponse) -> str:
     """The Markdown transcript of one response."""
     chain = store.Chain(end_id=stored.id, responses=[stored])
     return transcript_of(chain, f"Response {stored.id}")
+
+
+# --- search inside a response or a trace -------------------------------------------------
+
+
+def search_results(
+    response_ids: list[str],
+    query: str,
+    item_page: Callable[[str], str],
+    page_url: str,
+    fragment_url: str,
+    *,
+    page: Any = None,
+    current: Any = None,
+    trace: bool = False,
+) -> search.Results | None:
+    """The items of `response_ids` that match `query` (none without a query), on results
+    page `page` or on that of result `current`; `item_page` gives a response's page URL."""
+    if not query:
+        return None
+    hits = store.search_hits(response_ids, search.words(query))
+    return search.results(
+        query, hits, store.search_texts, item_page, page_url, fragment_url,
+        page=page, current=current, trace=trace,
+    )  # fmt: skip

@@ -226,7 +226,7 @@ def test_the_migration_fills_the_new_columns_of_responses_stored_before(logged_i
     from django.apps import apps
 
     migration = importlib.import_module(
-        "inspector.migrations.0015_problems_previews_and_answer_places"
+        "inspector.migrations.0018_problems_previews_and_answer_places"
     )
     shell = {"type": "shell_call", "id": "sh_1", "call_id": "c", "action": {"commands": ["ls"]}}
     out = {"type": "shell_call_output", "call_id": "c",

@@ -614,7 +614,7 @@ def running(status: str = "in_progress") -> dict[str, Any]:
 def test_a_running_response_polls_and_a_finished_one_does_not(logged_in):
     keep(running())
     html = page(logged_in, "resp_live")
-    assert 'hx-get="/responses/resp_live/poll/" hx-trigger="every 5s"' in html
+    assert 'hx-post="/responses/resp_live/poll/" hx-trigger="every 5s"' in html
     keep({**running("completed"), "id": "resp_done"})
     assert "/poll/" not in page(logged_in, "resp_done")
 
@@ -622,7 +622,7 @@ def test_a_running_response_polls_and_a_finished_one_does_not(logged_in):
 def test_polling_refreshes_the_page_when_the_response_finishes(logged_in, upstream):
     keep(running())
     upstream.add(running("completed"))
-    answer = logged_in.get("/responses/resp_live/poll/", headers={"HX-Request": "true"})
+    answer = logged_in.post("/responses/resp_live/poll/", headers={"HX-Request": "true"})
     assert answer.status_code == 200
     assert answer["HX-Refresh"] == "true"
     assert StoredResponse.objects.get(pk="resp_live").status == "completed"
@@ -631,11 +631,11 @@ def test_polling_refreshes_the_page_when_the_response_finishes(logged_in, upstre
 def test_polling_keeps_going_while_running_and_through_an_upstream_outage(logged_in, upstream):
     keep(running())
     upstream.add(running("in_progress"))
-    still = logged_in.get("/responses/resp_live/poll/", headers={"HX-Request": "true"})
+    still = logged_in.post("/responses/resp_live/poll/", headers={"HX-Request": "true"})
     assert still.status_code == 200
     assert 'hx-trigger="every 5s"' in still.content.decode()
     upstream.override = lambda request: httpx.Response(503, json={"error": {"message": "busy"}})
-    down = logged_in.get("/responses/resp_live/poll/", headers={"HX-Request": "true"})
+    down = logged_in.post("/responses/resp_live/poll/", headers={"HX-Request": "true"})
     assert down.status_code == 504
     assert 'hx-trigger="every 5s"' in down.content.decode()
     assert "Could not check: The upstream API is down or too slow." in down.content.decode()
@@ -644,7 +644,7 @@ def test_polling_keeps_going_while_running_and_through_an_upstream_outage(logged
 def test_polling_stops_when_waiting_cannot_help(logged_in, settings):
     settings.OPENAI_API_KEY = ""
     keep(running())
-    answer = logged_in.get("/responses/resp_live/poll/", headers={"HX-Request": "true"})
+    answer = logged_in.post("/responses/resp_live/poll/", headers={"HX-Request": "true"})
     body = answer.content.decode()
     assert "hx-trigger" not in body
     assert "No API key is configured" in body and "checking has stopped" in body
@@ -653,7 +653,7 @@ def test_polling_stops_when_waiting_cannot_help(logged_in, settings):
 def test_polling_without_htmx_goes_back_to_the_page(logged_in, upstream):
     keep(running())
     upstream.add(running("in_progress"))
-    answer = logged_in.get("/responses/resp_live/poll/")
+    answer = logged_in.post("/responses/resp_live/poll/")
     assert answer.status_code == 302
     assert answer["Location"] == "/responses/resp_live/"
 

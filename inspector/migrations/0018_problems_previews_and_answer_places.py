@@ -36,7 +36,7 @@ def backfill(apps, schema_editor):  # type: ignore[no-untyped-def]
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("inspector", "0014_import_owner_and_login_audit"),
+        ("inspector", "0017_cache_table"),
     ]
 
     operations = [
