@@ -13,7 +13,7 @@ The free text (`q`) reads the full-text index (FTS5 here): its cost follows the 
 that match, not those stored. Its figure searches what a person looks for in a store, an
 order number mentioned in one response (at both sizes); words found in most responses
 (two of the 23 common words every row is made of) match 100 times as many rows at 100,000,
-and the page counts them: printed for the record. The tool-name and the metadata filters
+and the page counts them: printed for the record. The tool-name, problem and metadata filters
 scan every row (INSTR and JSON cannot use a B-tree index), so they grow with the store;
 they are printed too, for the record, and have no budget.
 """
@@ -68,6 +68,7 @@ COMBINED = [("model + status + date", "model=gpt-5&status=completed&created_from
 FREE_TEXT = [("free text: an order number", "q=order+A-000007")]
 SCANS = [
     ("tool name (scan)", "tool=issue_refund"),
+    ("problem (scan)", "problem=shell"),
     ("metadata (scan)", "meta_key=customer&meta_value=c42"),
     ("free text: common words", "q=parcel+refund"),
 ]
@@ -98,6 +99,10 @@ def fill(total: int, rng: random.Random) -> None:
                     cost=Decimal(tokens) / 10**6 if tokens and rng.random() > 0.05 else None,
                     tool_names="\n" + "\n".join(tools) + "\n",
                     error_code="server_error" if status == "failed" else "",
+                    # What the list shows of each row, and a few rows with a problem.
+                    input_preview=texts[i % len(texts)][:300],
+                    output_preview=texts[(i + 1) % len(texts)][:300],
+                    problems="\nshell\n" if i % 31 == 0 else "",
                     metadata={"customer": f"c{i % 500}", "env": "prod"},
                     review_status=rng.choice(REVIEWS),
                     source=StoredResponse.Source.IMPORT,

@@ -32,7 +32,8 @@ HUGE, SMALL = "resp_benchhuge000001", "resp_benchsmall00001"
 HTML_BUDGET_KB = 400
 #: The upstream's page size the client asks for (DESIGN.md: limit=100).
 UPSTREAM_PAGE = 100
-_ITEM_ANCHOR = re.compile(r'<article class="item [^"]*" id="([^"]+)"')
+#: An item on the page: its card, or the line that stands for an answer shown beside its call.
+_ITEM_ANCHOR = re.compile(r'<(?:article class="item [^"]*"|p class="item-stub") id="([^"]+)"')
 
 
 def fetch_figures(client: Any, huge: tuple[dict, list], small: tuple[dict, list]) -> list:

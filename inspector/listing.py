@@ -7,6 +7,7 @@ every filter is DB-portable (SQLite and PostgreSQL).
 """
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -18,9 +19,10 @@ from django.db.models.fields.json import KeyTransform
 from django.db.models.functions import Coalesce, StrIndex
 from django.utils import timezone
 
-from . import pricing
+from . import pricing, trace
 from .models import WITH_ERROR, Note, StoredResponse
-from .schemas import Response
+from .schemas import Response, Schema, item_adapter
+from .schemas.base import type_of
 from .schemas.content import InputTextPart, OutputTextPart, RefusalPart
 from .schemas.items import (
     CodeInterpreterCallItem,
@@ -33,6 +35,10 @@ from .schemas.items import (
     MessageItem,
     ShellCallItem,
 )
+
+#: Characters of the first user input and of the output's start the list shows per row.
+PREVIEW_MAX = 300
+
 
 #: Metadata keys the filter accepts (the API's keys are short identifiers, spec §2).
 METADATA_KEY = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
@@ -91,12 +97,50 @@ def response_cost(response: Response) -> Decimal | None:
     return cost
 
 
+def _line(text: str) -> str:
+    """`text` on one line, within PREVIEW_MAX characters (a 2 MB answer is cut first)."""
+    text = " ".join(text[: PREVIEW_MAX * 4].split())
+    return text if len(text) <= PREVIEW_MAX else text[: PREVIEW_MAX - 1] + "…"
+
+
+def output_preview(response: Response) -> str:
+    """The start of what the model said: its text, else a refusal, the error, or the first
+    call it made; "" when there is nothing yet."""
+    texts = []
+    for item in response.output:
+        if isinstance(item, MessageItem):
+            texts += [text for text in item_texts(item) if text.strip()]
+    if texts:
+        return _line(" ".join(texts))
+    if response.error is not None:
+        return _line(f"Error ({response.error.code or 'error'}): {response.error.message}")
+    for item in response.output:
+        if str(type_of(item) or "") in trace.AUDITED_TYPES:
+            return _line(f"→ {trace.call_name(item)} {trace.call_arguments(item)}")
+    return ""
+
+
+def input_preview(raw_items: Iterable[Any]) -> str:
+    """The first user message's text among `raw_items` (raw or parsed), else the first
+    item's text (or its type and output): what a response was about, for its list row."""
+    first = ""
+    for raw in raw_items:
+        item = raw if isinstance(raw, Schema) else item_adapter.validate_python(raw)
+        texts = [text for text in item_texts(item) if text.strip()]
+        if isinstance(item, MessageItem) and item.role == "user" and texts:
+            return _line(" ".join(texts))
+        if not first:
+            first = " ".join(texts) or f"({type_of(item) or 'item'}) {trace.answer_text(item)}"
+    return _line(first)
+
+
 def list_columns(response: Response) -> dict[str, Any]:
     """The list's own columns of a stored response (the store adds them to its columns)."""
     metadata = response.metadata if isinstance(response.metadata, dict) else {}
     return {
         "cost": response_cost(response),
         "metadata": {str(k)[:64]: str(v)[:512] for k, v in metadata.items()},
+        "output_preview": output_preview(response),
     }
 
 
@@ -132,6 +176,8 @@ class Filters:
     meta_key: str = ""
     meta_value: str = ""
     q: str = ""
+    #: A problems.KINDS kind: responses with that problem.
+    problem: str = ""
     sort: str = DEFAULT_SORT
 
 
@@ -164,6 +210,9 @@ def filtered(filters: Filters) -> QuerySet[StoredResponse]:
         rows = rows.exclude(error_q())
     if filters.review:
         rows = rows.filter(review_status=filters.review)
+    if filters.problem:
+        token = f"\n{filters.problem}\n"
+        rows = rows.alias(problem_at=StrIndex("problems", Value(token))).filter(problem_at__gt=0)
     if filters.created_from:
         rows = rows.filter(created_at__gte=_day_start(filters.created_from))
     if filters.created_to:

@@ -122,6 +122,11 @@ class StoredResponse(models.Model):
         max_digits=20, decimal_places=10, null=True, blank=True, db_index=True
     )
     metadata = models.JSONField(default=dict, blank=True)
+    # Also for the list: what went wrong ("\n"-delimited problems.KINDS, filled with the
+    # tool-call index), the first user input and the start of the output, in a line each.
+    problems = models.TextField(blank=True, default="")
+    input_preview = models.CharField(max_length=300, blank=True, default="")
+    output_preview = models.CharField(max_length=300, blank=True, default="")
 
     class Review(models.TextChoices):
         UNREVIEWED = "unreviewed", "unreviewed"
@@ -376,6 +381,10 @@ class ToolCall(models.Model):
     failed = models.BooleanField(default=False)
     needs_approval = models.BooleanField(default=False)
     approval = models.CharField(max_length=8, blank=True)  # approved / denied / pending
+    # Where the answer is, when it is stored: this response, or a later one (its input).
+    answer_response_id = models.CharField(max_length=128, blank=True)
+    answer_where = models.CharField(max_length=6, blank=True)
+    answer_position = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(null=True, blank=True)  # the response's
 
     class Meta:
@@ -401,6 +410,13 @@ class ToolCall(models.Model):
 
     def __str__(self) -> str:
         return f"{self.response_id} {self.where}#{self.position} {self.type}"
+
+    @property
+    def problems(self) -> list[tuple[str, str]]:
+        """(kind, label) of the call's problems (inspector/problems.py decides)."""
+        from .problems import LABELS, row_kinds  # here: the ORM module imports no logic
+
+        return [(kind, LABELS[kind]) for kind in row_kinds(self)]
 
     @property
     def flag_labels(self) -> list[tuple[str, str]]:

@@ -47,6 +47,8 @@ urlpatterns = [
     ),
     path(f"{RESPONSE}/search/", views.response_search, name="response-search"),
     path(f"{RESPONSE}/items/", views.response_input_items, name="response-input-items"),
+    path(f"{RESPONSE}/goto/", views.response_goto, name="response-goto"),
+    path(f"{RESPONSE}/outline/", views.response_outline, name="response-outline"),
     path(
         f"{RESPONSE}/items/<str:section>/<int:position>/", views.response_item, name="response-item"
     ),

@@ -37,7 +37,9 @@ from . import playground as pg
 from .forms import (
     CompareForm,
     FollowForm,
+    GotoForm,
     ImportForm,
+    ItemFilterForm,
     ListFilterForm,
     LookupForm,
     NoteForm,
@@ -125,22 +127,37 @@ def index(request: HtmxHttpRequest) -> HttpResponse:
     return _index(request, LookupForm())
 
 
-def _index(request: HtmxHttpRequest, form: LookupForm, status: int = 200) -> HttpResponse:
-    filters = ListFilterForm(request.GET)
-    page = pages.list_page(filters.filters(), request.GET.get("page"))
-    return render(
-        request,
-        "inspector/index.html",
-        {"form": form, "filters": filters, "page": page},
-        status=status,
-    )
+def _index(
+    request: HtmxHttpRequest,
+    form: LookupForm,
+    status: int = 200,
+    matches: list[str] | None = None,
+) -> HttpResponse:
+    # The lookup box's ?q= is what was typed in it, not the list's text filter.
+    filters = ListFilterForm(None if form.is_bound else request.GET)
+    context = {
+        "lookup_form": form if form.is_bound else None,
+        "matches": matches,
+        "filters": filters,
+        "page": pages.list_page(filters.filters(), request.GET.get("page")),
+    }
+    return render(request, "inspector/index.html", context, status=status)
 
 
 @require_GET
 @access.need(access.VIEW)
 def lookup(request: HtmxHttpRequest) -> HttpResponse:
+    """The lookup box: a stored id, or part of one (before anything goes upstream), opens
+    what is stored; a whole id that is not stored is fetched; anything else says why."""
     form = LookupForm(request.GET)
-    if not form.is_valid():
+    valid = form.is_valid()
+    typed = form.cleaned_data["q"] if valid else (request.GET.get("q") or "").strip()
+    matches = pages.lookup_matches(typed)
+    if len(matches) == 1:
+        return redirect("inspector:response-detail", response_id=matches[0])
+    if matches:
+        return _index(request, form, matches=matches)
+    if not valid:
         return _index(request, form, status=400)
     return redirect("inspector:response-detail", response_id=form.cleaned_data["q"])
 
@@ -152,7 +169,8 @@ def response_detail(request: HtmxHttpRequest, response_id: str) -> HttpResponse:
     if isinstance(stored, HttpResponse):
         return stored
     audit.record(request, audit.Action.VIEWED, stored.id)
-    context = pages.response_page(stored, request.GET.get("page"))
+    form = ItemFilterForm(request.GET)
+    context = pages.response_page(stored, form.page_number(), form.only())
     context.update(_fetch_urls(stored), **_search_context(request, [stored.id], stored.id))
     return render(request, "inspector/response_detail.html", context)
 
@@ -160,11 +178,18 @@ def response_detail(request: HtmxHttpRequest, response_id: str) -> HttpResponse:
 @require_GET
 @access.need(access.VIEW)
 def response_input_items(request: HtmxHttpRequest, response_id: str) -> HttpResponse:
+    """One more page of input items: below those shown (?dir=down, "revealed"), or above
+    them (?dir=up, when the page was opened at a later page)."""
     stored = get_object_or_404(StoredResponse, pk=response_id)
+    form = ItemFilterForm(request.GET)
     after = request.GET.get("after", "")
     context = pages.input_items_context(
-        stored, request.GET.get("page"), int(after) if after.lstrip("-").isdigit() else None
+        stored,
+        form.page_number(),
+        form.only(),
+        int(after) if after.lstrip("-").isdigit() else None,
     )
+    context["direction"] = "up" if request.GET.get("dir") == "up" else "down"
     context.update(_fetch_urls(stored))
     return render(request, "inspector/response_detail.html#input-items", context)
 
@@ -267,6 +292,36 @@ def response_trace_search(request: HtmxHttpRequest, response_id: str) -> HttpRes
     """The items of a trace's turns that match ?q= (htmx), else the trace with them listed."""
     chain = store.chain_ending_at(response_id)
     return _search(request, [s.id for s in chain.responses], response_id, trace=True)
+
+
+@require_GET
+@access.need(access.VIEW)
+def response_goto(request: HtmxHttpRequest, response_id: str) -> HttpResponse:
+    """An item by its place (?input=N, ?output=N, ?instructions=N): the response page at
+    the page of input items that shows it, scrolled to it. Every item link goes through
+    here, so it reaches an item that no page has loaded yet."""
+    stored = get_object_or_404(StoredResponse, pk=response_id)
+    form = GotoForm(request.GET)
+    place = form.place()
+    if place and place[0] == "anchor":
+        place = pages.place_of_anchor(stored, form.cleaned_data["anchor"])
+    found = pages.goto_place(stored, *place) if place else None
+    if found is None:
+        raise Http404("No such item in this response.")
+    number, anchor = found
+    url = reverse("inspector:response-detail", args=[response_id])
+    return HttpResponseRedirect(f"{url}{f'?page={number}' if number > 1 else ''}#{anchor}")
+
+
+@require_GET
+@access.need(access.VIEW)
+def response_outline(request: HtmxHttpRequest, response_id: str) -> HttpResponse:
+    """The outline of a response (its turns, counts and problems): the response page loads
+    it into its toolbar; without htmx, a page of its own."""
+    stored = get_object_or_404(StoredResponse, pk=response_id)
+    template = "inspector/response_outline.html"
+    context = pages.outline_page(stored)
+    return render(request, f"{template}#outline" if request.htmx else template, context)
 
 
 @require_GET
@@ -473,6 +528,7 @@ def _trace_context(
         walk=request.GET.get("walk") != "paused",
         # The first turns in full, the others when scrolled to; ?turns=all shows every one.
         all_turns=request.GET.get("turns") == "all",
+        only=ItemFilterForm(request.GET).only(),
     )
     context["trace_fetch_url"] = reverse("inspector:response-trace-fetch-step", args=[response_id])
     return context
@@ -592,8 +648,10 @@ def response_trace_json(request: HtmxHttpRequest, response_id: str) -> HttpRespo
 @require_GET
 @access.need(access.VIEW)
 def tool_calls(request: HtmxHttpRequest) -> HttpResponse:
-    name, kind, flag = (request.GET.get(key, "")[:200] for key in ("name", "type", "flag"))
-    context = pages.tool_calls_page(name, kind, flag, request.GET.get("page"))
+    name, kind, flag, problem = (
+        request.GET.get(key, "")[:200] for key in ("name", "type", "flag", "problem")
+    )
+    context = pages.tool_calls_page(name, kind, flag, request.GET.get("page"), problem)
     return render(request, "inspector/tool_calls.html", context)
 
 

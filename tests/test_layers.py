@@ -34,6 +34,8 @@ VIEW_LAYER = (
 FETCHERS = ("inspector.store", "inspector.playground")
 PURE = (
     "inspector.rendering",
+    "inspector.problems",
+    "inspector.outline",
     "inspector.templatetags.inspector",
     "inspector.transcript",
     "inspector.trace",

@@ -42,6 +42,8 @@ NEEDS = {
     "inspector:response-trace-json": access.VIEW,
     "inspector:tool-calls": access.VIEW,
     "inspector:response-input-items": access.VIEW,
+    "inspector:response-goto": access.VIEW,
+    "inspector:response-outline": access.VIEW,
     "inspector:response-item": access.VIEW,
     "inspector:response-instructions": access.VIEW,
     "inspector:response-poll": access.FETCH,

@@ -167,7 +167,8 @@ def test_an_item_on_a_later_page_is_reached_by_its_link(logged_in, long_response
     html = page.content.decode()
     assert 'id="item-msg_250"' in html
     assert 'id="item-msg_0"' not in html
-    assert 'href="?page=12#input-h"' in html  # the way back to the items before
+    # The way back to the items before.
+    assert 'class="load-more load-earlier" href="/responses/resp_long/?page=12&amp;' in html
     # The search on the page says which result this is and goes to the others.
     assert "Result 4 of 4" in html
     assert 'href="/responses/resp_long/?page=7&amp;q=wombat&amp;hit=3#item-msg_120"' in html

@@ -30,11 +30,11 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from .. import client as upstream
-from .. import scrub
+from .. import listing, scrub
 from ..models import InputItem, Refresh, SearchText, StagedItem, StoredResponse
 from ..schemas import TERMINAL_STATUSES, Response, item_adapter
 from . import search_index
-from .rows import as_kept, columns, item_columns, item_row, keep_originals
+from .rows import as_kept, columns, item_columns, item_row, keep_originals, kept_text
 from .tool_call_index import index_tool_calls
 
 #: Pages a step fetches at most (besides FETCH_STEP_SECONDS).
@@ -54,6 +54,7 @@ def begin(
     complete: bool,
     *,
     leased: bool = False,
+    input_preview: str = "",
 ) -> tuple[StoredResponse, str]:
     """Write the body and columns, drop the old items, and take ownership of the item pages.
 
@@ -82,6 +83,7 @@ def begin(
                 "input_items_pages": 0,
                 "fetch_token": token,
                 "fetch_lease_until": lease,
+                "input_preview": input_preview,
             },
         )
         InputItem.objects.filter(response=stored).delete()
@@ -118,6 +120,14 @@ def append_items(
         row.save(update_fields=["input_items_count", "input_items_pages"])
     stored.input_items_count = row.input_items_count
     return True
+
+
+def input_preview_of(stored: StoredResponse) -> str:
+    """The list's line of what the response was asked: its first user message (two short
+    queries, not a read of every item)."""
+    items = stored.items.order_by("position").values_list("body", flat=True)
+    user = items.filter(type="message", body__role="user")[:1]
+    return kept_text(listing.input_preview([*user, *items[:1]]), listing.PREVIEW_MAX)
 
 
 def _append_staged(stored: StoredResponse, token: str, raws: list[Any]) -> bool:
@@ -334,7 +344,11 @@ def _finish(claim: _Claim, done: bool, error: str) -> None:
                 refresh.save(update_fields=["error"])
         else:
             row.input_items_complete, row.input_items_error = done, error
-            row.save(update_fields=["input_items_complete", "input_items_error"])
+            fields = ["input_items_complete", "input_items_error"]
+            if not row.input_preview and row.input_items_count:
+                row.input_preview = input_preview_of(row)
+                fields.append("input_preview")
+            row.save(update_fields=fields)
     claim.stored.refresh_from_db()
     if done:
         index_tool_calls(claim.stored)
@@ -368,6 +382,8 @@ def _swap(row: StoredResponse, refresh: Refresh) -> None:
         )
     StagedItem.objects.filter(response=row).delete()
     refresh.delete()
+    row.input_preview = input_preview_of(row)
+    row.save(update_fields=["input_preview"])
     search_index.index_response(response)
     _index_stored_items(row.pk)
 

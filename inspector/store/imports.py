@@ -14,14 +14,14 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 from pydantic import ValidationError
 
-from .. import access, audit, notes, scrub
+from .. import access, audit, listing, notes, scrub
 from ..models import InputItem, StoredResponse
 from ..schemas import Response, item_adapter
 from . import search_index
 from .bundles import check_ids, save_bundle, unpack
 from .chains import TRACE_KIND
 from .jsonl import read_entries
-from .rows import JSONText, as_kept_json, columns, insert_rows, item_columns
+from .rows import JSONText, as_kept_json, columns, insert_rows, item_columns, kept_text
 from .tool_call_index import IndexHints, index_tool_calls
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "demo"
@@ -333,6 +333,9 @@ def _save_new(
             "input_items_complete": bundle.complete,
             "fetch_token": uuid.uuid4().hex,
         }
+        row["input_preview"] = kept_text(
+            listing.input_preview(bundle.parsed_items), listing.PREVIEW_MAX
+        )
         rows.append(row)
         texts += search_index.response_rows(bundle.response)
         texts += search_index.item_rows(rid, "input", enumerate(bundle.parsed_items))
