@@ -29,6 +29,7 @@ MODULES = [
     "token_accuracy",
     "list_page",
     "response_page",
+    "fetch_steps",
     "trace_page",
     "import_file",
 ]

@@ -367,30 +367,6 @@ def test_errors_as_strings_or_objects_read_as_text(error, text):
     assert rendering.error_text(error) == text
 
 
-@pytest.mark.parametrize(
-    ("raw", "failure"),
-    [
-        ({"type": "mcp_call", "id": "m", "status": "failed", "error": "down"}, "failed: down"),
-        (
-            {"type": "mcp_call", "id": "m", "status": "completed", "error": {"message": "x"}},
-            "error: x",
-        ),
-        (
-            {
-                "type": "apply_patch_call_output",
-                "call_id": "c",
-                "status": "failed",
-                "output": "no such file",
-            },
-            "failed: no such file",
-        ),
-        ({"type": "function_call", "call_id": "c", "name": "f", "status": "completed"}, None),
-    ],
-)
-def test_failed_items_say_why(raw, failure):
-    assert rendering.item_failure(item(raw)) == failure
-
-
 # --- content ------------------------------------------------------------------------------
 
 
@@ -616,62 +592,6 @@ def test_usage_splits_and_prices_as_of_the_response_creation(monkeypatch):
 
 def test_no_usage_means_no_usage_view():
     assert rendering.usage_view(response()) is None
-
-
-@pytest.mark.parametrize(
-    ("fields", "texts"),
-    [
-        (
-            {"status": "failed", "error": {"code": "server_error", "message": "Sorry"}},
-            ["The response failed (server_error): Sorry"],
-        ),
-        (
-            {
-                "status": "incomplete",
-                "incomplete_details": {"reason": "max_output_tokens"},
-                "max_output_tokens": 1200,
-                "usage": {
-                    "input_tokens": 1,
-                    "output_tokens": 1200,
-                    "total_tokens": 1201,
-                    "output_tokens_details": {"reasoning_tokens": 832},
-                },
-            },
-            [
-                "Stopped at the output limit: max_output_tokens is 1,200 and 1,200 tokens were"
-                " generated (832 of them reasoning)."
-            ],
-        ),
-        (
-            {"status": "incomplete", "incomplete_details": {"reason": "content_filter"}},
-            ["Stopped by the content filter: the output was cut where the filter fired."],
-        ),
-        ({"status": "cancelled"}, ["The response was cancelled before it finished."]),
-        ({"status": "completed"}, []),
-    ],
-)
-def test_problems_are_said_in_words(fields, texts):
-    assert [p.text for p in rendering.problems(response(**fields), [])] == texts
-
-
-def test_failed_items_are_problems_with_a_link_to_them():
-    failed = rendering.Row(
-        item(
-            {
-                "type": "mcp_call",
-                "id": "mcp_1",
-                "name": "list_refunds",
-                "status": "failed",
-                "error": "timeout",
-            }
-        ),
-        "output",
-        4,
-        "resp_1",
-    )
-    (problem,) = rendering.problems(response(), [failed])
-    assert problem.text == "Output item 5, list_refunds: failed: timeout"
-    assert problem.anchor == "item-mcp_1"
 
 
 @pytest.mark.parametrize(

@@ -18,10 +18,11 @@ from pydantic import ValidationError
 from .. import access, audit, listing, notes, scrub
 from ..models import InputItem, StoredResponse
 from ..schemas import Response, item_adapter
+from . import search_index
 from .bundles import check_ids, save_bundle, unpack
 from .chains import TRACE_KIND
 from .jsonl import read_entries
-from .rows import JSONText, as_kept_json, columns, insert_rows, item_columns
+from .rows import JSONText, as_kept_json, columns, insert_rows, item_columns, kept_text
 from .streams import keep_events_export
 from .tool_call_index import IndexHints, index_tool_calls
 
@@ -334,6 +335,7 @@ def _save_new(
     by = user.pk if isinstance(user, get_user_model()) else None
     rows: list[dict[str, Any]] = []
     items: list[dict[str, Any]] = []
+    texts: list[dict[str, Any]] = []
     for bundle in run:
         rid = bundle.response.id
         row = {
@@ -347,10 +349,12 @@ def _save_new(
             "input_items_complete": bundle.complete,
             "fetch_token": uuid.uuid4().hex,
         }
-        for start in range(0, len(bundle.parsed_items), 500):  # save_bundle's pages
-            page = bundle.parsed_items[start : start + 500]
-            row["search_text"] = listing.extend_search_text(row["search_text"], page)
+        row["input_preview"] = kept_text(
+            listing.input_preview(bundle.parsed_items), listing.PREVIEW_MAX
+        )
         rows.append(row)
+        texts += search_index.response_rows(bundle.response)
+        texts += search_index.item_rows(rid, "input", enumerate(bundle.parsed_items))
         for position, (raw, text) in enumerate(
             zip(bundle.kept_items, bundle.items_json, strict=True)
         ):
@@ -361,6 +365,7 @@ def _save_new(
             )  # fmt: skip
     insert_rows(StoredResponse, rows)
     insert_rows(InputItem, items)
+    search_index.add(texts, whole=True)
     hints = IndexHints.of([(bundle.response, bundle.parsed_items) for bundle in run])
     for row, bundle in zip(rows, run, strict=True):
         stored = StoredResponse(**{k: v for k, v in row.items() if k != "body"})
