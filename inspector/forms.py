@@ -155,7 +155,9 @@ class GotoForm(forms.Form):
 
 class NoteForm(forms.Form):
     text = forms.CharField(
-        label="Note", max_length=notes.NOTE_MAX, widget=forms.Textarea(attrs={"rows": 3})
+        label="Note",
+        max_length=notes.NOTE_MAX,
+        widget=forms.Textarea(attrs={"rows": 3, "dir": "auto"}),
     )
     anchor = forms.CharField(required=False, max_length=220, widget=forms.HiddenInput)
 

@@ -406,6 +406,8 @@ def compare_page(left: StoredResponse, right: StoredResponse) -> dict[str, Any]:
     inputs_a, inputs_b = first_input_items(left), first_input_items(right)
     params = compare.parameters(a, b)
     tool_rows = compare.tools(a.tools, b.tools)
+    outputs = compare.aligned_rows(a.output, b.output, "output", left.id, right.id)
+    inputs = compare.aligned_rows(inputs_a, inputs_b, "input", left.id, right.id)
     return {
         "left": left,
         "right": right,
@@ -419,10 +421,9 @@ def compare_page(left: StoredResponse, right: StoredResponse) -> dict[str, Any]:
         "instructions": compare.text_diff(
             compare.instructions_text(a.instructions), compare.instructions_text(b.instructions)
         ),
-        "sections": [
-            ("output", compare.aligned_rows(a.output, b.output, "output", left.id, right.id)),
-            ("input", compare.aligned_rows(inputs_a, inputs_b, "input", left.id, right.id)),
-        ],
+        "sections": [("output", outputs), ("input", inputs)],
+        "output_differences": sum(row.pair.kind != "same" for row in outputs),
+        "input_differences": sum(row.pair.kind != "same" for row in inputs),
         "input_limit": compare.INPUT_LIMIT,
         "inputs_cut": max(left.input_items_count, right.input_items_count) > compare.INPUT_LIMIT,
         "usage": compare.usage_deltas(a, b),

@@ -234,9 +234,20 @@ def show_all_link(hidden: int, url: str | None, what: str = "characters") -> Saf
     )
 
 
+#: The text blocks of what people and models wrote (the others are logs, outputs, code).
+WRITTEN = ("prose", "text")
+
+
 def text_block(text: Any, full: bool, url: str | None, css: str = "text") -> SafeString:
     part = clip(text, full)
-    block = format_html('<pre class="{}">{}</pre>', css, part.shown)
+    # Text people and models wrote takes its own direction (right-to-left scripts); logs
+    # and other machine text stay left to right.
+    html = (
+        '<pre class="{}" dir="auto">{}</pre>'
+        if css.startswith(WRITTEN)
+        else '<pre class="{}">{}</pre>'
+    )
+    block = format_html(html, css, part.shown)
     if part.cut:
         return format_html("{}{}", block, show_all_link(part.hidden, url))
     return block
@@ -265,7 +276,7 @@ def markdown_block(text: Any, full: bool, url: str | None) -> SafeString:
             intcomma(len(part.shown)),
         )
         return format_html("{}{}", note, text_block(part.shown, True, None))
-    block = format_html('<div class="markdown">{}</div>', render_markdown(part.shown))
+    block = format_html('<div class="markdown" dir="auto">{}</div>', render_markdown(part.shown))
     if part.cut:
         return format_html("{}{}", block, show_all_link(part.hidden, url))
     return block
@@ -299,6 +310,34 @@ def json_text(raw: Any) -> JsonText:
         return JsonText(True, pretty_json(scrub.loads(raw)))
     except ValueError as error:
         return JsonText(False, raw, str(error))
+
+
+@dataclass(frozen=True)
+class StructuredOutput:
+    """An answer in a json_schema text format (spec §2, text.format): the JSON pretty-printed
+    (or why it is not JSON) and whether it fits the schema: `violation` is the first error,
+    "" when it fits, None when it could not be checked (not JSON, or no schema)."""
+
+    name: str
+    json: JsonText
+    violation: str | None
+
+
+def structured_output(text: Any, response: Any) -> StructuredOutput | None:
+    """`text` read as the structured output `response` asked for; None for any other format
+    (or a text too long to parse and check on a page)."""
+    fmt = getattr(getattr(response, "text", None), "format", None)
+    if not isinstance(fmt, TextFormat) or fmt.type != "json_schema" or not isinstance(text, str):
+        return None
+    if len(text) > LONG_TEXT:
+        return None
+    parsed = json_text(text)
+    violation = None
+    if parsed.valid and parsed.text and fmt.json_schema:
+        # The tool-call checker: jsonschema-rs with its limits (trace._validator), with
+        # strict mode read as OpenAI reads it.
+        violation = trace.schema_violation(scrub.loads(text), fmt.json_schema, fmt.strict) or ""
+    return StructuredOutput(fmt.name or "", parsed, violation)
 
 
 def json_block(value: Any, full: bool, url: str | None) -> SafeString:
@@ -1123,6 +1162,21 @@ def _ratio(other: Decimal | None, actual: Decimal | None) -> str:
     value = other / actual
     times = "\u00d7"  # the multiplication sign
     return f"{times}{value:.2f}" if value < 10 else f"{times}{value:.0f}"
+
+
+def cut_here(part: Any, response: Any) -> str | None:
+    """Where an incomplete response's text stops: for its last output text part, the reason
+    it was cut ("max_output_tokens", "content_filter", "no reason given"); else None."""
+    if not isinstance(response, Response) or response.status != "incomplete":
+        return None
+    for item in reversed(response.output):
+        if isinstance(item, MessageItem) and isinstance(item.content, list):
+            texts = [p for p in item.content if isinstance(p, OutputTextPart)]
+            if texts and texts[-1] is part:
+                details = response.incomplete_details
+                return (details.reason if details else None) or "no reason given"
+            return None
+    return None
 
 
 # --- rows and pairing -------------------------------------------------------------------

@@ -794,7 +794,7 @@ def _import_upload(request: HtmxHttpRequest) -> HttpResponse:
 @access.need(access.VIEW)
 def compare_pick(request: HtmxHttpRequest) -> HttpResponse:
     """Two ids (from the list's checkboxes or the response page's form) -> the compare page."""
-    form = CompareForm(request.GET)
+    form = CompareForm(request.GET or None)  # unbound until something is asked: no error yet
     if not form.is_valid():
         status = 400 if request.GET else 200
         return render(request, "inspector/compare_pick.html", {"form": form}, status=status)

@@ -805,3 +805,14 @@ def test_the_count_says_how_close_it_came_to_real_bills_for_requests_like_this(l
     hosted = form_data(tools=json.dumps([{"type": "web_search"}]))
     text = logged_in.post("/playground/count/", hosted, **HTMX).content.decode()
     assert "Requests with hosted tools were billed" in text and "ask the API for this one" in text
+
+
+@pytest.mark.django_db
+def test_without_a_key_counting_with_the_api_is_disabled_and_says_why(logged_in, settings):
+    settings.OPENAI_API_KEY = ""
+    html = logged_in.get("/playground/").content.decode()
+    assert 'id="api-count-button"' not in html
+    assert (
+        '<button type="button" disabled aria-describedby="api-count-why">Count with the API' in html
+    )
+    assert "Needs OPENAI_API_KEY, which this server does not have." in html

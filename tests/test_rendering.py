@@ -716,3 +716,62 @@ def test_the_raw_json_of_a_two_megabyte_answer_says_how_much_is_not_shown():
     assert part.shown == whole[: rendering.LONG_TEXT]
     assert part.hidden == len(whole) - rendering.LONG_TEXT
     assert size == len(whole.encode())
+
+
+SCHEMA = {"type": "object", "properties": {"sentiment": {"type": "string",
+          "enum": ["positive", "negative"]}}, "required": ["sentiment"]}  # fmt: skip
+
+
+def with_format(fmt: dict) -> Response:
+    return Response.model_validate({"id": "resp_s", "output": [], "text": {"format": fmt}})
+
+
+@pytest.mark.parametrize(
+    ("text", "strict", "valid", "violation"),
+    [
+        ('{"sentiment":"negative"}', True, True, ""),
+        ('{"sentiment":"angry"}', False, True,
+         'sentiment: "angry" is not one of "positive" or "negative"'),
+        ('{"sentiment":"negative","extra":1}', True, True,
+         "Additional properties are not allowed ('extra' was unexpected)"),
+        ('{"sentiment": "neg', True, False, None),
+    ],
+)  # fmt: skip
+def test_structured_output_is_pretty_printed_and_checked_against_its_schema(
+    text, strict, valid, violation
+):
+    fmt = {"type": "json_schema", "name": "review", "schema": SCHEMA, "strict": strict}
+    found = rendering.structured_output(text, with_format(fmt))
+    assert found is not None
+    assert (found.name, found.json.valid, found.violation) == ("review", valid, violation)
+    if valid:
+        assert found.json.text.startswith('{\n  "sentiment":')
+
+
+def test_output_text_of_other_formats_is_not_structured():
+    assert rendering.structured_output('{"a": 1}', with_format({"type": "text"})) is None
+    assert rendering.structured_output('{"a": 1}', with_format({"type": "json_object"})) is None
+    assert rendering.structured_output('{"a": 1}', None) is None
+
+
+def incomplete(reason, status="incomplete"):  # type: ignore[no-untyped-def]
+    text = {"type": "output_text", "text": "The answer stops mid", "annotations": []}
+    message = {"type": "message", "id": "msg_1", "role": "assistant", "status": "incomplete",
+               "content": [{**text, "text": "First part."}, text]}  # fmt: skip
+    details = {"reason": reason} if reason else None
+    return Response.model_validate({"id": "resp_i", "status": status, "output": [message],
+                                    "incomplete_details": details})  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("reason", "status", "cut"),
+    [("max_output_tokens", "incomplete", "max_output_tokens"),
+     ("content_filter", "incomplete", "content_filter"),
+     (None, "incomplete", "no reason given"),
+     (None, "completed", None)],
+)  # fmt: skip
+def test_an_incomplete_responses_last_text_is_marked_where_it_was_cut(reason, status, cut):
+    response = incomplete(reason, status)
+    first, last = response.output[0].content
+    assert rendering.cut_here(last, response) == cut
+    assert rendering.cut_here(first, response) is None

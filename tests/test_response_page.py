@@ -791,3 +791,50 @@ def test_without_a_key_stored_responses_still_open(logged_in, upstream, settings
     refresh = logged_in.post(f"/responses/{RID}/refresh/")
     assert "OPENAI_API_KEY" in refresh.content.decode()
     assert upstream.requests == []
+
+
+# --- actions that cannot work are disabled, with the reason ---------------------------------
+
+
+def test_without_a_key_refresh_is_disabled_and_says_why(logged_in, settings):
+    settings.OPENAI_API_KEY = ""
+    keep({"id": "resp_offline"})
+    html = page(logged_in, "resp_offline")
+    assert 'action="/responses/resp_offline/refresh/"' not in html
+    assert (
+        '<button type="button" disabled aria-describedby="refresh-why">Refresh from upstream'
+        "</button>" in html
+    )
+    assert "Needs OPENAI_API_KEY, which this server does not have." in html
+
+
+def test_with_a_key_refresh_is_a_form(logged_in):
+    keep({"id": "resp_online"})
+    html = page(logged_in, "resp_online")
+    assert 'action="/responses/resp_online/refresh/"' in html
+    assert "disabled" not in html
+
+
+def test_without_a_key_a_running_response_does_not_poll_and_says_why(logged_in, settings):
+    settings.OPENAI_API_KEY = ""
+    keep(running())
+    html = page(logged_in, "resp_live")
+    assert "/poll/" not in html
+    assert "checking has stopped: checking needs OPENAI_API_KEY" in html
+
+
+@pytest.mark.parametrize(("background", "linked"), [(True, True), (False, False), (None, False)])
+def test_only_a_background_response_links_its_event_stream(logged_in, background, linked):
+    keep({"id": "resp_bg", "background": background})
+    assert (
+        'href="/responses/resp_bg/events/">Event stream</a>' in page(logged_in, "resp_bg")
+    ) is linked
+
+
+def test_the_page_marks_where_an_incomplete_answer_was_cut_and_checks_structured_output(logged_in):
+    store.load_demo()
+    cut = page(logged_in, "resp_da715ae083a1f646b09731027c17f102907b2e2c94ce3c5d")  # 30_…
+    assert "Cut here: <code>max_output_tokens</code>" in cut
+    structured = page(logged_in, "resp_0ccd218c36c8cabac73a224da18ebb41624d92d1ff9385e3")  # 06_…
+    assert "structured output · review_classification" in structured
+    assert "✓ Fits its schema" in structured

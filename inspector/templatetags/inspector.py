@@ -305,6 +305,16 @@ def renders_as_markdown(context: template.Context, text: Any) -> bool:
 
 
 @register.simple_tag(takes_context=True)
+def cut_here(context: template.Context, part: Any) -> str | None:
+    return rendering.cut_here(part, context.get("response"))
+
+
+@register.simple_tag(takes_context=True)
+def structured_output(context: template.Context, text: Any) -> rendering.StructuredOutput | None:
+    return rendering.structured_output(text, context.get("response"))
+
+
+@register.simple_tag(takes_context=True)
 def logprob_tokens(context: template.Context, part: Any) -> rendering.LogprobView:
     return rendering.logprob_tokens(getattr(part, "logprobs", None), _full(context))
 
