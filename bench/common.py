@@ -70,6 +70,7 @@ class Scale:
     import_small_mb: float = 2.0
     import_large_mb: float = 200.0
     throughput_responses: int = 400
+    fetched_items: int = 10_000
     rounds: int = 5
     #: Request/bill pairs of ../shared/real-world read by token_accuracy (0: all of them).
     token_pairs: int = 0
@@ -86,6 +87,7 @@ TINY = Scale(
     import_small_mb=0.05,
     import_large_mb=0.2,
     throughput_responses=10,
+    fetched_items=450,
     rounds=1,
     token_pairs=30,
 )

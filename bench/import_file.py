@@ -6,8 +6,9 @@ Memory: the `import_responses` command runs in a child process on a 2 MB and on 
 file (each into its own fresh database), and each child reports its peak resident memory
 (VmHWM, Linux): an import that streams holds one line at a time, so the two peaks are about
 the same. Throughput: in this process, responses per second stored
-(`store.import_lines`, what the command and /import/ run) against responses per second only
-parsed and validated with the schemas, on the same lines.
+(`store.import_lines`, what the command and /import/ run) against the floor of storing them
+at all (common.store_floor: parse and validate, write the JSON, insert the rows), on the same
+lines; responses per second only parsed are printed beside it.
 """
 
 import os
@@ -120,13 +121,13 @@ def throughput_figure(scale: common.Scale) -> common.Figure:
     rate = {name: count / sorted(spent)[len(rounds) // 2] for name, spent in times.items()}
     size = sum(len(line) for line in rounds[0]) / 1e6
     return common.at_least(
-        "import throughput: stored ÷ parsed only",
-        rate["store"] / rate["parse"],
-        0.3,
+        "import throughput: stored ÷ its floor",
+        rate["store"] / rate["floor"],
+        0.4,
         unit="ratio",
-        detail=f"{rate['store']:.0f} ÷ {rate['parse']:.0f} responses/s, {count} responses "
-        f"({size:.0f} MB) a round; floor {rate['floor'] / rate['parse']:.2f} (parse, write "
-        "the JSON, insert the rows, nothing derived)",
+        detail=f"{rate['store']:.0f} ÷ floor {rate['floor']:.0f} responses/s (parse, write "
+        f"the JSON, insert the rows, nothing derived); parsed only {rate['parse']:.0f}/s; "
+        f"{count} responses ({size:.0f} MB) a round",
     )
 
 

@@ -31,6 +31,7 @@ MODULES = [
     "list_page",
     "runs_overview",
     "response_page",
+    "fetch_steps",
     "trace_page",
     "import_file",
 ]

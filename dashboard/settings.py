@@ -95,6 +95,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
+                "inspector.access.upstream",
             ],
             "builtins": [
                 "django_htmx.templatetags.django_htmx",
@@ -250,6 +251,17 @@ OPENAI_PROJECT_ID = os.environ.get("OPENAI_PROJECT_ID", "")
 OPENAI_READ_TIMEOUT = env_float("OPENAI_READ_TIMEOUT", 30.0)
 OPENAI_CONNECT_TIMEOUT = env_float("OPENAI_CONNECT_TIMEOUT", 5.0)
 OPENAI_MAX_RETRIES = int(os.environ.get("OPENAI_MAX_RETRIES") or 2)
+# Bounds on every upstream read, whatever the upstream does (README, "Deploying for a team"):
+# the seconds one request (one fetch step) may spend upstream in all, connecting, reading and
+# retrying together, well under the server's worker timeout (gunicorn --timeout 60 in `make
+# serve`); the largest body read, after decompression; the most input-item pages (of 100)
+# fetched for one response, past which the page says what was not fetched.
+OPENAI_STEP_TIMEOUT = env_float("OPENAI_STEP_TIMEOUT", 20.0)
+OPENAI_MAX_BODY_BYTES = int(os.environ.get("OPENAI_MAX_BODY_BYTES") or 64 * 1024 * 1024)
+OPENAI_MAX_INPUT_PAGES = int(os.environ.get("OPENAI_MAX_INPUT_PAGES") or 1000)
+# The response page fetches input items in steps its page drives (htmx): a step starts no new
+# page of items after this many seconds.
+FETCH_STEP_SECONDS = env_float("FETCH_STEP_SECONDS", 5.0)
 PLATFORM_LOGS_URL = os.environ.get("PLATFORM_LOGS_URL") or "https://platform.openai.com/logs/"
 
 # Local token counting: tiktoken reads its encoding files from here (never downloads them).

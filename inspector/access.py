@@ -60,6 +60,19 @@ WHAT = {
 }
 
 
+#: Why an action that needs the upstream cannot work here, shown beside it disabled.
+NO_KEY = "needs OPENAI_API_KEY, which this server does not have"
+
+
+def upstream(request: HttpRequest) -> dict[str, Any]:
+    """Template context: `can_fetch`, whether this user's actions may reach the upstream (the
+    fetcher role, and a key); `fetch_blocked`, why not when only the key is missing."""
+    user = getattr(request, "user", None)
+    may = bool(user is not None and user.has_perm(FETCH))
+    ready = bool(settings.OPENAI_API_KEY)
+    return {"can_fetch": may and ready, "fetch_blocked": NO_KEY if may and not ready else ""}
+
+
 def sync_roles(**kwargs: Any) -> None:
     """Create the role groups that are missing, with their permissions (post_migrate).
 

@@ -14,12 +14,21 @@ One method per endpoint; each returns schema objects. Failures become::
 Retries follow the official SDK (spec/wire-behaviour.md): 408, 409, 429, 5xx and connection
 errors, `x-should-retry` overrides, `retry-after-ms` / `retry-after` honoured up to 60 s,
 otherwise min(0.5 * 2**n, 8) s less up to 25 % jitter.
+
+Every read is bounded, whatever the upstream does: a body is read a chunk at a time, after
+decompression, and refused past `max_body_bytes` (a 300 MB body or a gzip bomb costs at most
+that); and a client built by `get_client` has `time_limit` seconds in all from when it is
+built (`new_step` starts the clock again), for connecting, waiting, reading and retrying
+together: the per-read timeout alone let an upstream that drips a byte at a time hold a
+worker for as long as it liked. The README's deployment section sets these against the
+server's worker timeout.
 """
 
 import email.utils
 import random
 import re
 import time
+import zlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC
@@ -52,6 +61,8 @@ RESPONSE_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 _ID_IN_TEXT_RE = re.compile(r"\b(resp_[A-Za-z0-9_-]+)")
 #: Longest upstream error message kept (a gateway may send a whole page as "message").
 MAX_MESSAGE = 1000
+#: Headers that describe the body as it came over the wire, not as it was read.
+_FRAMING = frozenset({"content-encoding", "content-length", "transfer-encoding"})
 
 
 def pause(seconds: float) -> None:
@@ -248,6 +259,8 @@ class Client:
         max_retries: int = 2,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] | None = None,
+        time_limit: float | None = None,
+        max_body_bytes: int = 64 * 1024 * 1024,
     ) -> None:
         if not api_key:
             raise NotConfigured(
@@ -257,6 +270,8 @@ class Client:
         headers = {
             "Authorization": f"Bearer {api_key}",
             "Accept": "application/json",
+            # What _decoded inflates, in bounded pieces.
+            "Accept-Encoding": "gzip, deflate",
             "User-Agent": USER_AGENT,
         }
         if org_id:
@@ -267,6 +282,10 @@ class Client:
         self.max_retries = max_retries
         self.sleep = sleep
         self.requests_sent = 0
+        self.time_limit = time_limit
+        self.max_body_bytes = max_body_bytes
+        self.deadline: float | None = None
+        self.new_step()
         self._http = httpx.Client(
             base_url=base_url.rstrip("/") + "/",
             headers=headers,
@@ -283,13 +302,75 @@ class Client:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def new_step(self) -> None:
+        """Start the clock again: the next requests have `time_limit` seconds in all."""
+        if self.time_limit is not None:
+            self.deadline = time.monotonic() + self.time_limit
+
+    def seconds_left(self) -> float | None:
+        """What is left of this step's time, or None when it has no limit."""
+        return None if self.deadline is None else self.deadline - time.monotonic()
+
+    def _out_of_time(self) -> APIUnavailable:
+        return APIUnavailable(
+            f"The upstream took longer than the {self.time_limit:g} s a request may spend on "
+            "it in all (OPENAI_STEP_TIMEOUT), connecting, reading and retrying together."
+        )
+
+    def _timeout(self) -> httpx.Timeout:
+        """This request's timeouts: the configured ones, cut to what is left of the step."""
+        configured = self._http.timeout
+        left = self.seconds_left()
+        if left is None:
+            return configured
+        if left <= 0:
+            raise self._out_of_time()
+
+        def cut(value: float | None) -> float:
+            return left if value is None else min(value, left)
+
+        return httpx.Timeout(
+            connect=cut(configured.connect),
+            read=cut(configured.read),
+            write=cut(configured.write),
+            pool=cut(configured.pool),
+        )
+
+    def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """One request, its body read a chunk at a time (decompressed) within the byte cap
+        and the step's time; returned as a response whose content is that body."""
+        request = self._http.build_request(method, path, timeout=self._timeout(), **kwargs)
+        response = self._http.send(request, stream=True)
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            for chunk in _decoded(response):
+                size += len(chunk)
+                if size > self.max_body_bytes:
+                    raise UnexpectedPayload(
+                        f"The upstream's answer is larger than {self.max_body_bytes:,} bytes "
+                        "(OPENAI_MAX_BODY_BYTES); it was not read further.",
+                        status_code=response.status_code,
+                        request_id=response.headers.get("x-request-id"),
+                    )
+                chunks.append(chunk)
+                left = self.seconds_left()
+                if left is not None and left <= 0:
+                    raise self._out_of_time()
+        finally:
+            response.close()
+        headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in _FRAMING]
+        return httpx.Response(
+            response.status_code, headers=headers, content=b"".join(chunks), request=request
+        )
+
     def _request(self, method: str, path: str, **kwargs: Any) -> Any:
         retries = 0
         while True:
             response: httpx.Response | None = None
             try:
                 self.requests_sent += 1
-                response = self._http.request(method, path, **kwargs)
+                response = self._send(method, path, **kwargs)
             except httpx.TimeoutException as error:
                 failure: APIError = APIUnavailable(
                     f"The upstream did not answer in time ({type(error).__name__})."
@@ -312,7 +393,11 @@ class Client:
                     raise failure
             if retries >= self.max_retries:
                 raise failure
-            (self.sleep or pause)(retry_delay(response, retries))
+            delay = retry_delay(response, retries)
+            left = self.seconds_left()
+            if left is not None and delay >= left:
+                raise failure  # waiting would outlast the step: say what failed now
+            (self.sleep or pause)(delay)
             retries += 1
 
     def _json(self, response: httpx.Response) -> Any:
@@ -352,6 +437,24 @@ class Client:
             raise UnexpectedPayload("The previous_response_id is not a usable response id.")
         return response
 
+    def input_items_page(
+        self,
+        response_id: str,
+        after: str | None = None,
+        include: Sequence[str] = ALL_INCLUDES,
+    ) -> InputItemsPage:
+        """One page of input items (100, oldest first), after the item `after` if given."""
+        validate_response_id(response_id)
+        params: dict[str, Any] = {"limit": 100, "order": "asc", "include[]": list(include)}
+        if after:
+            params["after"] = after
+        data = self._request("GET", f"responses/{response_id}/input_items", params=params)
+        page = _parse(InputItemsPage, data, "a list of input items")
+        if page.has_more and not page.data:
+            # Asking again would loop forever; stopping would claim everything was fetched.
+            raise UnexpectedPayload("A page of input items said has_more but was empty.")
+        return page
+
     def iter_input_items(
         self,
         response_id: str,
@@ -359,26 +462,12 @@ class Client:
         include: Sequence[str] = ALL_INCLUDES,
     ) -> Iterator[InputItemsPage]:
         """Every page of input items, oldest first, resuming after `after` if given."""
-        validate_response_id(response_id)
         while True:
-            params: dict[str, Any] = {"limit": 100, "order": "asc", "include[]": list(include)}
-            if after:
-                params["after"] = after
-            data = self._request("GET", f"responses/{response_id}/input_items", params=params)
-            page = _parse(InputItemsPage, data, "a list of input items")
-            if page.has_more and not page.data:
-                # Asking again would loop forever; stopping would claim everything was fetched.
-                raise UnexpectedPayload("A page of input items said has_more but was empty.")
+            page = self.input_items_page(response_id, after, include)
             yield page
             if not page.has_more:
                 return
-            last = page.wire["data"][-1]
-            cursor = (last.get("id") if isinstance(last, dict) else None) or page.last_id
-            if not cursor or not isinstance(cursor, str):
-                raise UnexpectedPayload("A page said has_more but gave no id to continue after.")
-            if cursor == after:
-                raise UnexpectedPayload("The input-items cursor did not advance.")
-            after = cursor
+            after = next_cursor(page, after)
 
     def count_input_tokens(self, request: InputTokensRequest) -> InputTokensResult:
         body = request.model_dump(mode="json", by_alias=True, exclude_none=True)
@@ -409,8 +498,10 @@ class Client:
         }
         if starting_after is not None:
             params["starting_after"] = starting_after
-        timeout = self._http.timeout
+        timeout = self._timeout()
         deadline = None
+        if (left := self.seconds_left()) is not None:
+            max_seconds = left if max_seconds is None else min(max_seconds, left)
         if max_seconds is not None:
             deadline = time.monotonic() + max_seconds
             timeout = httpx.Timeout(
@@ -442,6 +533,58 @@ class Client:
             raise APIUnavailable(
                 f"Could not connect to the upstream ({type(error).__name__})."
             ) from None
+
+
+#: The most one step of decompression may produce: a 1,000:1 gzip bomb inflates a chunk of
+#: the wire at a time into pieces of at most this size, never whole.
+_INFLATE_PIECE = 256 * 1024
+
+
+def _decoded(response: httpx.Response) -> Iterator[bytes]:
+    """The body as it was sent, decompressed (gzip, deflate) in bounded pieces.
+
+    httpx inflates each chunk it reads whole, so one chunk of a gzip bomb becomes a thousand
+    times its size in memory before anything can count it; here zlib gives at most
+    _INFLATE_PIECE bytes at a time. Other encodings are what httpx asks for (gzip, deflate)
+    or none.
+    """
+    if response.is_stream_consumed:  # a stand-in's response, built whole (tests)
+        yield from response.iter_bytes()
+        return
+    encoding = response.headers.get("content-encoding", "").strip().lower()
+    if encoding not in ("gzip", "x-gzip", "deflate"):
+        yield from response.iter_raw()
+        return
+    # gzip framing; for deflate, a zlib stream (RFC 9110), else raw deflate as some send.
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS) if encoding != "deflate" else None
+    try:
+        for data in response.iter_raw():
+            if inflater is None:
+                wrapped = (
+                    len(data) > 1 and data[0] & 0x0F == 8 and (data[0] << 8 | data[1]) % 31 == 0
+                )
+                inflater = zlib.decompressobj(zlib.MAX_WBITS if wrapped else -zlib.MAX_WBITS)
+            while data:
+                piece = inflater.decompress(data, _INFLATE_PIECE)
+                data = inflater.unconsumed_tail
+                if piece:
+                    yield piece
+        while inflater is not None and (piece := inflater.decompress(b"", _INFLATE_PIECE)):
+            yield piece
+    except zlib.error as error:
+        raise httpx.DecodingError(f"The body could not be decompressed ({error}).") from None
+
+
+def next_cursor(page: InputItemsPage, after: str | None) -> str:
+    """The id to ask for the page after `page` (which said has_more), which came after
+    `after`; UnexpectedPayload when there is none or it does not advance."""
+    last = page.wire["data"][-1]
+    cursor = (last.get("id") if isinstance(last, dict) else None) or page.last_id
+    if not cursor or not isinstance(cursor, str):
+        raise UnexpectedPayload("A page said has_more but gave no id to continue after.")
+    if cursor == after:
+        raise UnexpectedPayload("The input-items cursor did not advance.")
+    return cursor
 
 
 def _chunks(response: httpx.Response, deadline: float | None) -> Iterator[bytes]:
@@ -493,7 +636,7 @@ def override_transport(transport: httpx.BaseTransport) -> Iterator[None]:
 
 
 def get_client() -> Client:
-    """The one factory: a client configured from settings."""
+    """The one factory: a client configured from settings, its step's clock started."""
     return Client(
         api_key=settings.OPENAI_API_KEY,
         base_url=settings.OPENAI_BASE_URL,
@@ -503,4 +646,6 @@ def get_client() -> Client:
         connect_timeout=settings.OPENAI_CONNECT_TIMEOUT,
         max_retries=settings.OPENAI_MAX_RETRIES,
         transport=_transport_override,
+        time_limit=settings.OPENAI_STEP_TIMEOUT,
+        max_body_bytes=settings.OPENAI_MAX_BODY_BYTES,
     )

@@ -1,12 +1,14 @@
 """Two responses side by side: parameters with differences marked, instructions as a line
-diff, items aligned by position and type (tool calls by call id), usage and cost deltas.
+diff, items aligned by position and type (tool calls by call id), the texts of changed items
+as a word diff, usage and cost deltas.
 
 Pure functions over schemas; pages.compare_page reads the two responses from the store.
 """
 
 import json
+import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from difflib import SequenceMatcher
 from typing import Any
@@ -138,6 +140,70 @@ def text_diff(a: str, b: str) -> list[DiffLine]:
         out += [DiffLine("removed", i + 1, None, left[i]) for i in range(i1, i2)]
         out += [DiffLine("added", None, j + 1, right[j]) for j in range(j1, j2)]
     return out
+
+
+#: Words (with their spaces and punctuation) of one changed stretch of lines that a word diff
+#: matches at most, each side: matching costs more than linear time in them (1,000 take
+#: 0.05-0.3 s). A longer stretch is shown as removed and added whole.
+WORD_DIFF_MAX = 1_000
+#: Characters of each side's text a word diff goes to at most (the page shows this much of it).
+WORD_DIFF_TEXT_MAX = 20_000
+_WORDS = re.compile(r"\s+|\w+|[^\w\s]")
+
+
+@dataclass(frozen=True)
+class Segment:
+    kind: str  # "same", "removed", "added"
+    text: str
+
+
+@dataclass
+class WordDiff:
+    """Two texts as one run of segments, and how many words only one side has."""
+
+    segments: list[Segment] = field(default_factory=list)
+    removed: int = 0
+    added: int = 0
+
+    def put(self, kind: str, words: Sequence[str]) -> None:
+        if not words:
+            return
+        text = "".join(words)
+        if kind != "same":
+            count = sum(not w.isspace() for w in words)
+            setattr(self, kind, getattr(self, kind) + count)
+        if self.segments and self.segments[-1].kind == kind:
+            text = self.segments.pop().text + text
+        self.segments.append(Segment(kind, text))
+
+
+def word_diff(a: str, b: str) -> WordDiff:
+    """a against b word by word: what both say, what only a says, what only b says.
+
+    Lines are matched first (fast: lines rarely repeat) and the words of each changed
+    stretch of lines then, as `git diff --word-diff` does, so a long answer costs about
+    its length, not its length squared.
+    """
+    diff = WordDiff()
+    left, right = a.splitlines(keepends=True), b.splitlines(keepends=True)
+    lines = SequenceMatcher(None, left, right, autojunk=False)
+    for tag, i1, i2, j1, j2 in lines.get_opcodes():
+        if tag == "equal":
+            diff.put("same", left[i1:i2])
+            continue
+        old, new = _WORDS.findall("".join(left[i1:i2])), _WORDS.findall("".join(right[j1:j2]))
+        if max(len(old), len(new)) > WORD_DIFF_MAX:
+            diff.put("removed", old)
+            diff.put("added", new)
+            continue
+        words = SequenceMatcher(None, old, new, autojunk=False)
+        for kind, k1, k2, m1, m2 in words.get_opcodes():
+            if kind == "equal":
+                diff.put("same", old[k1:k2])
+            else:
+                diff.put("removed", old[k1:k2])
+                diff.put("added", new[m1:m2])
+    return diff
 
 
 # --- items --------------------------------------------------------------------------------
@@ -338,13 +404,18 @@ def usage_deltas(a: Response, b: Response) -> list[Delta]:
 
 @dataclass(frozen=True)
 class AlignedRow:
-    """An aligned pair as the page shows it: with each side's anchor on its response page."""
+    """An aligned pair as the page shows it: with each side's anchor on its response page,
+    its text, whether that text is a message's (shown as Markdown), and for a changed pair
+    whose texts differ, their word diff."""
 
     pair: Aligned
     left_anchor: str
     right_anchor: str
     left_text: str
     right_text: str
+    left_markdown: bool = False
+    right_markdown: bool = False
+    words: WordDiff | None = None
 
 
 def aligned_rows(
@@ -356,13 +427,25 @@ def aligned_rows(
     def anchor(item: Any, position: int | None, response_id: str) -> str:
         return "" if position is None else item_anchor(item, section, position)
 
-    return [
-        AlignedRow(
-            p,
-            anchor(p.left, p.left_position, left_id),
-            anchor(p.right, p.right_position, right_id),
-            item_summary(p.left),
-            item_summary(p.right),
+    out = []
+    for p in align(left, right):
+        left_text, right_text = item_summary(p.left), item_summary(p.right)
+        differs = (
+            p.kind == "changed"
+            and left_text != right_text
+            and 0 < len(left_text) <= WORD_DIFF_TEXT_MAX
+            and 0 < len(right_text) <= WORD_DIFF_TEXT_MAX
         )
-        for p in align(left, right)
-    ]
+        out.append(
+            AlignedRow(
+                p,
+                anchor(p.left, p.left_position, left_id),
+                anchor(p.right, p.right_position, right_id),
+                left_text,
+                right_text,
+                isinstance(p.left, MessageItem),
+                isinstance(p.right, MessageItem),
+                word_diff(left_text, right_text) if differs else None,
+            )
+        )
+    return out

@@ -7,7 +7,7 @@ from typing import Any
 
 from django import forms
 
-from . import anchors, listing, notes
+from . import anchors, listing, notes, problems, store
 from .client import extract_response_id
 from .events import Follow
 from .models import Run, StoredResponse
@@ -47,6 +47,9 @@ class ListFilterForm(forms.Form):
         label="Error",
         required=False,
         widget=forms.Select(choices=[("", "any"), ("true", "with error"), ("false", "no error")]),
+    )
+    problem = forms.ChoiceField(
+        label="Problem", required=False, choices=[("", "any"), *problems.KINDS]
     )
     review = forms.ChoiceField(
         label="Review",
@@ -101,13 +104,63 @@ class ListFilterForm(forms.Form):
             meta_key=data.get("meta_key") or "",
             meta_value=data.get("meta_value") or "",
             q=(data.get("q") or "").strip(),
+            problem=data.get("problem") or "",
             sort=data.get("sort") or listing.DEFAULT_SORT,
         )
 
 
+class ItemFilterForm(forms.Form):
+    """Which items the response page shows (by type, message role, tool name) and where:
+    the input page, and for a "load earlier / more" step its direction."""
+
+    type = forms.CharField(required=False, max_length=64)
+    role = forms.CharField(required=False, max_length=32)
+    name = forms.CharField(required=False, max_length=200)
+    page = forms.IntegerField(required=False, min_value=1, max_value=10**7)
+
+    def only(self) -> store.ItemFilter:
+        data = self.cleaned_data if self.is_valid() else {}
+        return store.ItemFilter(
+            type=(data.get("type") or "").strip(),
+            role=(data.get("role") or "").strip(),
+            name=(data.get("name") or "").strip(),
+        )
+
+    def page_number(self) -> int:
+        return (self.cleaned_data.get("page") if self.is_valid() else None) or 1
+
+
+class GotoForm(forms.Form):
+    """An item by its place: ?input=N (1-based, as the page numbers items), ?output=N or
+    ?instructions=N; the first one given counts."""
+
+    input = forms.IntegerField(required=False, min_value=1, max_value=10**9)
+    output = forms.IntegerField(required=False, min_value=1, max_value=10**9)
+    instructions = forms.IntegerField(required=False, min_value=1, max_value=10**9)
+    #: Or an item's anchor (a note's), which the store finds the place of.
+    anchor = forms.CharField(required=False, max_length=220)
+
+    def clean_anchor(self) -> str:
+        anchor: str = self.cleaned_data["anchor"]
+        if not anchors.valid_anchor(anchor):
+            raise forms.ValidationError("Not an item's anchor.")
+        return anchor
+
+    def place(self) -> tuple[str, int] | None:
+        """(section, number) asked for; ("anchor", 0) when only an anchor is."""
+        if not self.is_valid():
+            return None
+        for section in ("input", "output", "instructions"):
+            if self.cleaned_data.get(section):
+                return section, self.cleaned_data[section]
+        return ("anchor", 0) if self.cleaned_data.get("anchor") else None
+
+
 class NoteForm(forms.Form):
     text = forms.CharField(
-        label="Note", max_length=notes.NOTE_MAX, widget=forms.Textarea(attrs={"rows": 3})
+        label="Note",
+        max_length=notes.NOTE_MAX,
+        widget=forms.Textarea(attrs={"rows": 3, "dir": "auto"}),
     )
     anchor = forms.CharField(required=False, max_length=220, widget=forms.HiddenInput)
 
@@ -186,6 +239,7 @@ class RunFilterForm(ListFilterForm):
     problems and turns; the status is the last turn's."""
 
     error = None  # type: ignore[assignment]
+    problem = None  # type: ignore[assignment]
     problems = forms.NullBooleanField(
         label="Problems",
         required=False,

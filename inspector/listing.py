@@ -1,8 +1,9 @@
 """The list on `/`: the columns it filters and sorts on, and the query behind its filters.
 
-The store fills `search_text`, `cost` and `metadata` when it writes a response (pure functions
-over schemas, below), so listing 100,000 responses never reads a body. Filters run on indexed
-or small columns, and every filter is DB-portable (SQLite and PostgreSQL).
+The store fills `cost` and `metadata` when it writes a response (pure functions over schemas,
+below), so listing 100,000 responses never reads a body. Filters run on indexed or small
+columns, the free text on the full-text index of every item (store/search_index.py), and
+every filter is DB-portable (SQLite and PostgreSQL).
 """
 
 import re
@@ -18,9 +19,10 @@ from django.db.models.fields.json import KeyTransform
 from django.db.models.functions import Coalesce, StrIndex
 from django.utils import timezone
 
-from . import pricing
+from . import pricing, trace
 from .models import WITH_ERROR, Note, StoredResponse
 from .schemas import Response, Schema, item_adapter
+from .schemas.base import type_of
 from .schemas.content import InputTextPart, OutputTextPart, RefusalPart
 from .schemas.items import (
     CodeInterpreterCallItem,
@@ -34,8 +36,9 @@ from .schemas.items import (
     ShellCallItem,
 )
 
-#: The search column holds at most this many characters per response (instructions first).
-SEARCH_TEXT_MAX = 10_000
+#: Characters of the first user input and of the output's start the list shows per row.
+PREVIEW_MAX = 300
+
 
 #: Metadata keys the filter accepts (the API's keys are short identifiers, spec §2).
 METADATA_KEY = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
@@ -45,7 +48,8 @@ METADATA_KEY = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 
 
 def item_texts(item: Any) -> list[str]:
-    """The searchable text of one item: message text, and a tool call's arguments."""
+    """The text of one item: message text, a tool call's name and arguments, commands, code
+    and queries (what compare sets side by side; search.item_texts adds what came back)."""
     if isinstance(item, MessageItem):
         if isinstance(item.content, str):
             return [item.content]
@@ -71,42 +75,6 @@ def item_texts(item: Any) -> list[str]:
     return []
 
 
-def _join(texts: Iterable[str], limit: int) -> str:
-    out: list[str] = []
-    size = 0
-    for text in texts:
-        text = text.strip().lower()
-        if not text or size >= limit:
-            continue
-        out.append(text[: limit - size])
-        size += len(out[-1]) + 1
-    return "\n".join(out)[:limit]
-
-
-def response_search_text(response: Response) -> str:
-    """Instructions and output items, lowercased and capped; input items are added later."""
-    instructions = response.instructions
-    if isinstance(instructions, str):
-        texts = [instructions]
-    else:
-        texts = [text for item in instructions or [] for text in item_texts(item)]
-    texts += [text for item in response.output for text in item_texts(item)]
-    return _join(texts, SEARCH_TEXT_MAX)
-
-
-def extend_search_text(current: str, raw_items: Iterable[Any]) -> str:
-    """`current` plus the text of a page of input items (raw, or already parsed), within the
-    cap."""
-    room = SEARCH_TEXT_MAX - len(current) - 1
-    if room <= 0:
-        return current
-    items = (
-        raw if isinstance(raw, Schema) else item_adapter.validate_python(raw) for raw in raw_items
-    )
-    more = _join((text for item in items for text in item_texts(item)), room)
-    return f"{current}\n{more}" if current and more else current or more
-
-
 def response_cost(response: Response) -> Decimal | None:
     """What the response cost as of its creation time; None without usage or a known price."""
     usage = response.usage
@@ -129,13 +97,50 @@ def response_cost(response: Response) -> Decimal | None:
     return cost
 
 
+def _line(text: str) -> str:
+    """`text` on one line, within PREVIEW_MAX characters (a 2 MB answer is cut first)."""
+    text = " ".join(text[: PREVIEW_MAX * 4].split())
+    return text if len(text) <= PREVIEW_MAX else text[: PREVIEW_MAX - 1] + "…"
+
+
+def output_preview(response: Response) -> str:
+    """The start of what the model said: its text, else a refusal, the error, or the first
+    call it made; "" when there is nothing yet."""
+    texts = []
+    for item in response.output:
+        if isinstance(item, MessageItem):
+            texts += [text for text in item_texts(item) if text.strip()]
+    if texts:
+        return _line(" ".join(texts))
+    if response.error is not None:
+        return _line(f"Error ({response.error.code or 'error'}): {response.error.message}")
+    for item in response.output:
+        if str(type_of(item) or "") in trace.AUDITED_TYPES:
+            return _line(f"→ {trace.call_name(item)} {trace.call_arguments(item)}")
+    return ""
+
+
+def input_preview(raw_items: Iterable[Any]) -> str:
+    """The first user message's text among `raw_items` (raw or parsed), else the first
+    item's text (or its type and output): what a response was about, for its list row."""
+    first = ""
+    for raw in raw_items:
+        item = raw if isinstance(raw, Schema) else item_adapter.validate_python(raw)
+        texts = [text for text in item_texts(item) if text.strip()]
+        if isinstance(item, MessageItem) and item.role == "user" and texts:
+            return _line(" ".join(texts))
+        if not first:
+            first = " ".join(texts) or f"({type_of(item) or 'item'}) {trace.answer_text(item)}"
+    return _line(first)
+
+
 def list_columns(response: Response) -> dict[str, Any]:
     """The list's own columns of a stored response (the store adds them to its columns)."""
     metadata = response.metadata if isinstance(response.metadata, dict) else {}
     return {
-        "search_text": response_search_text(response),
         "cost": response_cost(response),
         "metadata": {str(k)[:64]: str(v)[:512] for k, v in metadata.items()},
+        "output_preview": output_preview(response),
     }
 
 
@@ -171,6 +176,8 @@ class Filters:
     meta_key: str = ""
     meta_value: str = ""
     q: str = ""
+    #: A problems.KINDS kind: responses with that problem.
+    problem: str = ""
     sort: str = DEFAULT_SORT
 
 
@@ -189,7 +196,7 @@ def filtered(filters: Filters) -> QuerySet[StoredResponse]:
     Exact matches inside the "\\n"-delimited tool names use StrIndex (INSTR / STRPOS), which
     is case-sensitive on both databases, where LIKE is not on SQLite.
     """
-    rows = StoredResponse.objects.defer("body", "search_text", "metadata")
+    rows = StoredResponse.objects.defer("body", "metadata")
     if filters.model:
         rows = rows.filter(model=filters.model)
     if filters.status:
@@ -203,6 +210,9 @@ def filtered(filters: Filters) -> QuerySet[StoredResponse]:
         rows = rows.exclude(error_q())
     if filters.review:
         rows = rows.filter(review_status=filters.review)
+    if filters.problem:
+        token = f"\n{filters.problem}\n"
+        rows = rows.alias(problem_at=StrIndex("problems", Value(token))).filter(problem_at__gt=0)
     if filters.created_from:
         rows = rows.filter(created_at__gte=_day_start(filters.created_from))
     if filters.created_to:
@@ -212,7 +222,10 @@ def filtered(filters: Filters) -> QuerySet[StoredResponse]:
         value = KeyTransform(filters.meta_key, "metadata")
         rows = rows.alias(meta_value=value).filter(meta_value=filters.meta_value)
     if filters.q:
-        rows = rows.filter(search_text__contains=filters.q.strip().lower())
+        # Imported here: the store imports this module (list_columns) when it loads.
+        from .store.search_index import matching_responses
+
+        rows = rows.filter(pk__in=matching_responses(filters.q))
     notes = (
         Note.objects.filter(response=OuterRef("pk"))
         .order_by()

@@ -4,7 +4,7 @@ and token-count samples, the tool-call index, stream events and the audit trail.
 What reads and writes them lives elsewhere (the store, notes.py, listing.py, audit.py): here
 are the fields, indexes and a few one-line views of a row (StoredResponse.response parses
 its body). The runs and the hourly rollups of /runs/ and /overview/ are tables here too;
-inspector/store/runs.py and the triggers of migration 0015 keep them.
+inspector/store/runs.py and the triggers of migration 0019 keep them.
 """
 
 from typing import TYPE_CHECKING, Any
@@ -111,11 +111,14 @@ class StoredResponse(models.Model):
     input_items_count = models.PositiveIntegerField(default=0)
     input_items_complete = models.BooleanField(default=True)
     input_items_error = models.TextField(blank=True)
+    # Pages of input items fetched from upstream for these items (OPENAI_MAX_INPUT_PAGES).
+    input_items_pages = models.PositiveIntegerField(default=0)
     # Changes at every (re-)fetch; a page of items is only written by the fetch that owns it.
     fetch_token = models.CharField(max_length=32, blank=True)
-    # For the list on /, filled at store time (inspector/listing.py): lowercased, capped text
-    # of instructions, messages and tool arguments; cost as of created_at; metadata.
-    search_text = models.TextField(blank=True, default="")
+    # A fetch step holds the response until then (store/fetch.py): viewers share one fetch.
+    fetch_lease_until = models.DateTimeField(null=True, blank=True)
+    # For the list on /, filled at store time (inspector/listing.py): cost as of created_at;
+    # metadata. Its free text is the full-text index (SearchText).
     cost = models.DecimalField(
         max_digits=20, decimal_places=10, null=True, blank=True, db_index=True
     )
@@ -124,6 +127,12 @@ class StoredResponse(models.Model):
     duration = models.DurationField(null=True, blank=True, db_index=True)
     # The run this response belongs to (Run.key), set by inspector/store/runs.py.
     run_key = models.CharField(max_length=220, blank=True, db_index=True)
+
+    # Also for the list: what went wrong ("\n"-delimited problems.KINDS, filled with the
+    # tool-call index), the first user input and the start of the output, in a line each.
+    problems = models.TextField(blank=True, default="")
+    input_preview = models.CharField(max_length=300, blank=True, default="")
+    output_preview = models.CharField(max_length=300, blank=True, default="")
 
     class Review(models.TextChoices):
         UNREVIEWED = "unreviewed", "unreviewed"
@@ -186,17 +195,26 @@ class StoredResponse(models.Model):
         return Response.model_validate(self.body)
 
 
-class InputItem(models.Model):
+class ItemColumns(models.Model):
+    """What a row of an input item holds besides its response: its position (0-based, oldest
+    first), its id and type (indexed columns), and its body."""
+
+    position = models.PositiveIntegerField()
+    item_id = models.CharField(max_length=200, blank=True)
+    type = models.CharField(max_length=64, blank=True)
+    body = KeptJSONField()
+
+    class Meta:
+        abstract = True
+
+
+class InputItem(ItemColumns):
     """One input item of a stored response, at its position (0-based, oldest first)."""
 
     # No index of its own: the unique (response, position) index below starts with it.
     response = models.ForeignKey(
         StoredResponse, on_delete=models.CASCADE, related_name="items", db_index=False
     )
-    position = models.PositiveIntegerField()
-    item_id = models.CharField(max_length=200, blank=True)
-    type = models.CharField(max_length=64, blank=True)
-    body = KeptJSONField()
 
     class Meta:
         ordering = ["response", "position"]
@@ -206,6 +224,69 @@ class InputItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.response_id}#{self.position}"
+
+
+class Refresh(models.Model):
+    """A refresh from upstream under way: the new body, and its input items (StagedItem),
+    kept apart from the stored copy, which they replace only once all of them are fetched.
+    A failed refresh leaves the stored copy as it was and says here what failed."""
+
+    response = models.OneToOneField(
+        StoredResponse, on_delete=models.CASCADE, primary_key=True, related_name="pending_refresh"
+    )
+    body = ExactJSONField()
+    items_count = models.PositiveIntegerField(default=0)
+    pages = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    started_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"refresh of {self.response_id}: {self.items_count} items"
+
+
+class StagedItem(ItemColumns):
+    """One input item of a refresh under way (Refresh), at its position, as InputItem."""
+
+    response = models.ForeignKey(
+        StoredResponse, on_delete=models.CASCADE, related_name="staged_items", db_index=False
+    )
+
+    class Meta:
+        ordering = ["response", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["response", "position"], name="one_staged_per_position")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.response_id}#{self.position} (staged)"
+
+
+class SearchText(models.Model):
+    """The searchable text of one item of a stored response, a part of it when it is long
+    (inspector/search.py says which text): what the full-text index is built over.
+
+    The index is the database's own, made by migration 0016: an FTS5 table kept in step by
+    triggers on SQLite; a generated tsvector column with a GIN index on PostgreSQL. The store
+    writes these rows with the items (inspector/store/search_index.py).
+    """
+
+    response = models.ForeignKey(
+        StoredResponse, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    section = models.CharField(max_length=12)  # "instructions", "input" or "output"
+    position = models.PositiveIntegerField()
+    part = models.PositiveIntegerField(default=0)
+    # The item's anchor on the response page (rendering.Row.anchor).
+    anchor = models.CharField(max_length=220)
+    text = models.TextField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["response", "section", "position"], name="searchtext_by_item")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.response_id} {self.section}#{self.position}.{self.part}"
 
 
 class PlaygroundSession(models.Model):
@@ -306,6 +387,10 @@ class ToolCall(models.Model):
     failed = models.BooleanField(default=False)
     needs_approval = models.BooleanField(default=False)
     approval = models.CharField(max_length=8, blank=True)  # approved / denied / pending
+    # Where the answer is, when it is stored: this response, or a later one (its input).
+    answer_response_id = models.CharField(max_length=128, blank=True)
+    answer_where = models.CharField(max_length=6, blank=True)
+    answer_position = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(null=True, blank=True)  # the response's
     model = models.CharField(max_length=200, blank=True)  # the response's, for ToolHour
 
@@ -332,6 +417,13 @@ class ToolCall(models.Model):
 
     def __str__(self) -> str:
         return f"{self.response_id} {self.where}#{self.position} {self.type}"
+
+    @property
+    def problems(self) -> list[tuple[str, str]]:
+        """(kind, label) of the call's problems (inspector/problems.py decides)."""
+        from .problems import LABELS, row_kinds  # here: the ORM module imports no logic
+
+        return [(kind, LABELS[kind]) for kind in row_kinds(self)]
 
     @property
     def flag_labels(self) -> list[tuple[str, str]]:
@@ -514,7 +606,7 @@ class UsageHour(models.Model):
     """What the stored responses created in one hour (UTC) on one model used: requests,
     errors, tokens and cost. /overview/ sums these instead of reading every response.
 
-    Kept by database triggers on StoredResponse (migration 0015), so every path that writes
+    Kept by database triggers on StoredResponse (migration 0019), so every path that writes
     a response (a fetch, an import's bulk INSERT, a delete, a cascade) keeps it exact.
     """
 
@@ -546,7 +638,7 @@ class ToolHour(models.Model):
     """The tool calls of the responses created in one hour (UTC), by model, tool name and
     type: how many, how many failed, had no output, or were flagged by the audit.
 
-    Kept by database triggers on ToolCall (migration 0015), as UsageHour is on responses.
+    Kept by database triggers on ToolCall (migration 0019), as UsageHour is on responses.
     """
 
     hour = models.DateTimeField()

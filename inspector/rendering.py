@@ -66,6 +66,9 @@ from .schemas.items import (
 )
 from .schemas.response import PromptReference, Response, Usage
 from .schemas.tools import TOOL_CLASSES, ImageGenerationTool, TextFormat
+from .trace import ShellResult as ShellResult
+from .trace import error_text as error_text
+from .trace import local_shell_result as local_shell_result
 
 #: Characters of one text shown before a "show all" link (the rest loads on request).
 LONG_TEXT = 20_000
@@ -231,9 +234,20 @@ def show_all_link(hidden: int, url: str | None, what: str = "characters") -> Saf
     )
 
 
+#: The text blocks of what people and models wrote (the others are logs, outputs, code).
+WRITTEN = ("prose", "text")
+
+
 def text_block(text: Any, full: bool, url: str | None, css: str = "text") -> SafeString:
     part = clip(text, full)
-    block = format_html('<pre class="{}">{}</pre>', css, part.shown)
+    # Text people and models wrote takes its own direction (right-to-left scripts); logs
+    # and other machine text stay left to right.
+    html = (
+        '<pre class="{}" dir="auto">{}</pre>'
+        if css.startswith(WRITTEN)
+        else '<pre class="{}">{}</pre>'
+    )
+    block = format_html(html, css, part.shown)
     if part.cut:
         return format_html("{}{}", block, show_all_link(part.hidden, url))
     return block
@@ -262,7 +276,7 @@ def markdown_block(text: Any, full: bool, url: str | None) -> SafeString:
             intcomma(len(part.shown)),
         )
         return format_html("{}{}", note, text_block(part.shown, True, None))
-    block = format_html('<div class="markdown">{}</div>', render_markdown(part.shown))
+    block = format_html('<div class="markdown" dir="auto">{}</div>', render_markdown(part.shown))
     if part.cut:
         return format_html("{}{}", block, show_all_link(part.hidden, url))
     return block
@@ -296,6 +310,34 @@ def json_text(raw: Any) -> JsonText:
         return JsonText(True, pretty_json(scrub.loads(raw)))
     except ValueError as error:
         return JsonText(False, raw, str(error))
+
+
+@dataclass(frozen=True)
+class StructuredOutput:
+    """An answer in a json_schema text format (spec §2, text.format): the JSON pretty-printed
+    (or why it is not JSON) and whether it fits the schema: `violation` is the first error,
+    "" when it fits, None when it could not be checked (not JSON, or no schema)."""
+
+    name: str
+    json: JsonText
+    violation: str | None
+
+
+def structured_output(text: Any, response: Any) -> StructuredOutput | None:
+    """`text` read as the structured output `response` asked for; None for any other format
+    (or a text too long to parse and check on a page)."""
+    fmt = getattr(getattr(response, "text", None), "format", None)
+    if not isinstance(fmt, TextFormat) or fmt.type != "json_schema" or not isinstance(text, str):
+        return None
+    if len(text) > LONG_TEXT:
+        return None
+    parsed = json_text(text)
+    violation = None
+    if parsed.valid and parsed.text and fmt.json_schema:
+        # The tool-call checker: jsonschema-rs with its limits (trace._validator), with
+        # strict mode read as OpenAI reads it.
+        violation = trace.schema_violation(scrub.loads(text), fmt.json_schema, fmt.strict) or ""
+    return StructuredOutput(fmt.name or "", parsed, violation)
 
 
 def json_block(value: Any, full: bool, url: str | None) -> SafeString:
@@ -622,64 +664,6 @@ def timeout_words(ms: int | None) -> str:
     if ms is None:
         return ""
     return duration_words(ms / 1000) if ms >= 1000 else f"{ms} ms"
-
-
-@dataclass(frozen=True)
-class ShellResult:
-    """local_shell_call_output.output: a JSON string, usually {"output", "metadata"} (§7.2)."""
-
-    text: str
-    exit_code: Any = None
-    duration: Any = None
-    parsed: bool = False
-
-
-def local_shell_result(output: Any) -> ShellResult:
-    text = "" if output is None else str(output)
-    try:
-        data = scrub.loads(text)
-    except ValueError:
-        return ShellResult(text)
-    if not isinstance(data, dict) or not isinstance(data.get("output"), str):
-        return ShellResult(text)
-    meta: dict[str, Any] = data["metadata"] if isinstance(data.get("metadata"), dict) else {}
-    return ShellResult(
-        data["output"], meta.get("exit_code"), meta.get("duration_seconds"), parsed=True
-    )
-
-
-def error_text(error: Any) -> str:
-    """An error that is a string or an object (MCP errors grew from one to the other)."""
-    if error is None or error == "":
-        return ""
-    if isinstance(error, str):
-        return error
-    if isinstance(error, dict):
-        texts = [
-            str(part.get("text"))
-            for part in error.get("content") or []
-            if isinstance(part, dict) and part.get("text")
-        ]
-        message = error.get("message")
-        head = " ".join(filter(None, [str(error.get("type") or ""), str(message or "")])).strip()
-        if texts:
-            return (head + ": " if head else "") + " ".join(texts)
-        if head:
-            return head
-    return json.dumps(error, ensure_ascii=False, default=str)
-
-
-def item_failure(item: object) -> str | None:
-    """Why an item failed, in words, or None if it did not."""
-    message = error_text(getattr(item, "error", None))
-    if getattr(item, "status", None) == "failed":
-        detail = message or (
-            getattr(item, "output", None) if isinstance(getattr(item, "output", None), str) else ""
-        )
-        return f"failed: {detail}" if detail else "failed"
-    if message:
-        return f"error: {message}"
-    return None
 
 
 def _short_title(text: str) -> str:
@@ -1180,56 +1164,19 @@ def _ratio(other: Decimal | None, actual: Decimal | None) -> str:
     return f"{times}{value:.2f}" if value < 10 else f"{times}{value:.0f}"
 
 
-# --- problems ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Problem:
-    level: str  # "error" or "warning"
-    text: str
-    anchor: str = ""
-
-
-def incomplete_words(response: Response) -> str:
-    reason = response.incomplete_details.reason if response.incomplete_details else None
-    if reason == "max_output_tokens":
-        limit = response.max_output_tokens
-        used = response.usage.output_tokens if response.usage else None
-        text = "Stopped at the output limit"
-        if limit is not None:
-            text += f": max_output_tokens is {intcomma(limit)}"
-            if used is not None:
-                text += f" and {intcomma(used)} tokens were generated"
-                if response.usage and response.usage.output_tokens_details.reasoning_tokens:
-                    reasoning = response.usage.output_tokens_details.reasoning_tokens
-                    text += f" ({intcomma(reasoning)} of them reasoning)"
-        return text + "."
-    if reason == "content_filter":
-        return "Stopped by the content filter: the output was cut where the filter fired."
-    if reason:
-        return f"Incomplete: {reason}."
-    return "Incomplete, with no reason given."
-
-
-def problems(response: Response, failed: Iterable["Row"]) -> list[Problem]:
-    """Everything that went wrong, in words, for the top of the page."""
-    out = []
-    if response.error is not None:
-        code = response.error.code or "error"
-        out.append(Problem("error", f"The response failed ({code}): {response.error.message}"))
-    if response.incomplete_details is not None or response.status == "incomplete":
-        out.append(Problem("warning", incomplete_words(response)))
-    if response.status == "cancelled":
-        out.append(Problem("warning", "The response was cancelled before it finished."))
-    for row in failed:
-        why = item_failure(row.item)
-        if why:
-            out.append(
-                Problem(
-                    "error", f"{row.label.capitalize()}, {item_name(row.item)}: {why}", row.anchor
-                )
-            )
-    return out
+def cut_here(part: Any, response: Any) -> str | None:
+    """Where an incomplete response's text stops: for its last output text part, the reason
+    it was cut ("max_output_tokens", "content_filter", "no reason given"); else None."""
+    if not isinstance(response, Response) or response.status != "incomplete":
+        return None
+    for item in reversed(response.output):
+        if isinstance(item, MessageItem) and isinstance(item.content, list):
+            texts = [p for p in item.content if isinstance(p, OutputTextPart)]
+            if texts and texts[-1] is part:
+                details = response.incomplete_details
+                return (details.reason if details else None) or "no reason given"
+            return None
+    return None
 
 
 # --- rows and pairing -------------------------------------------------------------------
@@ -1243,10 +1190,17 @@ class Row:
     section: str
     position: int
     response_id: str
+    #: An answer whose call the same page shows: it is shown beside the call, and only a
+    #: line (with its anchor) stands where it is.
+    beside: bool = False
 
     @cached_property
     def anchor(self) -> str:
         return item_anchor(self.item, self.section, self.position)
+
+    @property
+    def number(self) -> int:
+        return self.position + 1
 
     @property
     def label(self) -> str:

@@ -342,6 +342,7 @@ class Entry:
     #: "call" or "answer" when the item takes part in a pairing, else "".
     role: str = ""
     #: The entry this one pairs with (the answer of a call, the call of an answer), or None.
+    #: Turn 0: an answer from outside the trace, in a response stored after it.
     partner: "Entry | None" = None
     response_id: str = ""
 
@@ -369,6 +370,15 @@ class Entry:
     @property
     def unanswered(self) -> bool:
         return self.role == "call" and self.partner is None
+
+    @property
+    def beside(self) -> bool:
+        """An answer whose call the trace shows: it is shown beside the call there."""
+        return self.role == "answer" and self.partner is not None
+
+    @property
+    def number(self) -> int:
+        return self.position + 1
 
 
 def _entry_item(entry: Entry) -> Schema:
@@ -535,6 +545,27 @@ def _chunk_text(chunk: ShellOutputChunk) -> str:
     return "\n".join(t for t in (chunk.stdout, chunk.stderr, ending) if t)
 
 
+def error_text(error: Any) -> str:
+    """An error that is a string or an object (MCP errors grew from one to the other)."""
+    if error is None or error == "":
+        return ""
+    if isinstance(error, str):
+        return error
+    if isinstance(error, dict):
+        texts = [
+            str(part.get("text"))
+            for part in error.get("content") or []
+            if isinstance(part, dict) and part.get("text")
+        ]
+        message = error.get("message")
+        head = " ".join(filter(None, [str(error.get("type") or ""), str(message or "")])).strip()
+        if texts:
+            return (head + ": " if head else "") + " ".join(texts)
+        if head:
+            return head
+    return json.dumps(error, ensure_ascii=False, default=str)
+
+
 def answer_text(item: object) -> str:
     """What came back, as text: an answer item's output, or a hosted call's own result."""
     match item:
@@ -546,10 +577,7 @@ def answer_text(item: object) -> str:
         case ShellCallOutputItem():
             return "\n".join(_chunk_text(chunk) for chunk in item.output)
         case McpCallItem():
-            if item.error:
-                error = item.error
-                return f"error: {error if isinstance(error, str) else _json_text(error)}"
-            return item.output or ""
+            return f"error: {error_text(item.error)}" if item.error else item.output or ""
         case FileSearchCallItem():
             results = item.results
             return "" if results is None else f"{len(results)} result{'s' * (len(results) != 1)}"
@@ -568,7 +596,55 @@ def answer_text(item: object) -> str:
     return parts_text(getattr(item, "output", None))
 
 
+@dataclass(frozen=True)
+class ShellResult:
+    """local_shell_call_output.output: a JSON string, usually {"output", "metadata"} (§7.2)."""
+
+    text: str
+    exit_code: Any = None
+    duration: Any = None
+    parsed: bool = False
+
+
+def local_shell_result(output: Any) -> ShellResult:
+    text = "" if output is None else str(output)
+    try:
+        data = scrub.loads(text)
+    except ValueError:
+        return ShellResult(text)
+    if not isinstance(data, dict) or not isinstance(data.get("output"), str):
+        return ShellResult(text)
+    meta: dict[str, Any] = data["metadata"] if isinstance(data.get("metadata"), dict) else {}
+    return ShellResult(
+        data["output"], meta.get("exit_code"), meta.get("duration_seconds"), parsed=True
+    )
+
+
+#: The calls that run commands: their outcome is an exit code or a timeout (shell_status).
+SHELL_TYPES = frozenset(type_names([ShellCallItem, LocalShellCallItem]))
+
+
+def shell_status(answer: object) -> str:
+    """How the commands of a shell output ended: "timed out", "exit 1" (the first non-zero
+    code), "exit 0"; "" when `answer` is no shell output or says nothing of it (§3.12, §7.2)."""
+    match answer:
+        case ShellCallOutputItem():
+            outcomes = [chunk.outcome for chunk in answer.output if chunk.outcome is not None]
+            if any(outcome.type == "timeout" for outcome in outcomes):
+                return "timed out"
+            codes = [o.exit_code for o in outcomes if o.type == "exit" and o.exit_code is not None]
+        case LocalShellCallOutputItem():
+            code = local_shell_result(answer.output).exit_code
+            codes = [code] if isinstance(code, int) and not isinstance(code, bool) else []
+        case _:
+            return ""
+    failing = [code for code in codes if code != 0]
+    return f"exit {(failing or codes)[0]}" if codes else ""
+
+
 def is_failed(item: object) -> bool:
+    """Whether a call or an answer failed: status "failed", an MCP error, a shell command
+    that timed out or exited non-zero."""
     if item is None:
         return False
     if getattr(item, "status", None) == "failed":
@@ -576,12 +652,9 @@ def is_failed(item: object) -> bool:
     match item:
         case McpCallItem():
             return bool(item.error)
-        case ShellCallOutputItem():
-            return any(
-                chunk.outcome is not None
-                and (chunk.outcome.type == "timeout" or chunk.outcome.exit_code not in (0, None))
-                for chunk in item.output
-            )
+        case ShellCallOutputItem() | LocalShellCallOutputItem():
+            status = shell_status(item)
+            return bool(status) and status != "exit 0"
     return False
 
 
@@ -756,7 +829,8 @@ def audit_call(
         type=kind,
         name=call_name(item),
         call_id=str(getattr(item, "call_id", None) or getattr(item, "id", None) or ""),
-        status=str(getattr(answer_item, "status", None) or getattr(item, "status", None) or ""),
+        status=shell_status(answer_item)
+        or str(getattr(answer_item, "status", None) or getattr(item, "status", None) or ""),
         arguments=arguments,
         output=output,
         answer=answer,
@@ -802,6 +876,25 @@ class Trace:
     def max_input_tokens(self) -> int:
         """The largest input of any turn: the scale of the usage strip's bars."""
         return max((t.usage.input_tokens or 0 for t in self.turns), default=0)
+
+
+def answer_later(built: Trace, outside: Iterable[Entry]) -> None:
+    """Pair the calls `built` leaves unanswered with answers from outside the trace (entries
+    of turn 0: the input of a response stored after it), and audit those calls again."""
+    outside = list(outside)
+    found = pair(outside, item_of=_entry_item)
+    built.pairs.add(outside)  # the pages show a call's answer beside it by these pairs
+    for n, call in enumerate(built.calls):
+        entry = call.entry
+        answer = (
+            found.answer_to(entry.item) if entry.role == "call" and entry.partner is None else None
+        )
+        if answer is None:
+            continue
+        entry.partner = answer
+        functions = declared_functions(built.turns[entry.turn - 1].response.tools)
+        approval = answer.item if type_of(answer.item) == "mcp_approval_response" else None
+        built.calls[n] = audit_call(entry, answer, functions, approval)
 
 
 def build_trace(

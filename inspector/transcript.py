@@ -93,11 +93,15 @@ def _call_block(entry: trace.Entry, kind: str) -> Block:
     item, partner = entry.item, entry.partner
     where = ""
     if entry.role == "call":
-        where = (
-            f" → answered in turn {partner.turn}"
-            if partner is not None
-            else " → NO OUTPUT (unanswered)"
-        )
+        if partner is None:
+            where = " → NO OUTPUT (unanswered)"
+        elif partner.turn == 0:  # in a response stored after the trace (trace.answer_later)
+            where = (
+                f" → answered in a later response, {code(partner.response_id)} "
+                f"input item {partner.position + 1}"
+            )
+        else:
+            where = f" → answered in turn {partner.turn}"
     heading = f"{kind} {code(trace.call_name(item))}"
     call_id = getattr(item, "call_id", None) or getattr(item, "id", None)
     heading += (f" {code(call_id)}" if call_id else "") + _status(item)

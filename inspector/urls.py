@@ -41,7 +41,16 @@ urlpatterns = [
     path(f"{RESPONSE}/refresh/", views.response_refresh, name="response-refresh"),
     path(f"{RESPONSE}/resume/", views.response_resume, name="response-resume"),
     path(f"{RESPONSE}/poll/", views.response_poll, name="response-poll"),
+    path(f"{RESPONSE}/fetch/step/", views.response_fetch_step, name="response-fetch-step"),
+    path(
+        f"{RESPONSE}/refresh/discard/",
+        views.response_refresh_discard,
+        name="response-refresh-discard",
+    ),
+    path(f"{RESPONSE}/search/", views.response_search, name="response-search"),
     path(f"{RESPONSE}/items/", views.response_input_items, name="response-input-items"),
+    path(f"{RESPONSE}/goto/", views.response_goto, name="response-goto"),
+    path(f"{RESPONSE}/outline/", views.response_outline, name="response-outline"),
     path(
         f"{RESPONSE}/items/<str:section>/<int:position>/", views.response_item, name="response-item"
     ),
@@ -63,6 +72,12 @@ urlpatterns = [
         name="response-trace-turn",
     ),
     path(f"{RESPONSE}/trace/step/", views.response_trace_step, name="response-trace-step"),
+    path(f"{RESPONSE}/trace/search/", views.response_trace_search, name="response-trace-search"),
+    path(
+        f"{RESPONSE}/trace/fetch/step/",
+        views.response_trace_fetch_step,
+        name="response-trace-fetch-step",
+    ),
     path(f"{RESPONSE}/trace.md", views.response_trace_markdown, name="response-trace-markdown"),
     path(f"{RESPONSE}/trace.json", views.response_trace_json, name="response-trace-json"),
     # --- /responses/<id>/events/ --------------------------------------------------------------

@@ -3,6 +3,7 @@
 No HTTP, parsing or HTML here; URLs are built here or in the templates."""
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -16,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import (
     HttpResponseClientRedirect,
     HttpResponseClientRefresh,
+    push_url,
     trigger_client_event,
 )
 from django_htmx.middleware import HtmxDetails
@@ -36,7 +38,9 @@ from . import playground as pg
 from .forms import (
     CompareForm,
     FollowForm,
+    GotoForm,
     ImportForm,
+    ItemFilterForm,
     ListFilterForm,
     LookupForm,
     NoteForm,
@@ -80,9 +84,10 @@ def _exported(request: HtmxHttpRequest, raw: bool) -> None:
 
 
 def _fetched(request: HtmxHttpRequest, response_id: str) -> StoredResponse:
-    """Fetch and keep a response; the audit trail says who, whether it worked or not."""
+    """Fetch and keep a response not stored yet, with its first page of input items (its page
+    fetches the rest in steps); the audit trail says who, whether it worked or not."""
     try:
-        stored = store.fetch_response(response_id, user=request.user)
+        stored = store.open_response(response_id, user=request.user)
     except client.APIError as error:
         audit.record(request, audit.Action.FETCHED, response_id, f"failed: {error.title}")
         raise
@@ -125,22 +130,37 @@ def index(request: HtmxHttpRequest) -> HttpResponse:
     return _index(request, LookupForm())
 
 
-def _index(request: HtmxHttpRequest, form: LookupForm, status: int = 200) -> HttpResponse:
-    filters = ListFilterForm(request.GET)
-    page = pages.list_page(filters.filters(), request.GET.get("page"))
-    return render(
-        request,
-        "inspector/index.html",
-        {"form": form, "filters": filters, "page": page},
-        status=status,
-    )
+def _index(
+    request: HtmxHttpRequest,
+    form: LookupForm,
+    status: int = 200,
+    matches: list[str] | None = None,
+) -> HttpResponse:
+    # The lookup box's ?q= is what was typed in it, not the list's text filter.
+    filters = ListFilterForm(None if form.is_bound else request.GET)
+    context = {
+        "lookup_form": form if form.is_bound else None,
+        "matches": matches,
+        "filters": filters,
+        "page": pages.list_page(filters.filters(), request.GET.get("page")),
+    }
+    return render(request, "inspector/index.html", context, status=status)
 
 
 @require_GET
 @access.need(access.VIEW)
 def lookup(request: HtmxHttpRequest) -> HttpResponse:
+    """The lookup box: a stored id, or part of one (before anything goes upstream), opens
+    what is stored; a whole id that is not stored is fetched; anything else says why."""
     form = LookupForm(request.GET)
-    if not form.is_valid():
+    valid = form.is_valid()
+    typed = form.cleaned_data["q"] if valid else (request.GET.get("q") or "").strip()
+    matches = pages.lookup_matches(typed)
+    if len(matches) == 1:
+        return redirect("inspector:response-detail", response_id=matches[0])
+    if matches:
+        return _index(request, form, matches=matches)
+    if not valid:
         return _index(request, form, status=400)
     return redirect("inspector:response-detail", response_id=form.cleaned_data["q"])
 
@@ -152,15 +172,159 @@ def response_detail(request: HtmxHttpRequest, response_id: str) -> HttpResponse:
     if isinstance(stored, HttpResponse):
         return stored
     audit.record(request, audit.Action.VIEWED, stored.id)
-    return render(request, "inspector/response_detail.html", pages.response_page(stored))
+    form = ItemFilterForm(request.GET)
+    context = pages.response_page(stored, form.page_number(), form.only())
+    context.update(_fetch_urls(stored), **_search_context(request, [stored.id], stored.id))
+    return render(request, "inspector/response_detail.html", context)
 
 
 @require_GET
 @access.need(access.VIEW)
 def response_input_items(request: HtmxHttpRequest, response_id: str) -> HttpResponse:
+    """One more page of input items: below those shown (?dir=down, "revealed"), or above
+    them (?dir=up, when the page was opened at a later page)."""
     stored = get_object_or_404(StoredResponse, pk=response_id)
-    context = pages.input_items_context(stored, request.GET.get("page"))
+    form = ItemFilterForm(request.GET)
+    after = request.GET.get("after", "")
+    context = pages.input_items_context(
+        stored,
+        form.page_number(),
+        form.only(),
+        int(after) if after.lstrip("-").isdigit() else None,
+    )
+    context["direction"] = "up" if request.GET.get("dir") == "up" else "down"
+    context.update(_fetch_urls(stored))
     return render(request, "inspector/response_detail.html#input-items", context)
+
+
+# --- fetching in steps (issue 12): progress, the step the page drives, refresh ---------------
+
+
+def _fetch_urls(stored: StoredResponse) -> dict[str, Any]:
+    """Where the page posts the next step of its fetch, and how long it waits first."""
+    return {
+        "fetch_url": reverse("inspector:response-fetch-step", args=[stored.id]),
+        "fetch_wait": 1,
+    }
+
+
+def _fetch_step(request: HtmxHttpRequest, stored: StoredResponse) -> store.Progress | None:
+    """One step of the fetch under way, counted by the rate limit only when it fetches."""
+    if store.may_step(stored):
+        access.take_fetch(request)
+        audit.record(request, audit.Action.FETCHED, stored.id, "input items step")
+    return store.fetch_step(stored)
+
+
+@require_POST
+@access.need(access.FETCH)
+def response_fetch_step(request: HtmxHttpRequest, response_id: str) -> HttpResponse:
+    """One bounded step of fetching a response's input items (or of its refresh); htmx posts
+    it again from the progress block it gets back until nothing is left to fetch."""
+    stored = get_object_or_404(StoredResponse, pk=response_id)
+    url = reverse("inspector:response-detail", args=[response_id])
+    context = _fetch_urls(stored)
+    try:
+        context["fetch"] = _fetch_step(request, stored)
+    except access.FetchLimited as limited:
+        context["fetch_wait"] = limited.retry_after
+    if not request.htmx:
+        return redirect(url)
+    if context["fetch"] is None:  # a refresh swapped in: the page shows another copy now
+        return HttpResponseClientRefresh()
+    return render(request, "inspector/_fetch_progress.html", {"stored": stored, **context})
+
+
+@require_POST
+@access.need(access.FETCH)
+def response_refresh_discard(request: HtmxHttpRequest, response_id: str) -> HttpResponse:
+    """Drop a refresh under way or failed; the stored copy stays as it is."""
+    stored = get_object_or_404(StoredResponse, pk=response_id)
+    store.discard_refresh(stored)
+    return HttpResponseRedirect(reverse("inspector:response-detail", args=[response_id]))
+
+
+# --- search inside a response or a trace ------------------------------------------------------
+
+
+def _search_context(
+    request: HtmxHttpRequest, response_ids: list[str], end_id: str, trace: bool = False
+) -> dict[str, Any]:
+    """The search box and, with ?q=, its results (every item of `response_ids`)."""
+    page_url = reverse(f"inspector:response-{'trace' if trace else 'detail'}", args=[end_id])
+    fragment = reverse(f"inspector:response-{'trace-' if trace else ''}search", args=[end_id])
+    results = pages.search_results(
+        response_ids,
+        request.GET.get("q", "")[:500],
+        _item_page_url,
+        page_url,
+        fragment,
+        page=request.GET.get("results"),
+        current=request.GET.get("hit"),
+        trace=trace,
+    )
+    return {"results": results, "search_page": page_url, "search_fragment": fragment}
+
+
+def _item_page_url(response_id: str) -> str:
+    return reverse("inspector:response-detail", args=[response_id])
+
+
+def _search(
+    request: HtmxHttpRequest, response_ids: list[str], end_id: str, trace: bool
+) -> HttpResponse:
+    context = _search_context(request, response_ids, end_id, trace)
+    query = {key: request.GET[key] for key in ("q", "results") if request.GET.get(key)}
+    page = f"{context['search_page']}?{urlencode(query)}"
+    if not request.htmx:
+        return HttpResponseRedirect(f"{page}#search")
+    return push_url(render(request, "inspector/_search_results.html", context), page)
+
+
+@require_GET
+@access.need(access.VIEW)
+def response_search(request: HtmxHttpRequest, response_id: str) -> HttpResponse:
+    """The items of a response that match ?q= (htmx), else its page with them listed."""
+    stored = get_object_or_404(StoredResponse, pk=response_id)
+    return _search(request, [stored.id], stored.id, trace=False)
+
+
+@require_GET
+@access.need(access.VIEW)
+def response_trace_search(request: HtmxHttpRequest, response_id: str) -> HttpResponse:
+    """The items of a trace's turns that match ?q= (htmx), else the trace with them listed."""
+    chain = store.chain_ending_at(response_id)
+    return _search(request, [s.id for s in chain.responses], response_id, trace=True)
+
+
+@require_GET
+@access.need(access.VIEW)
+def response_goto(request: HtmxHttpRequest, response_id: str) -> HttpResponse:
+    """An item by its place (?input=N, ?output=N, ?instructions=N): the response page at
+    the page of input items that shows it, scrolled to it. Every item link goes through
+    here, so it reaches an item that no page has loaded yet."""
+    stored = get_object_or_404(StoredResponse, pk=response_id)
+    form = GotoForm(request.GET)
+    place = form.place()
+    if place and place[0] == "anchor":
+        place = pages.place_of_anchor(stored, form.cleaned_data["anchor"])
+    found = pages.goto_place(stored, *place) if place else None
+    if found is None:
+        raise Http404("No such item in this response.")
+    number, anchor = found
+    url = reverse("inspector:response-detail", args=[response_id])
+    return HttpResponseRedirect(f"{url}{f'?page={number}' if number > 1 else ''}#{anchor}")
+
+
+@require_GET
+@access.need(access.VIEW)
+def response_outline(request: HtmxHttpRequest, response_id: str) -> HttpResponse:
+    """The outline of a response (its turns, counts and problems): the response page loads
+    it into its toolbar; without htmx, a page of its own."""
+    stored = get_object_or_404(StoredResponse, pk=response_id)
+    template = "inspector/response_outline.html"
+    context = pages.outline_page(stored)
+    return render(request, f"{template}#outline" if request.htmx else template, context)
 
 
 @require_GET
@@ -173,22 +337,26 @@ def response_json(request: HtmxHttpRequest, response_id: str) -> HttpResponse:
 @require_POST
 @access.need(access.FETCH, fetch=True)
 def response_refresh(request: HtmxHttpRequest, response_id: str) -> HttpResponse:
+    """Fetch the response again into a staging copy, with its first page of input items; the
+    page fetches the rest in steps, and the copy replaces the stored one once complete. The
+    owner (who fetched it first) and notes and review stay."""
+    stored = get_object_or_404(StoredResponse, pk=response_id)
     try:
-        _fetched(request, response_id)
+        store.start_refresh(stored)
     except client.APIError as error:
+        audit.record(request, audit.Action.FETCHED, response_id, f"failed: {error.title}")
         return upstream_error(request, error, response_id)
+    audit.record(request, audit.Action.FETCHED, response_id)
     return HttpResponseRedirect(reverse("inspector:response-detail", args=[response_id]))
 
 
 @require_POST
-@access.need(access.FETCH, fetch=True)
+@access.need(access.FETCH)
 def response_resume(request: HtmxHttpRequest, response_id: str) -> HttpResponse:
+    """Resume a fetch (or refresh) of input items that stopped: one step, then the page,
+    which drives the rest."""
     stored = get_object_or_404(StoredResponse, pk=response_id)
-    audit.record(request, audit.Action.FETCHED, response_id, "resume input items")
-    try:
-        store.resume_input_items(stored)
-    except client.APIError as error:
-        return upstream_error(request, error, response_id)
+    _fetch_step(request, stored)
     return HttpResponseRedirect(reverse("inspector:response-detail", args=[response_id]))
 
 
@@ -381,21 +549,55 @@ def response_events_follow(request: HtmxHttpRequest, response_id: str) -> HttpRe
 def _trace_context(
     request: HtmxHttpRequest, response_id: str, error: client.APIError | None = None
 ) -> dict[str, Any]:
-    return pages.trace_page(
+    context = pages.trace_page(
         response_id,
         error=error,
         # ?walk=paused shows what is stored without fetching more (after a failure).
         walk=request.GET.get("walk") != "paused",
         # The first turns in full, the others when scrolled to; ?turns=all shows every one.
         all_turns=request.GET.get("turns") == "all",
+        only=ItemFilterForm(request.GET).only(),
     )
+    context["trace_fetch_url"] = reverse("inspector:response-trace-fetch-step", args=[response_id])
+    return context
 
 
 @require_GET
 @access.need(access.VIEW)
 def response_trace(request: HtmxHttpRequest, response_id: str) -> HttpResponse:
     audit.record(request, audit.Action.VIEWED, response_id, "trace")
-    return render(request, "inspector/response_trace.html", _trace_context(request, response_id))
+    context = _trace_context(request, response_id)
+    ids = [stored.id for stored in context["chain"].responses]
+    context.update(_search_context(request, ids, response_id, trace=True))
+    return render(request, "inspector/response_trace.html", context)
+
+
+@require_POST
+@access.need(access.FETCH)
+def response_trace_fetch_step(request: HtmxHttpRequest, response_id: str) -> HttpResponse:
+    """One step of fetching the input items of the first turn of the trace that still has
+    some to fetch; htmx posts it again until no turn has, then the trace is shown again."""
+    url = reverse("inspector:response-trace", args=[response_id])
+    chain = store.chain_ending_at(response_id)
+    fetch, wait = store.unfinished_fetch(chain.responses), 1
+    if fetch is not None:
+        turn = StoredResponse.objects.get(pk=fetch.response_id)
+        try:
+            _fetch_step(request, turn)
+        except access.FetchLimited as limited:
+            wait = limited.retry_after
+        fetch = store.unfinished_fetch(chain.responses)
+    if not request.htmx:
+        return redirect(url)
+    if fetch is None:
+        return HttpResponseClientRefresh()
+    context = {
+        "fetch": fetch,
+        "fetch_url": reverse("inspector:response-trace-fetch-step", args=[response_id]),
+        "fetch_wait": wait,
+        "fetch_in_trace": True,
+    }
+    return render(request, "inspector/_fetch_progress.html", context)
 
 
 @require_GET
@@ -474,8 +676,10 @@ def response_trace_json(request: HtmxHttpRequest, response_id: str) -> HttpRespo
 @require_GET
 @access.need(access.VIEW)
 def tool_calls(request: HtmxHttpRequest) -> HttpResponse:
-    name, kind, flag = (request.GET.get(key, "")[:200] for key in ("name", "type", "flag"))
-    context = pages.tool_calls_page(name, kind, flag, request.GET.get("page"))
+    name, kind, flag, problem = (
+        request.GET.get(key, "")[:200] for key in ("name", "type", "flag", "problem")
+    )
+    context = pages.tool_calls_page(name, kind, flag, request.GET.get("page"), problem)
     return render(request, "inspector/tool_calls.html", context)
 
 
@@ -637,7 +841,7 @@ def _import_upload(request: HtmxHttpRequest) -> HttpResponse:
 @access.need(access.VIEW)
 def compare_pick(request: HtmxHttpRequest) -> HttpResponse:
     """Two ids (from the list's checkboxes or the response page's form) -> the compare page."""
-    form = CompareForm(request.GET)
+    form = CompareForm(request.GET or None)  # unbound until something is asked: no error yet
     if not form.is_valid():
         status = 400 if request.GET else 200
         return render(request, "inspector/compare_pick.html", {"form": form}, status=status)
@@ -688,23 +892,29 @@ def response_instructions(request: HtmxHttpRequest, response_id: str) -> HttpRes
     return render(request, f"{template}#text" if request.htmx else template, context)
 
 
-@require_GET
-@access.need(access.FETCH)
+@require_POST
+@access.need(access.FETCH, fetch=True)
 def response_poll(request: HtmxHttpRequest, response_id: str) -> HttpResponse:
-    """Re-fetch a queued or in-progress response; its page polls this until it settles."""
+    """Check the live status of a queued or in-progress response (its page posts this every
+    few seconds until it settles): the new status, output and usage are kept in place; the
+    input items, the owner, notes and review are never touched. A finished response is not
+    asked about. A POST with CSRF, counted by the rate limit like any fetch."""
     stored = get_object_or_404(StoredResponse, pk=response_id)
     error = None
-    try:
-        stored = _fetched(request, response_id)
-    except client.APIError as failure:
-        error = failure
+    if store.is_live(stored):  # the audit trail has every upstream request
+        try:
+            stored = store.check_status(stored)
+        except client.APIError as failure:
+            error = failure
+        detail = f"status failed: {error.title}" if error else "status"
+        audit.record(request, audit.Action.FETCHED, response_id, detail)
     context = pages.poll_context(stored, error)
     if not request.htmx:
         return HttpResponseRedirect(reverse("inspector:response-detail", args=[response_id]))
     if context["done"]:
         return HttpResponseClientRefresh()
     status = error.http_status if error is not None else 200
-    return render(request, "inspector/response_detail.html#live", context, status=status)
+    return render(request, "inspector/_live.html", context, status=status)
 
 
 @require_GET

@@ -93,6 +93,7 @@
         write();
       });
       var text = element("textarea", "chat-text");
+      text.dir = "auto";
       text.rows = 1;
       text.value = textOf(item);
       text.setAttribute("aria-label", "Text of input[" + index + "]");

@@ -11,6 +11,7 @@ import pytest
 
 from bench import (
     common,
+    fetch_steps,
     import_file,
     list_page,
     playground_count,
@@ -39,7 +40,19 @@ def test_response_page_figures_count_requests_queries_and_reach_every_item() -> 
     assert figures["response page SQL queries: huge minus one-message"].met
     html = figures["response page HTML of the huge response (KB)"]
     assert html.met, html.detail
-    assert len(figures) == 6
+    search = figures["search inside the huge response ÷ one page of its input items"]
+    assert search.value > 0 and "items, 20 listed" in search.detail
+    assert "floor" in figures["storing the huge response ÷ its floor"].detail
+    assert len(figures) == 7
+
+
+@pytest.mark.django_db
+def test_fetch_figures_time_the_first_view_and_every_step_to_the_end() -> None:
+    first_view, longest = fetch_steps.figures(common.TINY)
+    assert first_view.value > 0 and "2 requests each" in first_view.detail
+    # Tiny: 450 items, 5 pages at 250 ms, all in the first step after the first view.
+    assert longest.met and "then 1 steps" in longest.detail
+    assert "450 items kept" in longest.detail
 
 
 @pytest.mark.django_db
@@ -50,8 +63,8 @@ def test_trace_figure_compares_a_long_chain_with_one_turn() -> None:
 
 @pytest.mark.django_db(transaction=True)  # outside a transaction: SQLite takes two files
 def test_list_figures_keep_queries_per_page_constant() -> None:
-    ratio, combined, queries = list_page.figures(common.TINY)
-    assert ratio.value > 0 and combined.value > 0
+    ratio, combined, free_text, queries = list_page.figures(common.TINY)
+    assert ratio.value > 0 and combined.value > 0 and free_text.value > 0
     assert queries.met, queries.detail
 
 

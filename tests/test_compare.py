@@ -430,6 +430,13 @@ def test_the_pick_page_without_ids_is_a_form(logged_in):
 
 
 @pytestmark_db
+def test_the_pick_page_shows_no_error_before_anything_is_picked(logged_in):
+    html = logged_in.get("/compare/").content.decode()
+    assert "Pick exactly two" not in html
+    assert 'class="error"' not in html
+
+
+@pytestmark_db
 def test_comparing_with_a_response_not_stored_fetches_it(logged_in, pair, upstream):
     upstream.add(body("resp_c", model="gpt-4.1"), [])
     assert logged_in.get("/responses/resp_a/compare/resp_c/").status_code == 200
@@ -445,3 +452,62 @@ def test_comparing_with_a_response_the_upstream_does_not_know_says_so(logged_in,
 @pytestmark_db
 def test_compare_requires_login(client):
     assert client.get("/responses/resp_a/compare/resp_b/").status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "segments", "removed", "added"),
+    [
+        ("same text", "same text", [("same", "same text")], 0, 0),
+        (
+            "The order ships today.",
+            "The order ships on Monday.",
+            [("same", "The order ships "), ("removed", "today"), ("added", "on Monday"),
+             ("same", ".")],
+            1,
+            2,
+        ),
+        (
+            "one\ntwo\nthree\n",
+            "one\n2\nthree\n",
+            [("same", "one\n"), ("removed", "two"), ("added", "2"), ("same", "\nthree\n")],
+            1,
+            1,
+        ),
+        ("", "new", [("added", "new")], 0, 1),
+    ],
+)  # fmt: skip
+def test_word_diff_marks_words_only_one_side_has(a, b, segments, removed, added):
+    diff = compare.word_diff(a, b)
+    assert [(s.kind, s.text) for s in diff.segments] == segments
+    assert (diff.removed, diff.added) == (removed, added)
+
+
+def test_a_long_changed_stretch_is_removed_and_added_whole(monkeypatch):
+    monkeypatch.setattr(compare, "WORD_DIFF_MAX", 5)
+    diff = compare.word_diff("a b c d e f", "a b c d e g")
+    assert [s.kind for s in diff.segments] == ["removed", "added"]
+    assert (diff.removed, diff.added) == (6, 6)
+
+
+@pytestmark_db
+def test_the_compare_page_diffs_changed_output_texts_word_by_word_and_renders_markdown(logged_in):
+    for rid, text in (
+        ("resp_x", "The order **ships** today."),
+        ("resp_y", "The order **ships** on Monday."),
+    ):
+        message = {
+            "type": "message",
+            "id": f"msg_{rid}",
+            "role": "assistant",
+            "status": "completed",
+            "content": [{"type": "output_text", "text": text, "annotations": []}],
+        }
+        store.save_bundle(body(rid, output=[message]), [], source=StoredResponse.Source.IMPORT)
+    response = logged_in.get("/responses/resp_x/compare/resp_y/")
+    html = response.content.decode()
+    assert "1 output item</a> and" in html
+    assert response.context["output_differences"] == 1
+    assert "<del>today</del><ins>on Monday</ins>" in html
+    assert "1 word only in A" in html and "2 only in B" in html
+    assert "<strong>ships</strong>" in html  # rendered Markdown
+    assert 'data-md-toggle aria-pressed="false">Raw text</button>' in html

@@ -14,7 +14,7 @@ from typing import Any
 
 import pydantic
 import pytest
-from openai.types.responses import Response, ResponseInputItem, ResponseItem
+from openai.types.responses import Response, ResponseInputItem, ResponseItem, ResponseStreamEvent
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_DIR = ROOT / "inspector" / "demo"
@@ -191,3 +191,20 @@ def test_demo_ids_and_timestamps_look_like_real_2026_responses(bundle: Any) -> N
     else:
         assert response.get("completed_at") is None
     assert all(item.get("id") for item in bundle["input_items"])
+
+
+DEMO_EVENT_PATHS = sorted((DEMO_DIR / "events").glob("*.json"))
+STREAM_EVENT = pydantic.TypeAdapter(ResponseStreamEvent)
+
+
+@pytest.mark.parametrize("path", DEMO_EVENT_PATHS, ids=_name)
+def test_the_demo_events_are_openai_stream_events_of_a_background_demo_response(path) -> None:
+    export = _load(path)
+    (bundle_path,) = DEMO_DIR.glob(f"{path.name[:3]}*.json")
+    response = _load(bundle_path)["response"]
+    assert export["response_id"] == response["id"] and response["background"] is True
+    numbers = [entry["sequence_number"] for entry in export["events"]]
+    assert numbers == list(range(len(numbers)))
+    for entry in export["events"]:
+        STREAM_EVENT.validate_python(entry["event"])
+        assert entry["event"]["sequence_number"] == entry["sequence_number"]

@@ -101,18 +101,25 @@ def test_a_pasted_id_is_fetched_over_http_kept_and_shown_again_without_a_request
 
     first = browser.get(lookup["Location"])
     assert first.status_code == 200
-    first_view_requests = len(stand_in.requests)
-    assert first_view_requests == 1 + 3  # the response, then 3 pages of 100 input items
-    paths = stand_in.paths()
-    assert paths[0] == f"/v1/responses/{RID}"
-    assert paths[1:] == [f"/v1/responses/{RID}/input_items"] * 3
-    afters = [parse_qs(r.url.query.decode()).get("after") for r in stand_in.requests[1:]]
-    assert afters == [None, ["msg_in_099"], ["msg_in_199"]]
-    assert all(r.headers["authorization"] == f"Bearer {TEST_KEY}" for r in stand_in.requests)
+    # The first view: the response and the first page of 100 input items, then the page.
+    assert stand_in.paths() == [f"/v1/responses/{RID}", f"/v1/responses/{RID}/input_items"]
     page = first.content.decode()
     assert RID in page
     assert "All 250 read." in page
     assert "line 0" in page
+    assert "100 input items fetched, more to come" in page
+    # The page's step (htmx posts it by itself; here as a plain form) fetches the rest.
+    step = browser.post(
+        f"/responses/{RID}/fetch/step/", {"csrfmiddlewaretoken": csrf_token(first.content)}
+    )
+    assert step.status_code == 302
+    first_view_requests = len(stand_in.requests)
+    assert first_view_requests == 1 + 3  # the response, then 3 pages of 100 input items
+    paths = stand_in.paths()
+    assert paths[1:] == [f"/v1/responses/{RID}/input_items"] * 3
+    afters = [parse_qs(r.url.query.decode()).get("after") for r in stand_in.requests[1:]]
+    assert afters == [None, ["msg_in_099"], ["msg_in_199"]]
+    assert all(r.headers["authorization"] == f"Bearer {TEST_KEY}" for r in stand_in.requests)
 
     stored = StoredResponse.objects.get(pk=RID)
     assert stored.input_items_count == 250
@@ -127,13 +134,19 @@ def test_a_pasted_id_is_fetched_over_http_kept_and_shown_again_without_a_request
     assert browser.get(f"/responses/{RID}.json").status_code == 200
     assert len(stand_in.requests) == first_view_requests
 
-    # The refresh action fetches it all again.
+    # The refresh action fetches it all again: the response and a page, then the steps.
     refreshed = browser.post(
         f"/responses/{RID}/refresh/", {"csrfmiddlewaretoken": csrf_token(second.content)}
     )
     assert refreshed.status_code == 302
+    assert len(stand_in.requests) == first_view_requests + 2
+    assert InputItem.objects.filter(response_id=RID).count() == 250  # the stored copy, whole
+    browser.post(
+        f"/responses/{RID}/fetch/step/", {"csrfmiddlewaretoken": csrf_token(second.content)}
+    )
     assert len(stand_in.requests) == 2 * first_view_requests
     assert InputItem.objects.filter(response_id=RID).count() == 250
+    assert not StoredResponse.objects.get(pk=RID).items.exclude(body__has_key="id").exists()
 
 
 def test_an_unknown_id_shows_the_upstream_not_found_page_over_http(stand_in, logged_in):

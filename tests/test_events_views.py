@@ -365,3 +365,41 @@ def test_shell_patch_compaction_and_steering_events_are_explained_in_words(logge
     assert "a successor (<code>steer_01</code>) continues with it" in html
     assert "mismatch" not in html
     assert "unknown event type" not in html
+
+
+DEMO_RUNNING = "resp_c60cb322ee76670bcbd55e54cca1f0bea7987c993b921dbf"  # 32_background_…
+
+
+def test_the_demo_ships_the_events_of_its_background_responses(logged_in):
+    store.load_demo()
+    store.load_demo()  # loading again replaces them, once each
+    running = StoredResponse.objects.get(pk=DEMO_RUNNING)
+    assert running.events.count() == 25
+    html = logged_in.get(f"/responses/{DEMO_RUNNING}/events/").content.decode()
+    assert "response.web_search_call.searching" in html
+    assert "Look for 2025 installation statistics and subsidy (ISDE) changes for 2026." in html
+    queued = StoredResponse.objects.get(status="queued", source="demo")
+    assert list(queued.events.values_list("type", flat=True)) == [
+        "response.created",
+        "response.queued",
+    ]
+
+
+def test_a_response_not_made_in_the_background_offers_no_replay_and_says_why(logged_in):
+    store.save_bundle(
+        {"id": "resp_fg", "object": "response", "status": "completed", "background": False,
+         "output": [], "tools": []}, [], source="demo",
+    )  # fmt: skip
+    html = logged_in.get("/responses/resp_fg/events/").content.decode()
+    assert "/events/replay/" not in html
+    assert '<button type="button" disabled aria-describedby="replay-why">' in html
+    assert "Only a background response (created with background=true)" in html
+
+
+def test_without_a_key_a_running_response_is_not_followed_and_says_why(logged_in, settings):
+    settings.OPENAI_API_KEY = ""
+    store.load_demo()
+    html = logged_in.get(f"/responses/{DEMO_RUNNING}/events/").content.decode()
+    assert "load delay" not in html
+    assert "Not following live: reading the stream needs OPENAI_API_KEY" in html
+    assert "/events/replay/" not in html

@@ -79,8 +79,9 @@ def test_500s_midway_through_the_input_items_keep_what_came_and_say_why(logged_i
         return None
 
     upstream.override = fail_page_two
+    assert logged_in.get("/responses/resp_half0001/").status_code == 200  # the first page
+    assert logged_in.post("/responses/resp_half0001/fetch/step/").status_code == 302
     page = logged_in.get("/responses/resp_half0001/")
-    assert page.status_code == 200
     stored = StoredResponse.objects.get(pk="resp_half0001")
     assert (stored.input_items_count, stored.input_items_complete) == (100, False)
     assert stored.input_items_error.endswith("upstream is on fire")

@@ -60,6 +60,27 @@ def test_an_upload_is_imported_and_reported_line_by_line(logged_in):
     assert StoredResponse.objects.get(pk="resp_one").source == "import"
 
 
+def test_the_report_links_to_each_response_of_the_file(logged_in):
+    report = logged_in.post("/import/", {"file": upload(JSONL)}).context["report"]
+    assert report.kept == [(1, "resp_one", "imported"), (3, "resp_two", "imported"),
+                           (5, "resp_one", "skipped")]  # fmt: skip
+    html = logged_in.post("/import/", {"file": upload(JSONL)}).content.decode()
+    assert (
+        '<td class="num">3</td><td><a href="/responses/resp_two/"><code>resp_two</code></a>'
+        "</td><td>skipped (unchanged)</td>" in html
+    )
+
+
+def test_a_report_lists_the_first_responses_and_counts_the_others(logged_in, monkeypatch):
+    from inspector.store import imports
+
+    monkeypatch.setattr(imports, "KEPT_LISTED", 1)
+    html = logged_in.post("/import/", {"file": upload(JSONL)}).content.decode()
+    assert 'href="/responses/resp_one/"' in html
+    assert 'href="/responses/resp_two/"' not in html
+    assert "… and 2 more." in html
+
+
 def test_the_importer_is_recorded(logged_in, user):
     logged_in.post("/import/", {"file": upload(json.dumps(body("resp_mine")))})
     assert StoredResponse.objects.get(pk="resp_mine").fetched_by == user

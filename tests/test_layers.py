@@ -34,6 +34,8 @@ VIEW_LAYER = (
 FETCHERS = ("inspector.store", "inspector.playground")
 PURE = (
     "inspector.rendering",
+    "inspector.problems",
+    "inspector.outline",
     "inspector.templatetags.inspector",
     "inspector.templatetags.charts",
     "inspector.transcript",
@@ -103,7 +105,10 @@ def imports_of(
                 anchor = package.split(".")
                 anchor = anchor[: len(anchor) - node.level + 1]
                 base = ".".join([*anchor, *([node.module] if node.module else [])])
-            found.add(base)
+            # A package the module is in is loaded before the module: `from . import x` (or
+            # `from .. import x`) there imports x, not the package around it once more.
+            if not name.startswith(base + "."):
+                found.add(base)
             # `from . import store`: a module of the app, not only a name in a package.
             found.update(f"{base}.{a.name}" for a in node.names if f"{base}.{a.name}" in MODULES)
         for child in ast.iter_child_nodes(node):
@@ -156,7 +161,9 @@ def later():
     assert {"inspector.rendering", "inspector.schemas.base", "django.urls"} <= found
     assert "inspector.client" not in found
     assert "django.urls" not in imports_of(source, "inspector.pages", top_only=True)
-    assert "inspector" in imports_of("from .. import rendering", "inspector.templatetags.x")
+    # The package around the module is loaded first: not an import of its own.
+    assert "inspector" not in imports_of("from .. import rendering", "inspector.templatetags.x")
+    assert "inspector.store" in imports_of("from .store import x", "inspector.pages")
     assert "inspector.rendering" in imports_of(
         "from .. import rendering", "inspector.templatetags.x"
     )

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from inspector import listing, notes, pricing, store
-from inspector.models import StoredResponse
+from inspector import listing, notes, pricing, search, store
+from inspector.models import SearchText, StoredResponse
 
 pytestmark = pytest.mark.django_db
 
@@ -203,10 +203,12 @@ def test_free_text_finds_input_items_fetched_in_later_pages(logged_in):
     assert listed(logged_in, "q=needle") == ["resp_long"]
 
 
-def test_search_text_is_capped():
-    keep("resp_huge", [said("x" * 5000, role="user") for _ in range(10)])
-    text = StoredResponse.objects.get(pk="resp_huge").search_text
-    assert len(text) <= listing.SEARCH_TEXT_MAX
+def test_a_long_item_is_indexed_in_bounded_parts_and_found_to_its_end(logged_in):
+    keep("resp_huge", [said("lorem ipsum " * 5000 + "needle at the end", role="user")])
+    parts = SearchText.objects.filter(response_id="resp_huge", section="input")
+    assert parts.count() > 1
+    assert all(len(text) <= search.PART for text in parts.values_list("text", flat=True))
+    assert listed(logged_in, "q=needle") == ["resp_huge"]
 
 
 def test_filters_combine(logged_in, varied):
@@ -335,8 +337,9 @@ def test_the_list_query_never_reads_bodies(user):
     keep("resp_body")
     sql = str(listing.filtered(listing.Filters(q="x", tool="t")).query)
     assert '"body"' not in sql
-    assert '"search_text"' in sql  # in the WHERE clause only
-    assert sql.count('"search_text"') == 1
+    selected, where = sql.split(" WHERE ", 1)
+    assert "inspector_searchtext" in where  # the full-text index, in the WHERE clause only
+    assert "inspector_searchtext" not in selected
 
 
 def test_the_stored_cost_is_the_total_of_the_full_price():

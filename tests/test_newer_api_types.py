@@ -45,8 +45,9 @@ def test_a_server_tool_search_is_shown_beside_the_tools_it_loaded(logged_in):
     assert "run by the API, which searched and loaded the tools at once" in call
     assert "Loaded 1 tool: from here on the model may call it." in call
     assert "Groups 2 tools under the name crm" in call
-    output = text(article(html, anchor(bundle, "tool_search_output")))
-    assert "Answers the tool search just before it (output item 2)" in output
+    # Shown beside the search: where it stands, a line that says so.
+    output = text(html.split(f'id="{anchor(bundle, "tool_search_output")}"', 1)[1].split("</p>")[0])
+    assert "Answers tool_search_call (output item 2), and is shown beside it there." in output
 
 
 def test_deferred_namespaced_tools_say_who_may_call_them(logged_in):

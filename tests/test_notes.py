@@ -64,7 +64,7 @@ def test_a_note_on_the_response_is_shown_with_its_author_and_time(logged_in, not
     assert response["Location"] == "/responses/resp_noted/#notes"
     page = logged_in.get("/responses/resp_noted/").content.decode()
     assert "Looks like a duplicate refund." in page
-    assert "<strong>alice</strong>" in page
+    assert "<strong><bdi>alice</bdi></strong>" in page
     note = Note.objects.get()
     assert (note.anchor, note.author_name, note.author_id) == ("", "alice", user.pk)
     assert f'datetime="{note.created_at.isoformat()}"'[:30] in page
@@ -182,7 +182,7 @@ def test_flagging_records_who_and_when(logged_in, noted):
     assert noted.reviewed_at is not None
     page = logged_in.get("/responses/resp_noted/").content.decode()
     assert '<span class="badge review-flagged">flagged</span>' in page
-    assert "by alice" in page
+    assert "by <bdi>alice</bdi>" in page
 
 
 def test_htmx_gets_the_review_bar_back(logged_in, noted):

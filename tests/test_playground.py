@@ -985,3 +985,14 @@ def test_the_save_bar_and_both_input_views_are_on_the_page(logged_in):
     assert 'class="pg-savebar"' in text and 'id="session-name"' in text
     assert 'data-input-view="rows"' in text and 'data-input-view="json"' in text
     assert "save one above" not in text
+
+
+@pytest.mark.django_db
+def test_without_a_key_counting_with_the_api_is_disabled_and_says_why(logged_in, settings):
+    settings.OPENAI_API_KEY = ""
+    html = logged_in.get("/playground/").content.decode()
+    assert 'id="api-count-button"' not in html
+    assert (
+        '<button type="button" disabled aria-describedby="api-count-why">Count with the API' in html
+    )
+    assert "Needs OPENAI_API_KEY, which this server does not have." in html

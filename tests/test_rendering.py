@@ -367,30 +367,6 @@ def test_errors_as_strings_or_objects_read_as_text(error, text):
     assert rendering.error_text(error) == text
 
 
-@pytest.mark.parametrize(
-    ("raw", "failure"),
-    [
-        ({"type": "mcp_call", "id": "m", "status": "failed", "error": "down"}, "failed: down"),
-        (
-            {"type": "mcp_call", "id": "m", "status": "completed", "error": {"message": "x"}},
-            "error: x",
-        ),
-        (
-            {
-                "type": "apply_patch_call_output",
-                "call_id": "c",
-                "status": "failed",
-                "output": "no such file",
-            },
-            "failed: no such file",
-        ),
-        ({"type": "function_call", "call_id": "c", "name": "f", "status": "completed"}, None),
-    ],
-)
-def test_failed_items_say_why(raw, failure):
-    assert rendering.item_failure(item(raw)) == failure
-
-
 # --- content ------------------------------------------------------------------------------
 
 
@@ -619,62 +595,6 @@ def test_no_usage_means_no_usage_view():
 
 
 @pytest.mark.parametrize(
-    ("fields", "texts"),
-    [
-        (
-            {"status": "failed", "error": {"code": "server_error", "message": "Sorry"}},
-            ["The response failed (server_error): Sorry"],
-        ),
-        (
-            {
-                "status": "incomplete",
-                "incomplete_details": {"reason": "max_output_tokens"},
-                "max_output_tokens": 1200,
-                "usage": {
-                    "input_tokens": 1,
-                    "output_tokens": 1200,
-                    "total_tokens": 1201,
-                    "output_tokens_details": {"reasoning_tokens": 832},
-                },
-            },
-            [
-                "Stopped at the output limit: max_output_tokens is 1,200 and 1,200 tokens were"
-                " generated (832 of them reasoning)."
-            ],
-        ),
-        (
-            {"status": "incomplete", "incomplete_details": {"reason": "content_filter"}},
-            ["Stopped by the content filter: the output was cut where the filter fired."],
-        ),
-        ({"status": "cancelled"}, ["The response was cancelled before it finished."]),
-        ({"status": "completed"}, []),
-    ],
-)
-def test_problems_are_said_in_words(fields, texts):
-    assert [p.text for p in rendering.problems(response(**fields), [])] == texts
-
-
-def test_failed_items_are_problems_with_a_link_to_them():
-    failed = rendering.Row(
-        item(
-            {
-                "type": "mcp_call",
-                "id": "mcp_1",
-                "name": "list_refunds",
-                "status": "failed",
-                "error": "timeout",
-            }
-        ),
-        "output",
-        4,
-        "resp_1",
-    )
-    (problem,) = rendering.problems(response(), [failed])
-    assert problem.text == "Output item 5, list_refunds: failed: timeout"
-    assert problem.anchor == "item-mcp_1"
-
-
-@pytest.mark.parametrize(
     ("raw", "section", "anchor"),
     [
         (
@@ -796,3 +716,62 @@ def test_the_raw_json_of_a_two_megabyte_answer_says_how_much_is_not_shown():
     assert part.shown == whole[: rendering.LONG_TEXT]
     assert part.hidden == len(whole) - rendering.LONG_TEXT
     assert size == len(whole.encode())
+
+
+SCHEMA = {"type": "object", "properties": {"sentiment": {"type": "string",
+          "enum": ["positive", "negative"]}}, "required": ["sentiment"]}  # fmt: skip
+
+
+def with_format(fmt: dict) -> Response:
+    return Response.model_validate({"id": "resp_s", "output": [], "text": {"format": fmt}})
+
+
+@pytest.mark.parametrize(
+    ("text", "strict", "valid", "violation"),
+    [
+        ('{"sentiment":"negative"}', True, True, ""),
+        ('{"sentiment":"angry"}', False, True,
+         'sentiment: "angry" is not one of "positive" or "negative"'),
+        ('{"sentiment":"negative","extra":1}', True, True,
+         "Additional properties are not allowed ('extra' was unexpected)"),
+        ('{"sentiment": "neg', True, False, None),
+    ],
+)  # fmt: skip
+def test_structured_output_is_pretty_printed_and_checked_against_its_schema(
+    text, strict, valid, violation
+):
+    fmt = {"type": "json_schema", "name": "review", "schema": SCHEMA, "strict": strict}
+    found = rendering.structured_output(text, with_format(fmt))
+    assert found is not None
+    assert (found.name, found.json.valid, found.violation) == ("review", valid, violation)
+    if valid:
+        assert found.json.text.startswith('{\n  "sentiment":')
+
+
+def test_output_text_of_other_formats_is_not_structured():
+    assert rendering.structured_output('{"a": 1}', with_format({"type": "text"})) is None
+    assert rendering.structured_output('{"a": 1}', with_format({"type": "json_object"})) is None
+    assert rendering.structured_output('{"a": 1}', None) is None
+
+
+def incomplete(reason, status="incomplete"):  # type: ignore[no-untyped-def]
+    text = {"type": "output_text", "text": "The answer stops mid", "annotations": []}
+    message = {"type": "message", "id": "msg_1", "role": "assistant", "status": "incomplete",
+               "content": [{**text, "text": "First part."}, text]}  # fmt: skip
+    details = {"reason": reason} if reason else None
+    return Response.model_validate({"id": "resp_i", "status": status, "output": [message],
+                                    "incomplete_details": details})  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("reason", "status", "cut"),
+    [("max_output_tokens", "incomplete", "max_output_tokens"),
+     ("content_filter", "incomplete", "content_filter"),
+     (None, "incomplete", "no reason given"),
+     (None, "completed", None)],
+)  # fmt: skip
+def test_an_incomplete_responses_last_text_is_marked_where_it_was_cut(reason, status, cut):
+    response = incomplete(reason, status)
+    first, last = response.output[0].content
+    assert rendering.cut_here(last, response) == cut
+    assert rendering.cut_here(first, response) is None

@@ -153,11 +153,21 @@ def test_a_function_call_shows_formatted_arguments_beside_its_output(logged_in, 
     assert 'href="#item-fc_f39620ade83061144e7fc527b1338db78f60187e48c8771c"' in answer
 
 
-def test_an_unanswered_call_in_the_output_says_where_its_answer_goes(logged_in, demo):
-    html = page(logged_in, demo_id("01_"))
+def test_an_unanswered_call_in_the_output_says_where_its_answer_goes(logged_in):
+    call = {"type": "function_call", "id": "fc_alone", "call_id": "call_alone", "name": "f",
+            "arguments": "{}"}  # fmt: skip
+    html = page(logged_in, keep({"id": "resp_alone", "output": [call]}))
     assert (
         "Not answered in this response: the output goes into the input of the next request." in html
     )
+
+
+def test_a_call_answered_in_the_next_stored_response_links_to_that_answer(logged_in, demo):
+    card = article(
+        page(logged_in, demo_id("01_")), "item-fc_e5d5dec480d1bc309371ff91b0bf4f87ffd19f5a5b2b7230"
+    )
+    assert "Not answered in this response" not in card
+    assert f'href="/responses/{demo_id("02_")}/goto/?input=1">in a later response' in card
 
 
 def test_an_output_whose_call_was_in_an_earlier_response_says_so(logged_in, demo):
@@ -193,11 +203,12 @@ def test_an_output_anywhere_in_the_input_pairs_with_a_call_on_another_page(logge
     rid = keep({"id": "resp_far"}, items)
     card = article(page(logged_in, rid), "item-fc_early")
     assert "ANSWER-FROM-PAGE-THREE" in card
-    assert 'href="#item-fco_late"' in card
+    # On another page: the link loads the page that shows it.
+    assert f'href="/responses/{rid}/goto/?input={len(items)}"' in card
     last = (len(items) - 1) // store.INPUT_PAGE_SIZE + 1  # the page the last item is on
     third = logged_in.get(f"/responses/{rid}/items/?page={last}").content.decode()
     answer = article(third, "item-fco_late")
-    assert 'href="#item-fc_early"' in answer
+    assert f'href="/responses/{rid}/goto/?input=1"' in answer
 
 
 def test_the_page_takes_the_same_number_of_queries_for_60_or_600_input_items(logged_in):
@@ -284,7 +295,9 @@ def test_mcp_tools_calls_errors_and_approvals(logged_in, demo):
     failed = article(html, "item-mcp_fed53d9c9d781fcd584f41471e5caf0904b2b20622a9ae19")
     assert "mcp_tool_execution_error: upstream billing-api timed out after 10000 ms" in failed
     request = article(html, "item-mcpr_4d5ed66f44874e5c52e002b8b473478c3cde607e0495c9b8")
-    assert "approve or deny it with an mcp_approval_response in the next request" in request
+    # The next stored response (10_) approved it: the request shows that answer.
+    assert f'href="/responses/{demo_id("10_")}/goto/?input=1">in a later response' in request
+    assert "<strong>Approved</strong>" in request
     replay = page(logged_in, demo_id("29_"))
     asked = article(replay, "item-mcpr_54d1092feebd2aff12b1300b2434a1f6d2908f5f5792ee79")
     assert "<strong>Denied</strong>: Not yet — wording needs review" in asked
@@ -581,7 +594,8 @@ def test_input_items_come_in_pages_that_load_as_the_reader_scrolls(logged_in):
     size = store.INPUT_PAGE_SIZE
     assert f"line {size - 1}" in html and f"line {size}" not in html
     link = f"/responses/{rid}/items/?page=2"
-    assert f'href="{link}" hx-get="{link}" hx-trigger="revealed"' in html
+    # Without htmx the link opens the response page at page 2.
+    assert f'href="/responses/{rid}/?page=2" hx-get="{link}" hx-trigger="revealed"' in html
     second = logged_in.get(link).content.decode()
     assert f"line {size}" in second and f"line {2 * size - 1}" in second
     assert f"line {2 * size}" not in second
@@ -600,7 +614,7 @@ def running(status: str = "in_progress") -> dict[str, Any]:
 def test_a_running_response_polls_and_a_finished_one_does_not(logged_in):
     keep(running())
     html = page(logged_in, "resp_live")
-    assert 'hx-get="/responses/resp_live/poll/" hx-trigger="every 5s"' in html
+    assert 'hx-post="/responses/resp_live/poll/" hx-trigger="every 5s"' in html
     keep({**running("completed"), "id": "resp_done"})
     assert "/poll/" not in page(logged_in, "resp_done")
 
@@ -608,7 +622,7 @@ def test_a_running_response_polls_and_a_finished_one_does_not(logged_in):
 def test_polling_refreshes_the_page_when_the_response_finishes(logged_in, upstream):
     keep(running())
     upstream.add(running("completed"))
-    answer = logged_in.get("/responses/resp_live/poll/", headers={"HX-Request": "true"})
+    answer = logged_in.post("/responses/resp_live/poll/", headers={"HX-Request": "true"})
     assert answer.status_code == 200
     assert answer["HX-Refresh"] == "true"
     assert StoredResponse.objects.get(pk="resp_live").status == "completed"
@@ -617,11 +631,11 @@ def test_polling_refreshes_the_page_when_the_response_finishes(logged_in, upstre
 def test_polling_keeps_going_while_running_and_through_an_upstream_outage(logged_in, upstream):
     keep(running())
     upstream.add(running("in_progress"))
-    still = logged_in.get("/responses/resp_live/poll/", headers={"HX-Request": "true"})
+    still = logged_in.post("/responses/resp_live/poll/", headers={"HX-Request": "true"})
     assert still.status_code == 200
     assert 'hx-trigger="every 5s"' in still.content.decode()
     upstream.override = lambda request: httpx.Response(503, json={"error": {"message": "busy"}})
-    down = logged_in.get("/responses/resp_live/poll/", headers={"HX-Request": "true"})
+    down = logged_in.post("/responses/resp_live/poll/", headers={"HX-Request": "true"})
     assert down.status_code == 504
     assert 'hx-trigger="every 5s"' in down.content.decode()
     assert "Could not check: The upstream API is down or too slow." in down.content.decode()
@@ -630,7 +644,7 @@ def test_polling_keeps_going_while_running_and_through_an_upstream_outage(logged
 def test_polling_stops_when_waiting_cannot_help(logged_in, settings):
     settings.OPENAI_API_KEY = ""
     keep(running())
-    answer = logged_in.get("/responses/resp_live/poll/", headers={"HX-Request": "true"})
+    answer = logged_in.post("/responses/resp_live/poll/", headers={"HX-Request": "true"})
     body = answer.content.decode()
     assert "hx-trigger" not in body
     assert "No API key is configured" in body and "checking has stopped" in body
@@ -639,7 +653,7 @@ def test_polling_stops_when_waiting_cannot_help(logged_in, settings):
 def test_polling_without_htmx_goes_back_to_the_page(logged_in, upstream):
     keep(running())
     upstream.add(running("in_progress"))
-    answer = logged_in.get("/responses/resp_live/poll/")
+    answer = logged_in.post("/responses/resp_live/poll/")
     assert answer.status_code == 302
     assert answer["Location"] == "/responses/resp_live/"
 
@@ -777,3 +791,50 @@ def test_without_a_key_stored_responses_still_open(logged_in, upstream, settings
     refresh = logged_in.post(f"/responses/{RID}/refresh/")
     assert "OPENAI_API_KEY" in refresh.content.decode()
     assert upstream.requests == []
+
+
+# --- actions that cannot work are disabled, with the reason ---------------------------------
+
+
+def test_without_a_key_refresh_is_disabled_and_says_why(logged_in, settings):
+    settings.OPENAI_API_KEY = ""
+    keep({"id": "resp_offline"})
+    html = page(logged_in, "resp_offline")
+    assert 'action="/responses/resp_offline/refresh/"' not in html
+    assert (
+        '<button type="button" disabled aria-describedby="refresh-why">Refresh from upstream'
+        "</button>" in html
+    )
+    assert "Needs OPENAI_API_KEY, which this server does not have." in html
+
+
+def test_with_a_key_refresh_is_a_form(logged_in):
+    keep({"id": "resp_online"})
+    html = page(logged_in, "resp_online")
+    assert 'action="/responses/resp_online/refresh/"' in html
+    assert "disabled" not in html
+
+
+def test_without_a_key_a_running_response_does_not_poll_and_says_why(logged_in, settings):
+    settings.OPENAI_API_KEY = ""
+    keep(running())
+    html = page(logged_in, "resp_live")
+    assert "/poll/" not in html
+    assert "checking has stopped: checking needs OPENAI_API_KEY" in html
+
+
+@pytest.mark.parametrize(("background", "linked"), [(True, True), (False, False), (None, False)])
+def test_only_a_background_response_links_its_event_stream(logged_in, background, linked):
+    keep({"id": "resp_bg", "background": background})
+    assert (
+        'href="/responses/resp_bg/events/">Event stream</a>' in page(logged_in, "resp_bg")
+    ) is linked
+
+
+def test_the_page_marks_where_an_incomplete_answer_was_cut_and_checks_structured_output(logged_in):
+    store.load_demo()
+    cut = page(logged_in, "resp_da715ae083a1f646b09731027c17f102907b2e2c94ce3c5d")  # 30_…
+    assert "Cut here: <code>max_output_tokens</code>" in cut
+    structured = page(logged_in, "resp_0ccd218c36c8cabac73a224da18ebb41624d92d1ff9385e3")  # 06_…
+    assert "structured output · review_classification" in structured
+    assert "✓ Fits its schema" in structured

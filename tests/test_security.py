@@ -22,7 +22,16 @@ from django.test import Client
 from django.utils import timezone
 
 from inspector import audit, client, events, nesting, notes, redaction, store
-from inspector.models import AuditEntry, InputItem, Note, StoredResponse, StreamEvent, ToolCall
+from inspector.models import (
+    AuditEntry,
+    InputItem,
+    Note,
+    Refresh,
+    SearchText,
+    StoredResponse,
+    StreamEvent,
+    ToolCall,
+)
 from tests.factories import response_body, user_items
 
 pytestmark = pytest.mark.django_db
@@ -267,7 +276,8 @@ def test_every_short_field_the_store_and_the_audit_trail_cut_holds_no_part_of_th
         )  # fmt: skip
         refetched = store.fetch_response(rid)
         upstream.override = None
-        assert refetched.input_items_error
+        # Stored already: the refetch is a refresh, and its failure is kept on the refresh.
+        assert refetched.pending_refresh.error
         [garbage] = across(300, [k])
         report = store.import_lines(io.BytesIO(f'[{{"a": 1}}, {garbage}]'.encode()))
         [late] = across(40, [k])
@@ -278,7 +288,9 @@ def test_every_short_field_the_store_and_the_audit_trail_cut_holds_no_part_of_th
         shown = json.dumps([report.failures, report2.failures])
         assert PREFIX not in shown
     kept = [
-        list(StoredResponse.objects.values_list("model", "tool_names", "search_text")),
+        list(StoredResponse.objects.values_list("model", "tool_names")),
+        list(SearchText.objects.values_list("text", flat=True)),
+        list(Refresh.objects.values_list("error", flat=True)),
         list(ToolCall.objects.values_list("name", "arguments")),
         list(StreamEvent.objects.values_list("type", "body")),
         list(StoredResponse.objects.values_list("input_items_error", flat=True)),

@@ -245,8 +245,9 @@ def test_a_forty_turn_trace_page_takes_a_fixed_number_of_queries(
         body = response(rid, [call], usage=(100 * n, 0, 10, 0), previous=previous, created=n)
         store.save_bundle(body, [answer] if n else [USER], source="import")
         previous = rid
-    # 8 for the page, 1 for its audit entry (inspector/audit.py).
-    with django_assert_max_num_queries(9):
+    # 8 for the page, 1 for answers to its last calls in later responses (the tool-call
+    # index), 1 for its audit entry (inspector/audit.py).
+    with django_assert_max_num_queries(10):
         page = logged_in.get("/responses/resp_t39/trace/")
     assert page.status_code == 200
     assert page.content.count(b'class="card turn"') == 40

@@ -48,6 +48,9 @@ class FakeUpstream:
         # Recorded streams (the bytes of an .sse.txt file), served as received whatever the
         # response's `background` flag, ignoring `starting_after`.
         self.raw_streams: dict[str, bytes] = {}
+        # Seconds before each answer: a round trip to a real API (issue 12 measures at 0.25).
+        self.latency = 0.0
+        self._lock = threading.Lock()
 
     def add(self, body: dict[str, Any], items: list[dict[str, Any]] | None = None) -> str:
         self.responses[body["id"]] = body
@@ -68,7 +71,10 @@ class FakeUpstream:
         return [r.url.path for r in self.requests]
 
     def handle(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
+        with self._lock:  # served from several threads at once (real HTTP, two viewers)
+            self.requests.append(request)
+        if self.latency:
+            time.sleep(self.latency)
         if self.override is not None and (answer := self.override(request)) is not None:
             return answer
         parts = request.url.path.strip("/").split("/")

@@ -61,7 +61,7 @@ def _choices(values: tuple[str, ...], unset: str = "not sent") -> list[tuple[str
 
 
 def _area(rows: int, **attrs: str) -> forms.Textarea:
-    return forms.Textarea(attrs={"rows": str(rows), "spellcheck": "false", **attrs})
+    return forms.Textarea(attrs={"rows": str(rows), "spellcheck": "false", "dir": "auto", **attrs})
 
 
 @dataclass(frozen=True)

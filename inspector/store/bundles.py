@@ -7,12 +7,12 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
 
 from .. import client as upstream
-from .. import notes
+from .. import listing, notes
 from ..models import StoredResponse
 from ..notes import BUNDLE_KIND
 from ..schemas import Response
 from .fetch import append_items, begin
-from .rows import as_kept
+from .rows import as_kept, kept_text
 from .runs import refresh as refresh_runs
 from .tool_call_index import index_tool_calls
 
@@ -70,7 +70,8 @@ def save_bundle(
         if existing is not None and not may_update:
             return "refused"
         owner = existing.fetched_by if existing is not None else user
-        stored, token = begin(response, source, owner, complete=complete)
+        preview = kept_text(listing.input_preview(items), listing.PREVIEW_MAX)
+        stored, token = begin(response, source, owner, complete=complete, input_preview=preview)
         for start in range(0, len(items), 500):
             append_items(stored, token, items[start : start + 500])
         index_tool_calls(stored)

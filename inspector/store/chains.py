@@ -7,9 +7,10 @@ from typing import Any
 from django.db import connection
 
 from .. import trace
-from ..models import InputItem, Note, StoredResponse
+from ..models import InputItem, Note, StoredResponse, ToolCall
 from ..schemas import Response, item_adapter
 from .bundles import export_bundle
+from .reading import items_at
 
 TRACE_KIND = "responses-inspector.trace"
 #: The longest chain walked; past it the trace says it stopped.
@@ -128,6 +129,25 @@ def load_trace(chain: Chain, price: Any = None) -> trace.Trace:
     return trace.build_trace(
         [(Response.from_wire(s.body), s, items[s.id]) for s in chain.responses], price
     )
+
+
+def answers_after(built: trace.Trace) -> list[trace.Entry]:
+    """Answers to the trace's unanswered calls that responses outside it hold (the tool-call
+    index knows where), as entries of turn 0; one query, two if there are any."""
+    ids = {turn.response.id for turn in built.turns}
+    unanswered = [call for call in built.calls if "no-output" in call.flags]
+    if not unanswered:
+        return []
+    rows = ToolCall.objects.filter(response_id__in=sorted(ids), answered=True, answer_where="input")
+    places = [
+        (row.answer_response_id, row.answer_position)
+        for row in rows.exclude(answer_response_id__in=sorted(ids)).order_by()
+        if row.answer_position is not None
+    ]
+    return [
+        trace.Entry(0, "input", position, item, response_id=rid)
+        for rid, position, item in items_at(places)
+    ]
 
 
 def export_trace(chain: Chain) -> dict[str, Any]:

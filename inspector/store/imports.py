@@ -1,6 +1,7 @@
 """Importing files of responses, bundles and traces: import_lines and its ImportReport, new
 bundles kept a batch at a time with bulk inserts, and the demo."""
 
+import json
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -17,11 +18,13 @@ from pydantic import ValidationError
 from .. import access, audit, listing, notes, scrub
 from ..models import InputItem, StoredResponse
 from ..schemas import Response, item_adapter
+from . import search_index
 from .bundles import check_ids, save_bundle, unpack
 from .chains import TRACE_KIND
 from .jsonl import read_entries
-from .rows import JSONText, as_kept_json, columns, insert_rows, item_columns
+from .rows import JSONText, as_kept_json, columns, insert_rows, item_columns, kept_text
 from .runs import refresh as refresh_runs
+from .streams import keep_events_export
 from .tool_call_index import IndexHints, index_tool_calls
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "demo"
@@ -29,6 +32,8 @@ DEMO_DIR = Path(__file__).resolve().parent.parent / "demo"
 
 #: How many failures an import report lists with their reasons.
 FAILURES_KEPT = 10_000
+#: Responses an import report lists (and links to); the others are counted.
+KEPT_LISTED = 1_000
 
 
 @dataclass
@@ -42,6 +47,9 @@ class ImportReport:
     annotations_dropped: int = 0
     #: Failures past FAILURES_KEPT are counted, not listed (a 1 GB file of bad lines).
     more_failures: int = 0
+    #: (line, response id, "imported" / "updated" / "skipped"): what the report links to,
+    #: the first KEPT_LISTED of them.
+    kept: list[tuple[int, str, str]] = field(default_factory=list)
 
     @property
     def failed(self) -> int:
@@ -52,6 +60,15 @@ class ImportReport:
             self.failures.append((number, reason))
         else:
             self.more_failures += 1
+
+    def keep(self, number: int, response_id: str, outcome: str) -> None:
+        setattr(self, outcome, getattr(self, outcome) + 1)
+        if len(self.kept) < KEPT_LISTED:
+            self.kept.append((number, response_id, outcome))
+
+    @property
+    def more_kept(self) -> int:
+        return self.imported + self.updated + self.skipped - len(self.kept)
 
     def summary(self) -> str:
         dropped = self.annotations_dropped
@@ -260,7 +277,7 @@ class Batch:
             if outcome == "refused":
                 self.report.fail(bundle.number, f"{bundle.response.id} is {NOT_UPDATER}")
             else:
-                setattr(self.report, outcome, getattr(self.report, outcome) + 1)
+                self.report.keep(bundle.number, bundle.response.id, outcome)
         self._progress(bundle)
 
     def _keep_new(self, run: list[_Bundle]) -> None:
@@ -282,7 +299,7 @@ class Batch:
             except (ValueError, DatabaseError) as error:
                 self.report.fail(bundle.number, _reason(error))
             else:
-                self.report.imported += 1
+                self.report.keep(bundle.number, bundle.response.id, "imported")
             self._progress(bundle)
 
     def _restore(self, bundle: _Bundle) -> None:
@@ -319,6 +336,7 @@ def _save_new(
     by = user.pk if isinstance(user, get_user_model()) else None
     rows: list[dict[str, Any]] = []
     items: list[dict[str, Any]] = []
+    texts: list[dict[str, Any]] = []
     for bundle in run:
         rid = bundle.response.id
         row = {
@@ -332,10 +350,12 @@ def _save_new(
             "input_items_complete": bundle.complete,
             "fetch_token": uuid.uuid4().hex,
         }
-        for start in range(0, len(bundle.parsed_items), 500):  # save_bundle's pages
-            page = bundle.parsed_items[start : start + 500]
-            row["search_text"] = listing.extend_search_text(row["search_text"], page)
+        row["input_preview"] = kept_text(
+            listing.input_preview(bundle.parsed_items), listing.PREVIEW_MAX
+        )
         rows.append(row)
+        texts += search_index.response_rows(bundle.response)
+        texts += search_index.item_rows(rid, "input", enumerate(bundle.parsed_items))
         for position, (raw, text) in enumerate(
             zip(bundle.kept_items, bundle.items_json, strict=True)
         ):
@@ -346,6 +366,7 @@ def _save_new(
             )  # fmt: skip
     insert_rows(StoredResponse, rows)
     insert_rows(InputItem, items)
+    search_index.add(texts, whole=True)
     hints = IndexHints.of([(bundle.response, bundle.parsed_items) for bundle in run])
     for row, bundle in zip(rows, run, strict=True):
         stored = StoredResponse(**{k: v for k, v in row.items() if k != "body"})
@@ -365,6 +386,9 @@ def load_demo() -> ImportReport:
         report.updated += part.updated
         report.skipped += part.skipped
         report.failures += [(line, f"{path.name}: {why}") for line, why in part.failures]
+    # The stream events of the background responses, so their events page shows a run.
+    for path in sorted((DEMO_DIR / "events").glob("*.json")):
+        keep_events_export(json.loads(path.read_text()))
     return report
 
 

@@ -1,5 +1,5 @@
 """What /overview/ reads: the hourly rollups (UsageHour, ToolHour, kept by the triggers of
-migration 0015), and the slowest and most expensive responses and runs of a period.
+migration 0019), and the slowest and most expensive responses and runs of a period.
 
 Without a metadata filter every figure comes from the rollups, whose rows are bounded by
 the period's hours times the models (and tools) in use, not by the responses stored: a
@@ -197,7 +197,7 @@ def tool_totals(scope: Scope, limit: int = 20) -> list[ToolTotal]:
     return [ToolTotal(row["name"], row["type"], *(row[f"n_{n}"] for n in _TOOLS)) for row in found]
 
 
-#: A tool call the audit flagged: as ToolHour.flagged counts them (migration 0015).
+#: A tool call the audit flagged: as ToolHour.flagged counts them (migration 0019).
 _FLAGGED = (
     Q(no_output=True) | Q(bad_json=True) | Q(breaks_schema=True) | Q(undeclared=True)
     | Q(failed=True) | Q(needs_approval=True) | Q(approval="denied")
@@ -219,7 +219,7 @@ def top_responses(scope: Scope, by: str, limit: int = 10) -> list[StoredResponse
         rows = rows.filter(model=scope.model)
     if scope.meta_key:
         rows = rows.filter(pk__in=_responses(scope).values("pk"))
-    rows = rows.defer("body", "search_text", "metadata")
+    rows = rows.defer("body", "metadata")
     return list(rows.order_by(f"-{by}", "id")[:limit])
 
 

@@ -1,12 +1,14 @@
-"""What the pages read of stored responses: input items a page at a time, those that pair
-with a page's calls, those that failed, one item, demo examples; and deleting a response."""
+"""What the pages read of stored responses: input items a page at a time (filtered), those
+that pair with a page's calls, an outline's marks, one item, the ids a part of an id names,
+demo examples; and deleting a response."""
 
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
+from django.db.models.fields.json import KeyTextTransform
 
 from ..models import InputItem, StoredResponse
 from ..schemas import item_adapter
@@ -17,36 +19,114 @@ from ..schemas.items import item_tag
 INPUT_PAGE_SIZE = 20
 
 
+@dataclass(frozen=True)
+class ItemFilter:
+    """Which items a response page shows: by type, message role, tool name ("" = any)."""
+
+    type: str = ""
+    role: str = ""
+    name: str = ""
+
+    def __bool__(self) -> bool:
+        return bool(self.type or self.role or self.name)
+
+    def matches(self, item: Any) -> bool:
+        """The same test as `of` asks the database, for items held in a body (the output)."""
+        return all(
+            not wanted or getattr(item, field, None) == wanted
+            for field, wanted in (("type", self.type), ("role", self.role), ("name", self.name))
+        )
+
+    def of(self, items: "QuerySet[InputItem]") -> "QuerySet[InputItem]":
+        if self.type:
+            items = items.filter(type=self.type)
+        if self.role:
+            items = items.filter(body__role=self.role)
+        if self.name:
+            items = items.filter(body__name=self.name)
+        return items
+
+
+#: The filter that keeps every item.
+EVERY_ITEM = ItemFilter()
+
+
 @dataclass
 class ItemsPage:
-    """One page of a stored response's input items, parsed, with where the next page starts."""
+    """One page of a stored response's input items, parsed, with where the next page starts
+    and the page before it (filtered: of the items the filter keeps)."""
 
     items: list[tuple[int, Any]]
     number: int
     next_number: int | None
     total: int
+    previous_number: int | None = None
+    #: How many items the filter keeps (the total without one).
+    matching: int = 0
 
 
-def input_items_page(stored: StoredResponse, number: Any = 1) -> ItemsPage:
+def page_of(position: int) -> int:
+    """The page (1-based, unfiltered) that shows the input item at `position`."""
+    return position // INPUT_PAGE_SIZE + 1
+
+
+def input_items_page(
+    stored: StoredResponse, number: Any = 1, only: ItemFilter = EVERY_ITEM
+) -> ItemsPage:
     """Input items by position, paginated in the database, parsed into schema objects."""
     try:
         page = max(1, int(number))
     except (TypeError, ValueError):
         page = 1
     start = (page - 1) * INPUT_PAGE_SIZE
+    items = only.of(stored.items.all()) if only else stored.items.all()
     rows = list(
-        stored.items.order_by("position").values_list("position", "body")[
+        items.order_by("position").values_list("position", "body")[
             start : start + INPUT_PAGE_SIZE + 1
         ]
     )
     more = len(rows) > INPUT_PAGE_SIZE
-    items = [(pos, item_adapter.validate_python(body)) for pos, body in rows[:INPUT_PAGE_SIZE]]
+    parsed = [(pos, item_adapter.validate_python(body)) for pos, body in rows[:INPUT_PAGE_SIZE]]
     return ItemsPage(
-        items=items,
+        items=parsed,
         number=page,
         next_number=page + 1 if more else None,
         total=stored.input_items_count,
+        previous_number=page - 1 if page > 1 else None,
+        matching=items.count() if only else stored.input_items_count,
     )
+
+
+@dataclass(frozen=True)
+class Mark:
+    """What an outline knows of one input item: where it is, its type, role or tool name."""
+
+    position: int
+    type: str
+    item_id: str
+    role: str
+    name: str
+
+
+def input_marks(stored: StoredResponse) -> list[Mark]:
+    """Every input item of a response as a Mark, in order: one query, no body parsed."""
+    rows = (
+        stored.items.order_by("position")
+        .annotate(role=KeyTextTransform("role", "body"), name=KeyTextTransform("name", "body"))
+        .values_list("position", "type", "item_id", "role", "name")
+    )
+    return [Mark(p, kind, item_id, role or "", name or "") for p, kind, item_id, role, name in rows]
+
+
+def items_at(places: list[tuple[str, int]]) -> list[tuple[str, int, Any]]:
+    """The input items at (response id, position) places, parsed: (id, position, item)."""
+    if not places:
+        return []
+    match = Q()
+    for response_id, position in places:
+        match |= Q(response_id=response_id, position=position)
+    rows = InputItem.objects.filter(match).values_list("response_id", "position", "body")
+    return [(rid, p, item_adapter.validate_python(body)) for rid, p, body in rows[:200]]
 
 
 def linked_filter(wanted: Any) -> Q:
@@ -80,16 +160,10 @@ def linked_input_items(stored: StoredResponse, wanted: Any) -> list[tuple[int, A
     ]
 
 
-def failed_input_items(stored: StoredResponse, limit: int = 20) -> list[tuple[int, Any]]:
-    """Input items that failed (status "failed", or an MCP error), as (position, item)."""
-    failed = Q(body__status="failed") | (
-        Q(type__in=["mcp_call", "mcp_list_tools"])
-        & Q(body__has_key="error")
-        & ~Q(body__error=None)
-        & ~Q(body__error="")
-    )
-    rows = stored.items.filter(failed).order_by("position").values_list("position", "body")
-    return [(pos, item_adapter.validate_python(body)) for pos, body in rows[:limit]]
+def input_position_of(stored: StoredResponse, item_id: str) -> int | None:
+    """The position of the first input item with the id `item_id`, or None."""
+    rows = stored.items.filter(item_id=item_id).order_by("position")
+    return rows.values_list("position", flat=True).first()
 
 
 def input_item_at(stored: StoredResponse, position: int) -> Any | None:
@@ -124,6 +198,12 @@ def item_examples(
         )
         found[kind] += [(row.response, "input", row.position) for row in rows]
     return {kind: places for kind, places in found.items() if places}
+
+
+def ids_containing(fragment: str, limit: int = 20) -> list[str]:
+    """Stored response ids that contain `fragment` (part of an id), newest first."""
+    rows = StoredResponse.objects.filter(pk__contains=fragment).order_by("-created_at", "id")
+    return list(rows.values_list("pk", flat=True)[:limit])
 
 
 def demo_responses() -> list[StoredResponse]:

@@ -22,16 +22,10 @@ from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Valu
 from django.db.models.functions import Coalesce, StrIndex
 
 from .. import listing
-from ..models import InputItem, Run, StoredResponse, ToolCall
-from ..schemas import item_adapter
-from ..schemas.items import MessageItem
+from ..models import Run, StoredResponse, ToolCall
 
 CHAIN = "chain:"
 CONVERSATION = "conversation:"
-#: The first input shown for a run: its first user message among the first turn's first
-#: FIRST_ITEMS input items, cut to FIRST_INPUT_MAX characters.
-FIRST_ITEMS = 20
-FIRST_INPUT_MAX = 300
 
 
 def _chunks(values: list[str], size: int = 500) -> Iterator[list[str]]:
@@ -153,6 +147,7 @@ _MEMBER_COLUMNS = (
     "run_key", "id", "previous_response_id", "model", "status", "error_code", "created_at",
     "completed_at", "input_tokens", "cached_tokens", "output_tokens", "reasoning_tokens",
     "total_tokens", "cost", "tool_names", "input_items_complete", "review_status",
+    "input_preview",
 )  # fmt: skip
 _LATEST = datetime.max.replace(tzinfo=UTC)
 
@@ -176,10 +171,10 @@ class Member:
     tool_names: str
     complete: bool
     review: str
+    #: What it was asked: the list's input preview (its first user message, on a line).
+    input_preview: str
     failed: int
     unanswered: int
-    #: The body of its first user message among its first FIRST_ITEMS input items.
-    first_user: Any
 
     @property
     def order(self) -> tuple[datetime, str]:
@@ -220,7 +215,7 @@ def summary(key: str, members: list[Member]) -> Run:
     return Run(
         key=key,
         kind=Run.Kind.CHAIN if root else Run.Kind.CONVERSATION,
-        first_input=first_input(first.first_user),
+        first_input=first.input_preview,
         first_id=first.id,
         last_id=last.id,
         missing_id=root if root and root not in ids else "",
@@ -250,41 +245,26 @@ def summary(key: str, members: list[Member]) -> Run:
     )
 
 
-def first_input(body: Any) -> str:
-    """The text of a user message's body, on one line and cut short ("" if none)."""
-    if body is None:
-        return ""
-    item = item_adapter.validate_python(body)
-    if not isinstance(item, MessageItem):
-        return ""
-    text = " ".join(" ".join(listing.item_texts(item)).split())
-    return text if len(text) <= FIRST_INPUT_MAX else text[: FIRST_INPUT_MAX - 1] + "…"
-
-
 _SUMMED = [f.name for f in Run._meta.concrete_fields if f.name != "key"]
 
 
 def _members(keys: list[str]) -> dict[str, list[Member]]:
     """The members of the runs `keys`, each with its tool calls' failed and unanswered
-    counts and its first user message; one query."""
+    counts; one query."""
     calls = ToolCall.objects.filter(response=OuterRef("pk")).order_by().values("response")
 
     def count(flag: str) -> Coalesce:
         counted = calls.filter(**{flag: True}).annotate(n=Count("pk")).values("n")
         return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
 
-    first_user = InputItem.objects.filter(
-        response=OuterRef("pk"), type="message", position__lt=FIRST_ITEMS, body__role="user"
-    ).order_by("position")
     rows = (
         StoredResponse.objects.filter(run_key__in=keys)
         .order_by()
         .annotate(
             n_failed=count("failed"),
             n_unanswered=count("no_output"),
-            first_user=Subquery(first_user.values("body")[:1]),
         )
-        .values_list(*_MEMBER_COLUMNS, "n_failed", "n_unanswered", "first_user")
+        .values_list(*_MEMBER_COLUMNS, "n_failed", "n_unanswered")
     )
     members: dict[str, list[Member]] = defaultdict(list)
     for row in rows.iterator(chunk_size=2000):

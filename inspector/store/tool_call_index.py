@@ -3,15 +3,16 @@ as responses are kept (index_tool_calls), and read with filters."""
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 
-from .. import trace
+from .. import problems, trace
 from ..models import InputItem, StoredResponse, ToolCall
 from ..schemas import Response, item_adapter
-from ..schemas.items import item_tag
+from ..schemas.items import McpApprovalResponseItem, item_tag
 from .reading import linked_filter
 from .rows import insert_rows
 
@@ -82,6 +83,9 @@ class IndexHints:
     #: call ids, item ids or approval request ids, in any of those three columns.
     known: set[tuple[str, str]]
     pending: list[dict[str, Any]] = field(default_factory=list)
+    #: The problems column of the run's responses, written with the rows (the run inserted
+    #: them with none).
+    problem_columns: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def of(cls, run: list[tuple[Response, list[Any]]]) -> "IndexHints":
@@ -124,6 +128,8 @@ class IndexHints:
     def flush(self) -> None:
         insert_rows(ToolCall, self.pending)
         self.pending = []
+        _write_problem_columns(self.problem_columns)
+        self.problem_columns = {}
 
 
 def _key_columns(keys: Iterable[tuple[str, str, str]]) -> set[tuple[str, str, str]]:
@@ -178,6 +184,18 @@ def _tool_call_row(stored: StoredResponse, audit: trace.CallAudit) -> dict[str, 
         "approval": audit.approval,
         "created_at": stored.created_at,
         "model": stored.model,
+        **_answer_place(audit.answer),
+    }
+
+
+def _answer_place(answer: trace.Entry | None) -> dict[str, Any]:
+    """The ToolCall columns that say where a call's answer is stored."""
+    if answer is None or not answer.response_id:
+        return {"answer_response_id": "", "answer_where": "", "answer_position": None}
+    return {
+        "answer_response_id": answer.response_id[:128],
+        "answer_where": answer.where,
+        "answer_position": answer.position,
     }
 
 
@@ -193,19 +211,27 @@ def _answers_elsewhere(stored: StoredResponse, wanted: trace.Wanted) -> list[tra
         InputItem.objects.filter(followers, match, type__in=sorted(trace.ANSWER_TYPES))
         .exclude(response=stored)
         .order_by("response__created_at", "position")
-        .values_list("position", "body")[:500]
+        .values_list("response_id", "position", "body")[:500]
     )
-    return [trace.Entry(0, "input", p, item_adapter.validate_python(b)) for p, b in rows]
+    return [
+        trace.Entry(0, "input", p, item_adapter.validate_python(b), response_id=rid)
+        for rid, p, b in rows
+    ]
 
 
-def _apply_answer(row: ToolCall, answer: Any) -> None:
-    """Update a call answered by a response stored after it."""
+def _apply_answer(row: ToolCall, entry: trace.Entry) -> None:
+    """Update a call answered by a response stored after it (`entry`: the answer where it
+    is stored)."""
+    answer = entry.item
     if row.type in trace.CALL_TYPES and not row.answered:
         row.answered, row.no_output = True, False
         row.output = _short(trace.answer_text(answer))
-        row.status = str(getattr(answer, "status", None) or row.status)[:32]
+        status = trace.shell_status(answer) or getattr(answer, "status", None) or row.status
+        row.status = str(status)[:32]
         row.failed = row.failed or trace.is_failed(answer)
-    if getattr(answer, "type", None) == "mcp_approval_response":
+        for name, value in _answer_place(entry).items():
+            setattr(row, name, value)
+    if isinstance(answer, McpApprovalResponseItem):
         row.approval = "approved" if answer.approve else "denied"
 
 
@@ -228,17 +254,20 @@ def index_tool_calls(
         response = stored.response()
         rows = stored.items.filter(type__in=sorted(wanted_types)).order_by("position")
         inputs = [
-            trace.Entry(0, "input", p, item_adapter.validate_python(b))
+            trace.Entry(0, "input", p, item_adapter.validate_python(b), response_id=stored.id)
             for p, b in rows.values_list("position", "body")
         ]
     else:
         response, raws, items = parsed
         inputs = [
-            trace.Entry(0, "input", p, item)
+            trace.Entry(0, "input", p, item, response_id=stored.id)
             for p, (raw, item) in enumerate(zip(raws, items, strict=True))
             if str(item_tag(raw) or "")[:64] in wanted_types  # as item_row stores the type
         ]
-    outputs = [trace.Entry(0, "output", p, item) for p, item in enumerate(response.output)]
+    outputs = [
+        trace.Entry(0, "output", p, item, response_id=stored.id)
+        for p, item in enumerate(response.output)
+    ]
     own = [*inputs, *outputs]
     pairs = trace.pair(own, item_of=lambda e: e.item)
     if hints is None or hints.followed(stored):
@@ -278,7 +307,7 @@ def index_tool_calls(
         new_rows.append(_tool_call_row(stored, audit))
         if entry.where == "output" and key in claimed and claimed[key][0] == "input":
             taken_over.append(claimed[key][2])
-    answers = [e.item for e in own if trace.answer_key(e.item) is not None]
+    answers = [e for e in own if trace.answer_key(e.item) is not None]
     # A bulk import holds its own transaction; a savepoint per response would double the
     # queries it makes.
     with transaction.atomic(savepoint=hints is None):
@@ -295,10 +324,23 @@ def index_tool_calls(
                 ):
                     row.update(answered=True, no_output=False, output=old.output)
                     row.update(status=old.status, failed=row["failed"] or old.failed)
+                    row.update(
+                        answer_response_id=old.answer_response_id,
+                        answer_where=old.answer_where,
+                        answer_position=old.answer_position,
+                    )
         if hints is None or taken_over:  # a new response has no rows of its own yet
             ToolCall.objects.filter(Q(response=stored) | Q(pk__in=taken_over)).delete()
+        column = problems.column(
+            problems.kinds(problems.own(response))
+            + [kind for row in new_rows for kind in problems.row_kinds(SimpleNamespace(**row))]
+        )
         if hints is None:
             insert_rows(ToolCall, new_rows)
+            StoredResponse.objects.filter(pk=stored.pk).update(problems=column)
+        elif column:
+            hints.problem_columns[stored.id] = column
+        stored.problems = column
         _answer_earlier_calls(stored, answers, hints)
         if hints is not None:
             hints.add(new_rows)  # after: the answers are for other responses' calls
@@ -310,13 +352,13 @@ def _text_of(value: Any) -> str:
 
 
 def _answer_earlier_calls(
-    stored: StoredResponse, answers: list[Any], hints: IndexHints | None = None
+    stored: StoredResponse, answers: list[trace.Entry], hints: IndexHints | None = None
 ) -> None:
     """Give `answers` (items of `stored`) to the calls of other responses they answer."""
-    by_key: dict[tuple[str, str], Any] = {}
+    by_key: dict[tuple[str, str], trace.Entry] = {}
     wanted: set[tuple[str, str, str]] = set()  # (type, column, value) of the calls answered
     for answer in answers:
-        kind, value = trace.answer_key(answer) or ("", "")
+        kind, value = trace.answer_key(answer.item) or ("", "")
         if kind == "mcp_approval_response":
             by_key.setdefault(("mcp_approval_request", value), answer)
             by_key.setdefault(("mcp_call", value), answer)
@@ -340,19 +382,69 @@ def _answer_earlier_calls(
             return
         hints.flush()
     fields = ["answered", "no_output", "output", "status", "failed", "approval"]
+    fields += ["answer_response_id", "answer_where", "answer_position"]
     changed = []
     for row in _rows_by_id(ToolCall.objects.exclude(response=stored), wanted):
         for value in (row.approval_request_id, row.call_id, row.item_id):
-            answer = by_key.get((row.type, value)) if value else None
-            if answer is not None:
+            found = by_key.get((row.type, value)) if value else None
+            if found is not None:
                 before = [getattr(row, name) for name in fields]
-                _apply_answer(row, answer)
+                _apply_answer(row, found)
                 # Only rows the answer changes: a re-import answers every call again, and
                 # bulk_update's CASE per row and field costs seconds for thousands of them.
                 if [getattr(row, name) for name in fields] != before:
                     changed.append(row)
                 break
     ToolCall.objects.bulk_update(changed, fields, batch_size=200)
+    if changed:
+        _refresh_problems({row.response_id for row in changed}, hints)
+
+
+#: The rows that can have a problem (problems.of_row): the others need not be read.
+_MAY_HAVE_PROBLEMS = (
+    Q(failed=True)
+    | Q(no_output=True)
+    | Q(bad_json=True)
+    | Q(breaks_schema=True)
+    | Q(approval__in=["pending", "denied"])
+)
+
+
+def _refresh_problems(ids: set[str], hints: IndexHints | None) -> None:
+    """The problems column of responses whose calls a later response has just answered.
+
+    Only kinds an answer takes away (problems.ANSWERABLE) are dropped before the calls'
+    kinds are added again: the others (the response's own, a failure) an answer never
+    takes away, so the body need not be read again.
+    """
+    kinds: dict[str, set[str]] = {rid: set() for rid in ids}
+    for row in ToolCall.objects.filter(_MAY_HAVE_PROBLEMS, response_id__in=sorted(ids)):
+        kinds[row.response_id].update(problems.row_kinds(row))
+    pending = hints.problem_columns if hints is not None else {}
+    before = dict(StoredResponse.objects.filter(pk__in=sorted(ids)).values_list("pk", "problems"))
+    before.update({rid: pending[rid] for rid in ids if rid in pending})
+    after = {}
+    for rid, found in kinds.items():
+        kept = set(problems.from_column(before.get(rid, ""))) - problems.ANSWERABLE
+        column = problems.column(kept | found)
+        if column != before.get(rid, ""):
+            after[rid] = column
+    pending.update({rid: after.pop(rid) for rid in list(after) if rid in pending})
+    _write_problem_columns(after)
+
+
+def _write_problem_columns(columns: dict[str, str]) -> None:
+    """Set the problems column of the responses in `columns` ({id: column}), in one go."""
+    if not columns:
+        return
+    meta, quote = StoredResponse._meta, connection.ops.quote_name
+    table, column = quote(meta.db_table), quote(str(meta.get_field("problems").column))
+    key = quote(str(meta.pk.column if meta.pk else "id"))
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {table} SET {column} = %s WHERE {key} = %s",  # noqa: S608
+            [(text, rid) for rid, text in columns.items()],
+        )
 
 
 def reindex_tool_calls() -> int:
@@ -377,9 +469,11 @@ TOOL_CALL_FLAGS: dict[str, Q] = {
 }
 
 
-def tool_calls(name: str = "", kind: str = "", flag: str = "") -> Any:
-    """Indexed tool calls, newest first, filtered by exact name, type and flag."""
+def tool_calls(name: str = "", kind: str = "", flag: str = "", problem: str = "") -> Any:
+    """Indexed tool calls, newest first, filtered by exact name, type, flag and problem."""
     rows = ToolCall.objects.all()
+    if problem in TOOL_CALL_PROBLEMS:
+        rows = rows.filter(TOOL_CALL_PROBLEMS[problem])
     if name:
         rows = rows.filter(name=name)
     if kind:
@@ -387,6 +481,24 @@ def tool_calls(name: str = "", kind: str = "", flag: str = "") -> Any:
     if flag in TOOL_CALL_FLAGS:
         rows = rows.filter(TOOL_CALL_FLAGS[flag])
     return rows
+
+
+#: ?problem= values of /tool-calls/: each problems.KINDS kind a call can have, as a filter
+#: that keeps exactly the rows whose problems.row_kinds has it (a test holds the two).
+TOOL_CALL_PROBLEMS: dict[str, Q] = {
+    "failed-call": Q(failed=True) & ~Q(type__in=sorted(trace.SHELL_TYPES)),
+    "shell": Q(failed=True, type__in=sorted(trace.SHELL_TYPES)),
+    "unanswered": Q(no_output=True) & ~Q(type="mcp_approval_request"),
+    "approval": Q(approval__in=["pending", "denied"]),
+    "arguments": Q(bad_json=True) | Q(breaks_schema=True),
+}
+
+
+def response_calls(stored: StoredResponse, limit: int = 500) -> list[ToolCall]:
+    """The calls a response made (its output) and those of its calls that have a problem
+    (replayed ones too), in page order; one query on the index."""
+    rows = ToolCall.objects.filter(Q(where="output") | _MAY_HAVE_PROBLEMS, response=stored)
+    return list(rows.order_by("where", "position")[:limit])
 
 
 def tool_call_choices() -> tuple[list[str], list[str]]:

@@ -10,7 +10,7 @@ from typing import Any
 from django import template
 from django.utils.safestring import SafeString
 
-from .. import describe, pricing, rendering
+from .. import describe, outline, pricing, problems, rendering
 
 register = template.Library()
 
@@ -130,12 +130,35 @@ def error_text(error: Any) -> str:
 
 @register.filter
 def item_failure(item: Any) -> str | None:
-    return rendering.item_failure(item)
+    return problems.item_failure(item)
 
 
 @register.filter
 def item_title(item: Any) -> str:
     return rendering.item_title(item)
+
+
+@register.filter
+def problem_labels(column: str) -> list[tuple[str, str]]:
+    """(kind, label) of the problems a list row's column names."""
+    return [(kind, problems.LABELS[kind]) for kind in problems.from_column(column)]
+
+
+@register.filter
+def audit_problems(audit: Any) -> list[tuple[str, str]]:
+    """(kind, label) of the problems of an audited call (trace.CallAudit)."""
+    return [(kind, problems.LABELS[kind]) for kind in problems.kinds(problems.of_audit(audit))]
+
+
+@register.filter
+def other_flags(call: Any) -> list[tuple[str, str]]:
+    """The audit flags of a call that its problems do not say already."""
+    return problems.other_flags(call.flag_labels, call.approval)
+
+
+@register.filter
+def outline_label(item: Any) -> str:
+    return outline.label(item)
 
 
 @register.filter
@@ -279,6 +302,16 @@ def markdown_block(context: template.Context, text: Any) -> SafeString:
 @register.simple_tag(takes_context=True)
 def renders_as_markdown(context: template.Context, text: Any) -> bool:
     return rendering.renders_as_markdown(text, _full(context))
+
+
+@register.simple_tag(takes_context=True)
+def cut_here(context: template.Context, part: Any) -> str | None:
+    return rendering.cut_here(part, context.get("response"))
+
+
+@register.simple_tag(takes_context=True)
+def structured_output(context: template.Context, text: Any) -> rendering.StructuredOutput | None:
+    return rendering.structured_output(text, context.get("response"))
 
 
 @register.simple_tag(takes_context=True)

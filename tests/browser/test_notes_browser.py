@@ -44,7 +44,7 @@ def test_note_an_item_flag_the_response_and_find_both_in_the_list(watched, agent
     # A note on the tool call, through htmx: the page is not reloaded.
     page.evaluate("window.__same_page = true")
     item_notes = page.locator("#notes-item-fc_refund")
-    item_notes.locator("summary").click()
+    page.locator("#item-fc_refund .item-head").get_by_role("link", name="Note").click()
     item_notes.locator("textarea").fill(f"Suspicious amount {HOSTILE}\nsecond line")
     item_notes.get_by_role("button", name="Add note").click()
     page.locator("#notes-item-fc_refund .note-text").wait_for()
@@ -69,7 +69,7 @@ def test_note_an_item_flag_the_response_and_find_both_in_the_list(watched, agent
     assert row.count() == 1
     assert "resp_browsernotes" in row.inner_text()
     assert "flagged" in row.locator(".badge.review-flagged").inner_text()
-    assert row.locator("td.num a").inner_text() == "1"
+    assert row.locator(".notes-count a").inner_text() == "1"
     watched.assert_clean()
 
 

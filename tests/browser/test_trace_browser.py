@@ -101,7 +101,7 @@ def test_the_trace_walk_fetches_every_ancestor_with_progress_and_pairs_the_calls
     assert page.locator(".walk-progress").count() == 0
     assert page.locator("#trace-turns").inner_text() == str(TURNS)
     answers = page.locator(".pair-title a").all_inner_texts()
-    calls = " ".join(page.locator(".pair-link").all_inner_texts())
+    calls = " ".join(page.locator(".item-stub").all_inner_texts())  # answers beside their calls
     for n in range(1, TURNS):
         assert f"turn {n + 1}, input item 1" in answers
         assert f"Answers function_call next_step (turn {n}, output item 1)" in calls

@@ -1,4 +1,5 @@
-"""Fetch responses (and all their input items) from upstream and keep them."""
+"""Fetch responses (and all their input items) from upstream and keep them, in one go, with
+the progress of each on stderr."""
 
 from typing import Any
 
@@ -13,12 +14,31 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("ids", nargs="+")
 
+    def _progress(self, response_id: str) -> Any:
+        """What fetch_response calls after each page: one line, rewritten on a terminal."""
+        seen = {"items": 0, "pages": 0}
+        terminal = self.stderr.isatty()
+
+        def progress(count: int) -> None:
+            seen["items"] += count
+            seen["pages"] += 1
+            bar = "#" * min(40, seen["pages"]) + ("+" if seen["pages"] > 40 else "")
+            line = (
+                f"{response_id}: {seen['items']:,} input items, {seen['pages']} pages "
+                f"fetched [{bar}]"
+            )
+            self.stderr.write(f"\r{line}" if terminal else line, ending="" if terminal else "\n")
+
+        return progress
+
     def handle(self, *args: Any, ids: list[str], **options: Any) -> None:
         failures: list[str] = []
         for text in ids:
             try:
                 response_id = client.extract_response_id(text)
-                stored = store.fetch_response(response_id)
+                stored = store.fetch_response(response_id, progress=self._progress(response_id))
+                if self.stderr.isatty():
+                    self.stderr.write("")  # end the progress line
             except ValueError as error:
                 failures.append(f"{text}: {error}")
                 self.stderr.write(failures[-1])
@@ -26,6 +46,12 @@ class Command(BaseCommand):
                 failures.append(f"{text}: {error.title}: {error.message}")
                 self.stderr.write(failures[-1])
             else:
+                refresh = store.fetch_progress(stored)
+                if refresh is not None and refresh.refresh and refresh.error:
+                    # The stored copy is whole and unchanged; the new one stopped.
+                    failures.append(f"{text}: the refresh stopped: {refresh.error}")
+                    self.stderr.write(failures[-1])
+                    continue
                 note = (
                     ""
                     if stored.input_items_complete

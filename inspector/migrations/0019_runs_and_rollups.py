@@ -236,7 +236,7 @@ def recognise_runs(apps: Any, schema_editor: Any) -> None:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("inspector", "0014_import_owner_and_login_audit"),
+        ("inspector", "0018_problems_previews_and_answer_places"),
     ]
 
     operations = [
