@@ -22,12 +22,15 @@ def setup() -> Path:
     """Configure Django on SQLite in a new temporary DATA_DIR, migrated; returns that dir.
 
     Never the user's data: DATABASE_URL is ignored and DATA_DIR points at a fresh folder,
-    so the database, secret key and tiktoken files all live there and go with it.
+    so the database, secret key and tiktoken files all live there and go with it (a module
+    run alone may be given a throwaway database instead: BENCH_DATABASE_URL).
     """
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
     data_dir = Path(tempfile.mkdtemp(prefix="bench-"))
     os.environ.pop("DATABASE_URL", None)
+    if os.environ.get("BENCH_DATABASE_URL"):  # a module's --database-url: a throwaway one
+        os.environ["DATABASE_URL"] = os.environ["BENCH_DATABASE_URL"]
     os.environ["DATA_DIR"] = str(data_dir)
     os.environ["DJANGO_SETTINGS_MODULE"] = "dashboard.settings"
     os.environ["ALLOWED_HOSTS"] = "testserver"

@@ -1,6 +1,8 @@
 """Forms: every input a view validates. The lookup box, the list's filters, notes and review
-status, the import upload, the compare picker, and the event replay and live follow."""
+status, the import upload, the compare picker, the event replay and live follow, and the
+filters of /runs/ and /overview/."""
 
+from datetime import timedelta
 from typing import Any
 
 from django import forms
@@ -8,7 +10,8 @@ from django import forms
 from . import anchors, listing, notes, problems, store
 from .client import extract_response_id
 from .events import Follow
-from .models import StoredResponse
+from .models import Run, StoredResponse
+from .store import MAX_DAYS, MAX_HOURLY_DAYS, RUN_SORTS, Asked, RunFilters, day_start
 
 
 class LookupForm(forms.Form):
@@ -224,4 +227,123 @@ class FollowForm(forms.Form):
             failures=data["failures"] or 0,
             quiet=data["quiet"] or 0,
             dropped=data["dropped"],
+        )
+
+
+# --- /runs/ and /overview/ ---------------------------------------------------------------
+
+
+class RunFilterForm(ListFilterForm):
+    """The filters of /runs/: the list's, read from the URL as they are, where a run's turn
+    stands for a response (its models, tools, metadata, text), less "error" and plus
+    problems and turns; the status is the last turn's."""
+
+    error = None  # type: ignore[assignment]
+    problem = None  # type: ignore[assignment]
+    problems = forms.NullBooleanField(
+        label="Problems",
+        required=False,
+        widget=forms.Select(choices=[("", "any"), ("true", "with problems"), ("false", "none")]),
+    )
+    review = forms.ChoiceField(
+        label="Review", required=False, choices=[("", "any"), *Run.Review.choices]
+    )
+    turns = forms.ChoiceField(
+        label="Turns",
+        required=False,
+        choices=[("", "any"), ("several", "two or more"), ("one", "one")],
+    )
+    sort = forms.ChoiceField(
+        label="Sort",
+        required=False,
+        choices=[(key, label) for key, (label, _) in RUN_SORTS.items()],
+    )
+    field_order = ["q", "model", "status", "tool", "problems", "review", "turns"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["status"].label = "Last turn"
+        self.fields["created_from"].label = "Started from"
+
+    def filters(self) -> RunFilters:  # type: ignore[override]
+        """The validated filters; an invalid field filters nothing (it shows its error)."""
+        data = self.cleaned_data if self.is_valid() else {}
+        data = {k: v for k, v in data.items() if k not in self.errors}
+        start, end = data.get("created_from"), data.get("created_to")
+        return RunFilters(
+            model=data.get("model") or "",
+            status=data.get("status") or "",
+            tool=(data.get("tool") or "").strip(),
+            problems=data.get("problems"),
+            review=data.get("review") or "",
+            started_from=day_start(start) if start else None,
+            started_before=day_start(end + timedelta(days=1)) if end else None,
+            turns=data.get("turns") or "",
+            meta_key=data.get("meta_key") or "",
+            meta_value=data.get("meta_value") or "",
+            q=(data.get("q") or "").strip(),
+            sort=data.get("sort") or "-started",
+        )
+
+
+def _model_choices(form: forms.Form) -> None:
+    field = form.fields["model"]
+    assert isinstance(field, forms.ChoiceField)
+    field.choices = [("", "any"), *((v, v) for v in listing.distinct_values("model"))]
+
+
+def _metadata_key(value: str) -> str:
+    key = value.strip()
+    if key and not listing.METADATA_KEY.fullmatch(key):
+        raise forms.ValidationError("Letters, digits and _ . : - only, up to 64.")
+    return key
+
+
+class OverviewForm(forms.Form):
+    """The period and filters of /overview/, read from the URL (GET)."""
+
+    period_from = forms.DateField(
+        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    period_to = forms.DateField(
+        label="to", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    by = forms.ChoiceField(label="By", required=False, choices=[("day", "day"), ("hour", "hour")])
+    model = forms.ChoiceField(label="Model", required=False)
+    meta_key = forms.CharField(label="Metadata key", required=False, max_length=64)
+    meta_value = forms.CharField(label="= value", required=False, max_length=512)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _model_choices(self)
+
+    def clean_meta_key(self) -> str:
+        return _metadata_key(self.cleaned_data["meta_key"])
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("period_from"), data.get("period_to")
+        if start and end:
+            if start > end:
+                self.add_error("period_to", "Before the start date.")
+            elif (end - start).days >= MAX_DAYS:
+                self.add_error("period_from", f"At most {MAX_DAYS} days.")
+            elif data.get("by") == "hour" and (end - start).days >= MAX_HOURLY_DAYS:
+                self.add_error(
+                    "by", f"By hour covers at most {MAX_HOURLY_DAYS} days: shown by day."
+                )
+        return data
+
+    def asked(self) -> Asked:
+        """What was asked for; an invalid field asks nothing (it shows its error), and
+        store.Asked.period fills in the rest."""
+        data = self.cleaned_data if self.is_valid() else {}
+        data = {k: v for k, v in data.items() if k not in self.errors}
+        return Asked(
+            first=data.get("period_from"),
+            last=data.get("period_to"),
+            by_hour=data.get("by") == "hour",
+            model=data.get("model") or "",
+            meta_key=data.get("meta_key") or "",
+            meta_value=data.get("meta_value") or "",
         )

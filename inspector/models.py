@@ -3,7 +3,8 @@ and token-count samples, the tool-call index, stream events and the audit trail.
 
 What reads and writes them lives elsewhere (the store, notes.py, listing.py, audit.py): here
 are the fields, indexes and a few one-line views of a row (StoredResponse.response parses
-its body).
+its body). The runs and the hourly rollups of /runs/ and /overview/ are tables here too;
+inspector/store/runs.py and the triggers of migration 0019 keep them.
 """
 
 from typing import TYPE_CHECKING, Any
@@ -122,6 +123,11 @@ class StoredResponse(models.Model):
         max_digits=20, decimal_places=10, null=True, blank=True, db_index=True
     )
     metadata = models.JSONField(default=dict, blank=True)
+    # completed_at - created_at, for /overview/'s slowest responses (an index of its own).
+    duration = models.DurationField(null=True, blank=True, db_index=True)
+    # The run this response belongs to (Run.key), set by inspector/store/runs.py.
+    run_key = models.CharField(max_length=220, blank=True, db_index=True)
+
     # Also for the list: what went wrong ("\n"-delimited problems.KINDS, filled with the
     # tool-call index), the first user input and the start of the output, in a line each.
     problems = models.TextField(blank=True, default="")
@@ -386,6 +392,7 @@ class ToolCall(models.Model):
     answer_where = models.CharField(max_length=6, blank=True)
     answer_position = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(null=True, blank=True)  # the response's
+    model = models.CharField(max_length=200, blank=True)  # the response's, for ToolHour
 
     class Meta:
         ordering = ["-created_at", "response", "where", "position"]
@@ -491,3 +498,172 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.username} {self.action} {self.response_id}"
+
+
+class Run(models.Model):
+    """One run: the stored responses linked by previous_response_id (a chain, or a tree when
+    a turn was retried), or sharing a conversation, summed up for /runs/.
+
+    Kept by inspector/store/runs.py whenever a response is stored, updated, reviewed or
+    deleted, whatever the order its turns arrive in. `key` is "conversation:<id>", or
+    "chain:<id>" with the id of the chain's first turn (when it is stored) or of the
+    earliest turn linked but not stored yet (`missing_id`).
+    """
+
+    class Kind(models.TextChoices):
+        CHAIN = "chain", "previous_response_id"
+        CONVERSATION = "conversation", "conversation"
+
+    key = models.CharField(primary_key=True, max_length=220)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    first_id = models.CharField(max_length=128)
+    last_id = models.CharField(max_length=128)
+    # The earliest turn linked but not stored ("" when the chain starts with a stored turn).
+    missing_id = models.CharField(max_length=128, blank=True)
+    # Turns whose input items are not all stored.
+    incomplete = models.PositiveIntegerField(default=0)
+    first_input = models.TextField(blank=True)
+    turns = models.PositiveIntegerField(default=0, db_index=True)
+    # Turns no other turn continues: more than one when a turn was retried or forked.
+    branches = models.PositiveIntegerField(default=1)
+    # "\n"-delimited, as StoredResponse.tool_names.
+    model_names = models.TextField(blank=True)
+    tool_names = models.TextField(blank=True)
+    last_status = models.CharField(max_length=32, blank=True)
+    input_tokens = models.PositiveBigIntegerField(null=True, blank=True)
+    cached_tokens = models.PositiveBigIntegerField(null=True, blank=True)
+    output_tokens = models.PositiveBigIntegerField(null=True, blank=True)
+    reasoning_tokens = models.PositiveBigIntegerField(null=True, blank=True)
+    total_tokens = models.PositiveBigIntegerField(null=True, blank=True, db_index=True)
+    cost = models.DecimalField(
+        max_digits=20, decimal_places=10, null=True, blank=True, db_index=True
+    )
+    # Some turn has usage but no known price: the cost is a lower bound.
+    cost_partial = models.BooleanField(default=False)
+    errors = models.PositiveIntegerField(default=0)
+    failed_calls = models.PositiveIntegerField(default=0)
+    unanswered = models.PositiveIntegerField(default=0)
+    problems = models.PositiveIntegerField(default=0, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    duration = models.DurationField(null=True, blank=True, db_index=True)
+    approved = models.PositiveIntegerField(default=0)
+    flagged = models.PositiveIntegerField(default=0)
+
+    class Review(models.TextChoices):
+        UNREVIEWED = "unreviewed", "unreviewed"
+        PARTLY = "partly", "partly reviewed"
+        APPROVED = "approved", "approved"
+        FLAGGED = "flagged", "flagged"
+
+    review = models.CharField(max_length=16, choices=Review.choices, default=Review.UNREVIEWED)
+
+    class Meta:
+        ordering = ["-started_at", "key"]
+        indexes = [
+            models.Index(fields=["-started_at", "key"], name="run_newest_first"),
+            models.Index(fields=["last_status", "-started_at", "key"], name="run_by_status"),
+            models.Index(fields=["review", "-started_at", "key"], name="run_by_review"),
+            models.Index(
+                fields=["-started_at", "key"], condition=models.Q(problems__gt=0),
+                name="run_with_problems",
+            ),
+            models.Index(
+                fields=["-started_at", "key"], condition=models.Q(turns__gt=1),
+                name="run_several_turns",
+            ),
+        ]  # fmt: skip
+
+    def __str__(self) -> str:
+        return self.key
+
+    @property
+    def model_list(self) -> list[str]:
+        return [name for name in self.model_names.split("\n") if name]
+
+    @property
+    def tool_name_list(self) -> list[str]:
+        return [name for name in self.tool_names.split("\n") if name]
+
+    @property
+    def cached_share(self) -> float | None:
+        if not self.input_tokens or self.cached_tokens is None:
+            return None
+        return self.cached_tokens / self.input_tokens
+
+    @property
+    def unfetched(self) -> bool:
+        """Some of the run is not stored here yet: an earlier turn, or input items."""
+        return bool(self.missing_id) or self.incomplete > 0
+
+
+#: What UsageHour sums, in its columns' order.
+USAGE_SUMS = ["requests", "errors", "input_tokens", "cached_tokens", "output_tokens",
+              "reasoning_tokens", "cost", "unpriced"]  # fmt: skip
+
+
+class UsageHour(models.Model):
+    """What the stored responses created in one hour (UTC) on one model used: requests,
+    errors, tokens and cost. /overview/ sums these instead of reading every response.
+
+    Kept by database triggers on StoredResponse (migration 0019), so every path that writes
+    a response (a fetch, an import's bulk INSERT, a delete, a cascade) keeps it exact.
+    """
+
+    hour = models.DateTimeField()
+    model = models.CharField(max_length=200, blank=True)
+    requests = models.BigIntegerField(default=0)
+    errors = models.BigIntegerField(default=0)
+    input_tokens = models.BigIntegerField(default=0)
+    cached_tokens = models.BigIntegerField(default=0)
+    output_tokens = models.BigIntegerField(default=0)
+    reasoning_tokens = models.BigIntegerField(default=0)
+    cost = models.DecimalField(max_digits=24, decimal_places=10, default=0)
+    # Responses with usage but no known price: the cost is a lower bound.
+    unpriced = models.BigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["hour", "model"]
+        constraints = [
+            models.UniqueConstraint(fields=["hour", "model"], name="one_usage_row_per_hour")
+        ]
+        # A period's sums read from the index alone: a third of the time of the table.
+        indexes = [models.Index(fields=["hour", "model", *USAGE_SUMS], name="usagehour_period")]
+
+    def __str__(self) -> str:
+        return f"{self.hour:%Y-%m-%d %H}h {self.model}: {self.requests}"
+
+
+class ToolHour(models.Model):
+    """The tool calls of the responses created in one hour (UTC), by model, tool name and
+    type: how many, how many failed, had no output, or were flagged by the audit.
+
+    Kept by database triggers on ToolCall (migration 0019), as UsageHour is on responses.
+    """
+
+    hour = models.DateTimeField()
+    model = models.CharField(max_length=200, blank=True)
+    name = models.CharField(max_length=200, blank=True)
+    type = models.CharField(max_length=64, blank=True)
+    calls = models.BigIntegerField(default=0)
+    failed = models.BigIntegerField(default=0)
+    unanswered = models.BigIntegerField(default=0)
+    flagged = models.BigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["hour", "model", "name", "type"]
+        # A period's tools read from the index alone (as UsageHour's sums).
+        indexes = [
+            models.Index(
+                fields=["hour", "name", "type", "calls", "failed", "unanswered", "flagged"],
+                name="toolhour_period",
+            )
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["hour", "model", "name", "type"], name="one_tool_row_per_hour"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.hour:%Y-%m-%d %H}h {self.name}: {self.calls}"

@@ -62,6 +62,14 @@ def set_review(stored: StoredResponse, status: str, user: AbstractBaseUser | Ano
             "review_imported",
         ]
     )
+    _review_changed(stored.id)
+
+
+def _review_changed(response_id: str) -> None:
+    """The run's review status is summed from its turns' (inspector/store/runs.py)."""
+    from .store import runs  # here: the store imports this module
+
+    runs.refresh([response_id])
 
 
 # --- in bundles ---------------------------------------------------------------------------
@@ -188,4 +196,5 @@ def restore(response_id: str, notes: list[NoteIn], review: ReviewIn | None) -> i
                 reviewed_at=at,
                 review_imported=True,
             )
+            _review_changed(stored.id)
     return len(new)

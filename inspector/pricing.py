@@ -43,8 +43,18 @@ class Cost:
     price_table: str = PRICE_TABLE
 
 
-def _calc(usage: Usage, model: str, when: datetime):  # type: ignore[no-untyped-def]
-    return calc_price(usage, model_ref=model, provider_id=PROVIDER, genai_request_timestamp=when)
+#: genai-prices' price context for the Batch API (its "processing": "batch" price variants).
+BATCH = {"processing": "batch"}
+
+
+def _calc(usage: Usage, model: str, when: datetime, batch: bool = False):  # type: ignore[no-untyped-def]
+    return calc_price(
+        usage,
+        model_ref=model,
+        provider_id=PROVIDER,
+        genai_request_timestamp=when,
+        price_context=BATCH if batch else None,
+    )
 
 
 def _usage(input_tokens: int, cached_tokens: int, output_tokens: int, cache_write: int) -> Usage:
@@ -82,8 +92,11 @@ def price(
     output_tokens: int = 0,
     cache_write_tokens: int = 0,
     when: datetime | None = None,
+    batch: bool = False,
 ) -> Cost | None:
-    """The cost of one request's tokens on `model`, or None if no price is known.
+    """The cost of one request's tokens on `model`, or None if no price is known; `batch`:
+    sent through the Batch API, at its price where genai-prices knows one (else the
+    standard price: compare the two to tell).
 
     `input_tokens` includes the cached ones (as in the API's usage); reasoning tokens are part
     of `output_tokens` and billed as output.
@@ -92,9 +105,12 @@ def price(
     cached = max(0, min(cached_tokens, input_tokens))
     try:
         whole = _calc(
-            _usage(input_tokens, cached_tokens, output_tokens, cache_write_tokens), model, when
+            _usage(input_tokens, cached_tokens, output_tokens, cache_write_tokens),
+            model,
+            when,
+            batch,
         )
-        uncached_only = _calc(Usage(input_tokens=input_tokens - cached), model, when)
+        uncached_only = _calc(Usage(input_tokens=input_tokens - cached), model, when, batch)
     except LookupError:
         return None
     input_uncached = Decimal(uncached_only.input_price)

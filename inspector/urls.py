@@ -32,6 +32,8 @@ urlpatterns = [
     path("import/", views.import_page, name="import"),
     path("compare/", views.compare_pick, name="compare-pick"),
     path("tool-calls/", views.tool_calls, name="tool-calls"),
+    path("runs/", views.runs, name="runs"),
+    path("overview/", views.overview, name="overview"),
     path("patterns/", views.patterns, name="patterns"),
     # --- /responses/<id>/: the response page and its parts ------------------------------------
     path(f"{RESPONSE}/", views.response_detail, name="response-detail"),
@@ -89,6 +91,7 @@ urlpatterns = [
     path("playground/api-count/", views.playground_api_count, name="playground-api-count"),
     path("playground/attribute/", views.playground_attribute, name="playground-attribute"),
     path("playground/save/", views.playground_save, name="playground-save"),
+    path("playground/batch/", views.playground_batch, name="playground-batch"),
     # Last: a session's slug would otherwise shadow the paths above.
     path("playground/<slug:slug>/", views.playground_session, name="playground-session"),
 ]

@@ -30,6 +30,7 @@ from . import (
     notes,
     pages,
     redaction,
+    spend_pages,
     store,
     uploads,
 )
@@ -43,8 +44,10 @@ from .forms import (
     ListFilterForm,
     LookupForm,
     NoteForm,
+    OverviewForm,
     ReplayForm,
     ReviewForm,
+    RunFilterForm,
 )
 from .models import Note, PlaygroundSession, StoredResponse
 from .playground import PlaygroundForm
@@ -380,9 +383,11 @@ def _playground(
 @access.need(access.VIEW, counts=True)
 def playground(request: HtmxHttpRequest) -> HttpResponse:
     source = request.GET.get("from", "")
-    stored = StoredResponse.objects.filter(pk=source).first() if source else None
+    stored = pg.stored_origin(source) if source else None
     state, notes = (
-        pg.state_from_response(stored, pg.input_bodies(stored)) if stored else (pg.EMPTY_STATE, [])
+        pg.state_from_response(stored, pg.input_bodies(stored), pg.carried_tokens(stored))
+        if stored
+        else (pg.EMPTY_STATE, [])
     )
     if source and stored is None:
         notes = [f"{source} is not stored here: open it as a response first, then come back."]
@@ -432,6 +437,29 @@ def playground_attribute(request: HtmxHttpRequest) -> HttpResponse:
     result = pg.attribution(form, request.POST.get("attribution", ""), run=run)
     status = result.error.http_status if result.error else 200
     return _playground(request, form, "attribution", status, attributed=result)
+
+
+@require_POST
+@access.need(access.VIEW, counts=True)
+def playground_batch(request: HtmxHttpRequest) -> HttpResponse:
+    """Estimate many requests at once (playground/batch.py): the result, or (no htmx) the
+    playground page with it."""
+    batch = pg.BatchForm(request.POST, request.FILES)
+    result = None
+    if batch.is_valid():
+        data = batch.cleaned_data
+        result = pg.batch_estimate(
+            batch.lines(),
+            default_model=data["model"],
+            output_tokens=data["output_tokens"],
+            reasoning_tokens=data["reasoning_tokens"],
+            cached_share=data["cached_share"],
+        )
+    form = PlaygroundForm(pg.EMPTY_STATE)
+    form.is_valid()
+    context = pg.page(form, batch_form=batch, batch=result)
+    template = f"{PLAYGROUND}#batch" if request.htmx else PLAYGROUND
+    return render(request, template, context, status=200 if result else 400)
 
 
 @require_POST
@@ -653,6 +681,25 @@ def tool_calls(request: HtmxHttpRequest) -> HttpResponse:
     )
     context = pages.tool_calls_page(name, kind, flag, request.GET.get("page"), problem)
     return render(request, "inspector/tool_calls.html", context)
+
+
+# --- runs and spend at a glance: /runs/, /overview/ -----------------------------------------
+
+
+@require_GET
+@access.need(access.VIEW)
+def runs(request: HtmxHttpRequest) -> HttpResponse:
+    filters = RunFilterForm(request.GET)
+    context = spend_pages.runs_page(filters.filters(), request.GET.get("page"))
+    return render(request, "inspector/runs.html", {"filters": filters, **context})
+
+
+@require_GET
+@access.need(access.VIEW)
+def overview(request: HtmxHttpRequest) -> HttpResponse:
+    form = OverviewForm(request.GET)
+    context = spend_pages.overview_page(form.asked())
+    return render(request, "inspector/overview.html", {"form": form, **context})
 
 
 # --- notes and review status --------------------------------------------------------------

@@ -1,5 +1,6 @@
 // Playground: a chat-like editor for the input messages, kept in sync with the raw JSON both
-// ways, and the input-kind switch. No inline script anywhere (CSP); the form works without it.
+// ways and shown instead of it or not (the "Message rows / JSON" switch), and the input-kind
+// switch. No inline script anywhere (CSP); the form works without it (the JSON alone).
 (function () {
   "use strict";
   var form = document.getElementById("playground-form");
@@ -107,7 +108,7 @@
     } else {
       box.classList.add("chat-other");
       box.appendChild(element("span", "chat-summary", summary(item)));
-      box.appendChild(element("span", "muted small", "edit in the JSON below"));
+      box.appendChild(element("span", "muted small", "edit it in the JSON view"));
     }
     var remove = element("button", "chat-remove link", "Remove");
     remove.type = "button";
@@ -163,11 +164,11 @@
     try {
       parsed = JSON.parse(text);
     } catch (error) {
-      enable(false, "The JSON below does not parse yet; the editor waits for it.");
+      enable(false, "The JSON does not parse yet: fix it in the JSON view; the rows wait for it.");
       return;
     }
     if (!Array.isArray(parsed)) {
-      enable(false, "The input JSON is not a list; the editor shows lists of items.");
+      enable(false, "The input JSON is not a list; the rows show lists of items.");
       return;
     }
     items = parsed;
@@ -187,7 +188,27 @@
     if (event.target.name === "input_kind") showKind();
   });
 
-  editor.hidden = false;
+  // One view of the input at a time: message rows, or the JSON they are kept in.
+  var items_ = editor.closest(".kind-items");
+  var switcher = items_.querySelector(".input-view");
+  var json = items_.querySelector(".pg-field-input_items");
+
+  function show(view) {
+    items_.dataset.view = view;
+    editor.hidden = view !== "rows";
+    json.hidden = view !== "json";
+    switcher.querySelectorAll("[data-input-view]").forEach(function (button) {
+      button.setAttribute("aria-pressed", button.dataset.inputView === view ? "true" : "false");
+    });
+  }
+
+  switcher.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-input-view]");
+    if (button) show(button.dataset.inputView);
+  });
+
   showKind();
   read();
+  switcher.hidden = false;
+  show(editor.classList.contains("stale") ? "json" : "rows");
 })();

@@ -16,6 +16,7 @@ from bench import (
     list_page,
     playground_count,
     response_page,
+    runs_overview,
     token_accuracy,
     trace_page,
 )
@@ -65,6 +66,14 @@ def test_list_figures_keep_queries_per_page_constant() -> None:
     ratio, combined, free_text, queries = list_page.figures(common.TINY)
     assert ratio.value > 0 and combined.value > 0 and free_text.value > 0
     assert queries.met, queries.detail
+
+
+@pytest.mark.django_db(transaction=True)  # outside a transaction: SQLite takes two files
+def test_runs_and_overview_figures_keep_queries_per_page_constant() -> None:
+    runs, runs_queries, overview, overview_queries = runs_overview.figures(common.TINY)
+    assert runs.value > 0 and overview.value > 0
+    assert runs_queries.met, runs_queries.detail
+    assert overview_queries.met, overview_queries.detail
 
 
 @pytest.mark.django_db

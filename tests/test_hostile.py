@@ -50,7 +50,7 @@ class Audit(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.problems: list[str] = []
-        self.in_script = False
+        self.in_script = self.in_data = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         found = dict(attrs)
@@ -65,16 +65,22 @@ class Audit(HTMLParser):
         if tag == "link" and not str(found.get("href", "")).startswith("/static/"):
             self.problems.append(f"<link href={found.get('href')!r:.80}>")
         if tag == "script":
-            if not str(found.get("src") or "").startswith("/static/"):
+            # A chart's numbers are a JSON data block (json_script), never run: fine if
+            # nothing in it can close it early (json_script escapes <, > and &).
+            self.in_data = found.get("type") == "application/json" and "src" not in found
+            if not self.in_data and not str(found.get("src") or "").startswith("/static/"):
                 self.problems.append(f"<script src={found.get('src')!r:.80}>")
             self.in_script = True
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "script":
-            self.in_script = False
+            self.in_script = self.in_data = False
 
     def handle_data(self, data: str) -> None:
-        if self.in_script and data.strip():
+        if self.in_script and self.in_data:
+            if "<" in data or ">" in data:
+                self.problems.append(f"data block with markup {data.strip()!r:.80}")
+        elif self.in_script and data.strip():
             self.problems.append(f"inline script {data.strip()!r:.80}")
 
 

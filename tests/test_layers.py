@@ -9,10 +9,10 @@ a function; one under `if TYPE_CHECKING:` names a type only and does not. The ru
   tags, plus access.py and admin.py.
 - Only client.py speaks HTTP (httpx); only the code that fetches (the store, the playground's
   API counts) and the view layer import the client.
-- Only the view layer calls pages.py.
-- Pure presentation (rendering.py, the template tags, transcript.py, trace.py) reaches neither
-  the ORM, the store, notes, the list's queries, pages, the client nor the request, however
-  indirectly: templates only display what the view gave them.
+- Only the view layer calls pages.py (and spend_pages.py, the data of /runs/ and /overview/).
+- Pure presentation (rendering.py, the template tags, transcript.py, trace.py, charts.py)
+  reaches neither the ORM, the store, notes, the list's queries, pages, the client nor the
+  request, however indirectly: templates only display what the view gave them.
 - No two modules import each other at load time, however indirectly.
 """
 
@@ -37,9 +37,13 @@ PURE = (
     "inspector.problems",
     "inspector.outline",
     "inspector.templatetags.inspector",
+    "inspector.templatetags.charts",
     "inspector.transcript",
     "inspector.trace",
+    "inspector.charts",
 )
+#: The modules that gather a page's data from the store.
+PAGES = ("inspector.pages", "inspector.spend_pages")
 #: What pure presentation never reaches: the ORM and what reads or writes it, the client,
 #: the request and its URLs.
 NOT_PURE = (
@@ -49,6 +53,7 @@ NOT_PURE = (
     "inspector.listing",
     "inspector.audit",
     "inspector.pages",
+    "inspector.spend_pages",
     "inspector.views",
     "inspector.client",
     "inspector.playground",
@@ -165,7 +170,7 @@ def later():
 
 
 def test_the_layers_name_modules_that_exist():
-    for name in (*PURE, "inspector.client", "inspector.pages", "inspector.views"):
+    for name in (*PURE, *PAGES, "inspector.client", "inspector.views"):
         assert name in MODULES
 
 
@@ -185,7 +190,7 @@ def test_only_the_code_that_fetches_and_the_view_layer_import_the_client():
 
 
 def test_only_the_view_layer_calls_pages():
-    assert {n for n in importers(("inspector.pages",)) if not within(n, VIEW_LAYER)} == set()
+    assert {n for n in importers(PAGES) if not within(n, VIEW_LAYER)} == set()
 
 
 @pytest.mark.parametrize("name", PURE)

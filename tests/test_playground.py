@@ -3,14 +3,18 @@
 import html
 import json
 import re
+from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from inspector import playground, store, tokens
+from inspector import playground, pricing, store, tokens
 from inspector.models import PlaygroundSession, StoredResponse, TokenCountSample
 from inspector.schemas import InputTokensRequest
 from tests.conftest import TEST_KEY
@@ -58,6 +62,7 @@ def form_data(**overrides: str) -> dict[str, str]:
         "conversation": "",
         "from_id": "",
         "from_tokens": "",
+        "from_carried": "",
         "cached_share": "25",
         "output_tokens": "300",
         "reasoning_tokens": "1000",
@@ -805,6 +810,181 @@ def test_the_count_says_how_close_it_came_to_real_bills_for_requests_like_this(l
     hosted = form_data(tools=json.dumps([{"type": "web_search"}]))
     text = logged_in.post("/playground/count/", hosted, **HTMX).content.decode()
     assert "Requests with hosted tools were billed" in text and "ask the API for this one" in text
+
+
+# --- estimating: the assumed output, the gap to a stored response, a batch ---------------------
+
+
+def test_the_price_says_when_the_assumed_output_is_most_of_it(logged_in):
+    text = logged_in.post("/playground/count/", form_data(), **HTMX).content.decode()
+    counted = local_total(form_data())
+    cost = pricing.price(
+        "gpt-5.1", input_tokens=counted, cached_tokens=counted // 4, output_tokens=1300
+    )
+    assert cost is not None and cost.output * 2 > cost.total
+    sentence = (
+        f"{pricing.money(cost.output)} of {pricing.money(cost.total)} is the 300 output tokens "
+        "and 1,000 reasoning tokens you assumed"
+    )
+    assert sentence in html.unescape(text)
+    quiet = logged_in.post(
+        "/playground/count/", form_data(output_tokens="0", reasoning_tokens="0"), **HTMX
+    )
+    assert 'id="assumed-output"' not in quiet.content.decode()
+
+
+DEMO = Path(__file__).resolve().parent.parent / "inspector" / "demo"
+
+
+def test_the_gap_to_a_stored_turn_names_the_earlier_turns_and_what_they_carried(logged_in):
+    for path in sorted(DEMO.glob("0[123]_support_chain_*.json")):
+        with path.open("rb") as handle:
+            store.import_lines(handle)
+    last, previous = (StoredResponse.objects.get(pk=rid) for rid in (SUPPORT_3, SUPPORT_2))
+    page = logged_in.get(f"/playground/?from={last.id}")
+    text = html.unescape(re.sub(r"<[^>]+>", "", page.content.decode()))
+    local = page.context["result"].breakdown.total
+    carried = previous.input_tokens + previous.output_tokens
+    assert page.context["form"].state()["from_carried"] == str(carried)
+    assert f'name="from_carried" value="{carried}"' in page.content.decode()  # sent on counts
+    recount = logged_in.post("/playground/count/", page.context["form"].state(), **HTMX)
+    assert f"previous_response_id</strong>: up to {carried:,} tokens" in recount.content.decode()
+    assert f"{last.input_tokens - local:,} more than the local count of {local:,}" in text
+    assert f"previous_response_id: up to {carried:,} tokens" in text
+    assert "input_file returns-policy-2026.pdf: no local size" in text
+
+
+def test_the_gap_says_when_the_earlier_turn_is_not_stored(logged_in):
+    store.save_bundle(STORED, STORED_ITEMS, source="demo")  # its previous turn is not stored
+    text = logged_in.get("/playground/?from=resp_from1").content.decode()
+    assert "<strong>previous_response_id</strong>: no local size" in text
+    assert "which are not stored here" in text
+
+
+SUPPORT_2 = "resp_fc76d09c0c4338a83dd3e9ecf0fb99151899dedb8683eb14"
+SUPPORT_3 = "resp_07f7f8ee6cb1bd0e84eb40bb0f7febc5b7005c11b19f2f16"
+
+
+@pytest.fixture
+def test_prices(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A dollar per thousand tokens, half that through the Batch API but for "no-batch"; no
+    price for "unpriced"."""
+
+    def price(model: str, *, input_tokens: int, output_tokens: int = 0, batch: bool = False,
+              **_: Any) -> Any:  # fmt: skip
+        if model == "unpriced":
+            return None
+        total = Decimal(input_tokens + output_tokens) / 1000
+        if batch and model != "no-batch":
+            total /= 2
+        output = Decimal(output_tokens) / (2000 if batch and model != "no-batch" else 1000)
+        return pricing.Cost(model, model, total - output, Decimal(0), output, total,
+                            datetime(2026, 1, 1, tzinfo=UTC), None)  # fmt: skip
+
+    monkeypatch.setattr(pricing, "price", price)
+
+
+BATCH_LINES = [
+    {"custom_id": "a", "method": "POST", "url": "/v1/responses",
+     "body": {"model": "gpt-5.1", "input": "Summarise the refund policy."}},
+    {"model": "gpt-4.1", "input": [{"role": "user", "content": "Where is my parcel?"}],
+     "instructions": "You are terse."},
+    {"custom_id": "c", "method": "POST", "url": "/v1/responses",
+     "body": {"input": "No model here: the form's.", "tools": [WEATHER_TOOL]}},
+    {"model": "no-batch", "input": "Hi"},
+]  # fmt: skip
+
+
+def single(logged_in: Any, body: dict[str, Any]) -> Decimal:
+    """The playground's own estimate of one request (its count view), as a batch line would
+    be priced: gpt-4.1 when the line names no model, 200 output tokens, 0 reasoning."""
+    items = body.get("input")
+    data = form_data(
+        model=body.get("model", "gpt-4.1"),
+        instructions=body.get("instructions", ""),
+        input_kind="text" if isinstance(items, str) else "items",
+        input_text=items if isinstance(items, str) else "",
+        input_items=json.dumps(items) if not isinstance(items, str) else "[]",
+        tools=json.dumps(body.get("tools", [])) if body.get("tools") else "",
+        cached_share="0",
+        output_tokens="200",
+        reasoning_tokens="0",
+    )
+    page = logged_in.post("/playground/count/", data, **HTMX)
+    return page.context["result"].prices.selected.cost.total
+
+
+def batch_form(text: str, **extra: Any) -> dict[str, Any]:
+    return {"batch-requests": text, "batch-model": "gpt-4.1", "batch-output_tokens": "200",
+            "batch-reasoning_tokens": "0", "batch-cached_share": "0", **extra}  # fmt: skip
+
+
+def test_a_batch_costs_the_sum_of_its_requests_estimated_one_by_one(logged_in, test_prices):
+    text = "\n".join(json.dumps(line) for line in BATCH_LINES) + "\n\n"
+    page = logged_in.post("/playground/batch/", batch_form(text), **HTMX)
+    assert page.status_code == 200
+    estimate = page.context["batch"]
+    bodies = [line.get("body", line) for line in BATCH_LINES]
+    expected = {"gpt-5.1": single(logged_in, bodies[0]),
+                "gpt-4.1": single(logged_in, bodies[1]) + single(logged_in, bodies[2]),
+                "no-batch": single(logged_in, bodies[3])}  # fmt: skip
+    assert {t.model: t.cost for t in estimate.totals} == expected
+    assert {t.model: t.requests for t in estimate.totals} == {"gpt-5.1": 1, "gpt-4.1": 2,
+                                                            "no-batch": 1}  # fmt: skip
+    assert estimate.cost == sum(expected.values())
+    by_model = {t.model: t for t in estimate.totals}
+    assert by_model["gpt-4.1"].batch_cost == expected["gpt-4.1"] / 2
+    assert by_model["gpt-4.1"].batch_known and not by_model["no-batch"].batch_known
+    shown = page.content.decode()
+    assert f'<strong id="batch-cost">{pricing.money(estimate.cost)}</strong>' in shown
+    assert "no Batch API price known" in shown
+
+
+def test_batch_lines_that_are_not_requests_fail_alone_with_their_numbers(logged_in, test_prices):
+    lines = [
+        json.dumps(BATCH_LINES[0]),
+        "{not json",
+        json.dumps(
+            {
+                "custom_id": "x",
+                "method": "POST",
+                "url": "/v1/chat/completions",
+                "body": {"model": "gpt-4.1", "messages": []},
+            }
+        ),
+        json.dumps({"model": "unpriced", "input": "hello"}),
+        "[1, 2]",
+    ]
+    estimate = logged_in.post("/playground/batch/", batch_form("\n".join(lines)),
+                              **HTMX).context["batch"]  # fmt: skip
+    assert estimate.requests == 2
+    assert [number for number, _ in estimate.failures] == [2, 3, 5]
+    assert "only /v1/responses requests" in estimate.failures[1][1]
+    (unpriced,) = [t for t in estimate.totals if t.model == "unpriced"]
+    assert unpriced.unpriced == 1 and unpriced.cost == 0
+
+
+def test_a_batch_file_is_read_like_pasted_lines(logged_in, test_prices):
+    text = "\n".join(json.dumps(line) for line in BATCH_LINES)
+    upload = SimpleUploadedFile("batch.jsonl", text.encode(), "application/jsonl")
+    pasted = logged_in.post("/playground/batch/", batch_form(text), **HTMX).context["batch"]
+    page = logged_in.post("/playground/batch/", batch_form("", **{"batch-file": upload}))
+    assert page.status_code == 200  # no htmx: the whole page, with the estimate
+    uploaded = page.context["batch"]
+    assert (uploaded.requests, uploaded.cost) == (pasted.requests, pasted.cost)
+
+
+def test_a_batch_needs_requests(logged_in):
+    page = logged_in.post("/playground/batch/", batch_form(""), **HTMX)
+    assert page.status_code == 400
+    assert "Paste some requests or choose a file." in page.content.decode()
+
+
+def test_the_save_bar_and_both_input_views_are_on_the_page(logged_in):
+    text = logged_in.get("/playground/").content.decode()
+    assert 'class="pg-savebar"' in text and 'id="session-name"' in text
+    assert 'data-input-view="rows"' in text and 'data-input-view="json"' in text
+    assert "save one above" not in text
 
 
 @pytest.mark.django_db

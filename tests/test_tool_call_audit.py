@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 
 from inspector import store, trace
-from inspector.models import ToolCall
+from inspector.models import Run, ToolCall
 from inspector.schemas import item_adapter
 from inspector.schemas.tools import FunctionTool
 
@@ -303,7 +303,9 @@ def test_reindexing_rebuilds_the_same_rows():
     ToolCall.objects.all().delete()
     out = io.StringIO()
     call_command("reindex_tool_calls", stdout=out)
-    assert out.getvalue() == f"indexed {len(before)} tool calls\n"
+    indexed, runs = out.getvalue().splitlines()
+    assert indexed == f"indexed {len(before)} tool calls"
+    assert runs == f"summed up {Run.objects.count()} runs"  # the runs count failed calls
     after = sorted(ToolCall.objects.values_list("response_id", "where", "position", "answered"))
     assert after == before
 

@@ -6,6 +6,7 @@ the caller reads the stored rows) and the form that names a saved session.
 """
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -73,6 +74,9 @@ class Origin:
 
     response_id: str
     input_tokens: int | None
+    #: What its previous_response_id carried at most: the previous turn's input and output
+    #: tokens, if that turn is stored here (remote.carried_tokens).
+    carried: int | None = None
 
 
 class PlaygroundForm(forms.Form):
@@ -115,6 +119,7 @@ class PlaygroundForm(forms.Form):
     # Not sent: where the request came from, and the price inputs.
     from_id = forms.CharField(required=False, max_length=128, widget=forms.HiddenInput)
     from_tokens = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+    from_carried = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
     cached_share = forms.IntegerField(
         label="Cached share of input (%)", required=False, min_value=0, max_value=100
     )
@@ -254,7 +259,9 @@ class PlaygroundForm(forms.Form):
 
     def origin(self) -> Origin | None:
         data = getattr(self, "cleaned_data", {})
-        return Origin(data["from_id"], data.get("from_tokens")) if data.get("from_id") else None
+        if not data.get("from_id"):
+            return None
+        return Origin(data["from_id"], data.get("from_tokens"), data.get("from_carried"))
 
     def state(self) -> dict[str, str]:
         """What was typed, field by field: saved as a session and reopened as it was."""
@@ -350,20 +357,26 @@ def _pretty(value: Any) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False)
 
 
-def origin_state(stored: "StoredResponse | None") -> dict[str, str]:
-    """The hidden fields that carry `stored` as the form's origin (empty: no origin)."""
+def origin_state(stored: "StoredResponse | None", carried: int | None = None) -> dict[str, str]:
+    """The hidden fields that carry `stored` as the form's origin (empty: no origin), and
+    what its previous_response_id carried (`carried`, remote.carried_tokens)."""
     if stored is None:
-        return {"from_id": "", "from_tokens": ""}
+        return {"from_id": "", "from_tokens": "", "from_carried": ""}
     tokens_used = stored.input_tokens
-    return {"from_id": stored.id, "from_tokens": "" if tokens_used is None else str(tokens_used)}
+    return {
+        "from_id": stored.id,
+        "from_tokens": "" if tokens_used is None else str(tokens_used),
+        "from_carried": "" if carried is None else str(carried),
+    }
 
 
 def state_from_response(
-    stored: "StoredResponse", items: list[Any]
+    stored: "StoredResponse", items: list[Any], carried: int | None = None
 ) -> tuple[dict[str, str], list[str]]:
     """The form's state that rebuilds the request behind a stored response, and notes.
 
-    `items` are the bodies of its stored input items in order (remote.input_bodies).
+    `items` are the bodies of its stored input items in order (remote.input_bodies);
+    `carried` what its previous_response_id carried (remote.carried_tokens).
     """
     body = stored.body if isinstance(stored.body, dict) else {}
     notes: list[str] = []
@@ -409,7 +422,7 @@ def state_from_response(
         "verbosity": str(text.get("verbosity") or ""),
         "truncation": str(body.get("truncation") or ""),
         "previous_response_id": str(body.get("previous_response_id") or ""),
-        **origin_state(stored),
+        **origin_state(stored, carried),
     }
     usage = body.get("usage") or {}
     details = usage.get("output_tokens_details") or {}
@@ -425,3 +438,56 @@ def state_from_response(
 
 class SaveForm(forms.Form):
     name = forms.CharField(max_length=200, strip=True)
+
+
+#: The largest file of requests the batch estimate reads.
+BATCH_MAX_BYTES = 20 * 1024 * 1024
+
+
+class BatchForm(forms.Form):
+    """Many requests to estimate at once (batch.py): pasted or uploaded JSONL, with the
+    model for lines that name none and the price assumptions of the single estimate.
+    Prefixed "batch-": its fields sit on the page beside the playground form's."""
+
+    prefix = "batch"
+
+    requests = forms.CharField(
+        label="Requests, one JSON body (or Batch API line) a line",
+        required=False,
+        strip=False,
+        widget=_area(6, placeholder='{"custom_id": "1", "method": "POST", "url": "/v1/responses", '
+                     '"body": {"model": "gpt-5.1", "input": "Hi"}}'),
+    )  # fmt: skip
+    file = forms.FileField(label="or a JSONL file", required=False)
+    model = forms.CharField(
+        label="Model of lines that name none",
+        max_length=200,
+        required=False,
+        widget=forms.TextInput(attrs={"list": "model-suggestions", "autocomplete": "off"}),
+    )
+    output_tokens = forms.IntegerField(
+        label="Expected output tokens each", min_value=0, max_value=10_000_000, initial=500
+    )
+    reasoning_tokens = forms.IntegerField(
+        label="Expected reasoning tokens each", min_value=0, max_value=10_000_000, initial=0
+    )
+    cached_share = forms.IntegerField(
+        label="Cached share of input (%)", min_value=0, max_value=100, initial=0
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        upload = data.get("file")
+        if not data.get("requests", "").strip() and upload is None:
+            raise forms.ValidationError("Paste some requests or choose a file.")
+        if upload is not None and upload.size > BATCH_MAX_BYTES:
+            self.add_error("file", f"At most {BATCH_MAX_BYTES // 2**20} MiB.")
+        return data
+
+    def lines(self) -> Iterator[str | bytes]:
+        """The lines to estimate: the file's, a chunk at a time, else the pasted ones."""
+        upload = self.cleaned_data.get("file")
+        if upload is not None:
+            yield from upload
+        else:
+            yield from self.cleaned_data["requests"].splitlines()

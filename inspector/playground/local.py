@@ -102,6 +102,21 @@ class PriceRow:
     def output_cost(self) -> str:
         return pricing.money(self.cost.output) if self.cost else ""
 
+    @property
+    def output_dominates(self) -> str:
+        """A sentence when the output the form assumes is most of the price ("" if not):
+        an estimate then says more about that assumption than about the request."""
+        cost = self.cost
+        if cost is None or not cost.total or cost.output * 2 <= cost.total:
+            return ""
+        assumed = f"{self.output_tokens:,} output tokens"
+        if self.reasoning_tokens:
+            assumed += f" and {self.reasoning_tokens:,} reasoning tokens"
+        return (
+            f"{pricing.money(cost.output)} of {pricing.money(cost.total)} is the {assumed} "
+            "you assumed: set the expected output to what your requests really return."
+        )
+
 
 @dataclass
 class PricePanel:
@@ -241,6 +256,98 @@ def token_spans(pieces: list[tokens.Piece], whitespace: bool) -> SafeString:
 # --- the local result: everything the count partial shows -----------------------------------
 
 
+# --- why a stored response used more input than the local count -------------------------------
+
+
+@dataclass(frozen=True)
+class GapPart:
+    """One reason the API's count is larger: what, how much at most (None: unknown), why."""
+
+    label: str
+    tokens: int | None
+    why: str
+
+
+def _real_bills(kind: str) -> str:
+    found = tokens.EVIDENCE.get(kind)
+    if found is None or not found.pairs:
+        return "no real bill tells how much"
+    return (
+        f"in {found.pairs} real bills it added {found.low:+,} to {found.high:+,} tokens "
+        f"(median {found.median:+,})"
+    )
+
+
+#: What each kind of part only the API counts adds, in words (tokens.py's kinds).
+_ADDS = {
+    tokens.HOSTED: "the API adds the hosted tool's own definition and instructions",
+    tokens.FILES: "the API reads the file or image itself",
+    tokens.OPAQUE: "the API decrypts the item and counts what it holds",
+    tokens.PRO: "pro mode runs the model several times and bills the input of each run",
+}
+
+
+@dataclass
+class Gap:
+    """usage.input_tokens of a stored response beside the local count of the request rebuilt
+    from it, and the parts of the request that explain the difference, one by one."""
+
+    used: int
+    local: int
+    parts: list[GapPart]
+
+    @property
+    def difference(self) -> int:
+        return self.used - self.local
+
+    @property
+    def fewer(self) -> int:
+        """How many fewer the API counted than the local count (0 if not fewer)."""
+        return max(0, -self.difference)
+
+    @property
+    def within_margin(self) -> bool:
+        """As close as the local count comes to real bills of whole requests (2 or 2 %)."""
+        return abs(self.difference) <= max(2, self.used * 2 // 100)
+
+    @property
+    def at_most(self) -> int | None:
+        """How much the parts can explain at most, when each has a size (else None)."""
+        if not self.parts or any(part.tokens is None for part in self.parts):
+            return None
+        return sum(part.tokens or 0 for part in self.parts)
+
+    @property
+    def beyond(self) -> int:
+        """What even the parts' largest sizes leave unexplained (0 if nothing)."""
+        return max(0, self.difference - (self.at_most or 0))
+
+
+def gap(origin: Origin | None, breakdown: tokens.Breakdown | None) -> Gap | None:
+    """Why the stored response used more (or fewer) input tokens than the local count."""
+    if origin is None or origin.input_tokens is None or breakdown is None:
+        return None
+    parts = []
+    for part in breakdown.needs_api:
+        if part.kind == tokens.EARLIER and origin.carried is not None:
+            why = (
+                f"{part.label} gives the model the whole earlier turn: the previous response "
+                f"read and wrote {origin.carried:,} tokens, which this one reads again (less "
+                "what the API leaves out, such as earlier reasoning)"
+            )
+            parts.append(GapPart(part.label, origin.carried, why))
+        elif part.kind == tokens.EARLIER:
+            why = (
+                f"{part.label} gives the model the earlier turns, which are not stored here: "
+                f"{_real_bills(part.kind)}"
+            )
+            parts.append(GapPart(part.label, None, why))
+        else:
+            adds = _ADDS.get(part.kind, "only the API can count it")
+            parts.append(GapPart(part.label, None, f"{adds}; {_real_bills(part.kind)}"))
+    return Gap(origin.input_tokens, breakdown.total, parts)
+
+
 @dataclass
 class LocalResult:
     breakdown: tokens.Breakdown | None = None
@@ -253,11 +360,9 @@ class LocalResult:
     origin: Origin | None = None
 
     @property
-    def origin_difference(self) -> int | None:
-        """usage.input_tokens of the stored response less the local count."""
-        if self.origin is None or self.origin.input_tokens is None or self.breakdown is None:
-            return None
-        return self.origin.input_tokens - self.breakdown.total
+    def gap(self) -> Gap | None:
+        """usage.input_tokens of the stored response beside the local count, explained."""
+        return gap(self.origin, self.breakdown)
 
 
 def local_result(form: PlaygroundForm, base_url: str) -> LocalResult:

@@ -5,7 +5,8 @@ from typing import Any
 from django.conf import settings
 
 from ..models import PlaygroundSession
-from .form import MODEL_SUGGESTIONS, PlaygroundForm, SaveForm
+from .batch import BATCH_MAX_LINES, BatchEstimate
+from .form import MODEL_SUGGESTIONS, BatchForm, PlaygroundForm, SaveForm
 from .local import RULES, TOKEN_VIEW_LIMIT, fingerprint, local_result
 from .remote import (
     ATTRIBUTION_MAX_CALLS,
@@ -26,6 +27,8 @@ def page(
     save_form: SaveForm | None = None,
     api_for: str = "",
     attribution_state: str = "",
+    batch_form: BatchForm | None = None,
+    batch: BatchEstimate | None = None,
 ) -> dict[str, Any]:
     """Everything the playground page (or its count fragment) shows."""
     now = fingerprint(form.request) if form.request is not None else ""
@@ -46,4 +49,16 @@ def page(
         "attribution_stale": bool(attributed_for) and attributed_for != now,
         "token_view_limit": TOKEN_VIEW_LIMIT,
         "max_calls": ATTRIBUTION_MAX_CALLS,
+        "batch_form": batch_form or BatchForm(initial=_batch_initial(form)),
+        "batch": batch,
+        "batch_max_lines": BATCH_MAX_LINES,
     }
+
+
+def _batch_initial(form: PlaygroundForm) -> dict[str, Any]:
+    """The batch form starts from the playground form's model and assumptions."""
+    return {name: form.data.get(name) for name in BATCH_SHARED if form.data.get(name)}
+
+
+#: The fields the batch estimate takes from the playground form, as a start.
+BATCH_SHARED = ("model", "output_tokens", "reasoning_tokens", "cached_share")

@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils.text import slugify
 
 from .. import client as upstream
@@ -39,16 +39,40 @@ def input_bodies(stored: StoredResponse) -> list[Any]:
     )
 
 
+def with_carried(rows: QuerySet[StoredResponse]) -> QuerySet[StoredResponse]:
+    """`rows` with what each one's previous_response_id carried at most (`carried_in`,
+    `carried_out`: the previous turn's input and output tokens, when it is stored here),
+    read in the same query."""
+    previous = StoredResponse.objects.filter(pk=OuterRef("previous_response_id"))
+    return rows.annotate(
+        carried_in=Subquery(previous.values("input_tokens")[:1]),
+        carried_out=Subquery(previous.values("output_tokens")[:1]),
+    )
+
+
+def carried_tokens(stored: StoredResponse) -> int | None:
+    """What `stored`'s previous_response_id carried at most, as with_carried read it."""
+    taken_in = getattr(stored, "carried_in", None)
+    if taken_in is None:
+        return None
+    return int(taken_in) + int(getattr(stored, "carried_out", None) or 0)
+
+
+def stored_origin(response_id: str) -> StoredResponse | None:
+    """The stored response a playground is rebuilt from, with what its previous turn
+    carried; one query."""
+    return with_carried(StoredResponse.objects.filter(pk=response_id)).first()
+
+
 def with_origin(state: dict[str, str]) -> dict[str, str]:
     """A saved state with its origin read once from the store: the input tokens the stored
     response it was rebuilt from used, or no origin if that response is no longer stored."""
     response_id = state.get("from_id", "")
-    stored = (
-        StoredResponse.objects.filter(pk=response_id).only("id", "input_tokens").first()
-        if response_id
-        else None
+    rows = StoredResponse.objects.filter(pk=response_id).only(
+        "id", "input_tokens", "previous_response_id"
     )
-    return {**state, **origin_state(stored)}
+    stored = with_carried(rows).first() if response_id else None
+    return {**state, **origin_state(stored, carried_tokens(stored) if stored else None)}
 
 
 # --- the API's count, and how far local estimates have been from it -----------------------

@@ -13,6 +13,7 @@ from ..notes import BUNDLE_KIND
 from ..schemas import Response
 from .fetch import append_items, begin
 from .rows import as_kept, kept_text
+from .runs import refresh as refresh_runs
 from .tool_call_index import index_tool_calls
 
 
@@ -74,6 +75,7 @@ def save_bundle(
         for start in range(0, len(items), 500):
             append_items(stored, token, items[start : start + 500])
         index_tool_calls(stored)
+        refresh_runs([stored.id])
     return "updated" if existing is not None else "imported"
 
 

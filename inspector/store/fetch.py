@@ -35,6 +35,7 @@ from ..models import InputItem, Refresh, SearchText, StagedItem, StoredResponse
 from ..schemas import TERMINAL_STATUSES, Response, item_adapter
 from . import search_index
 from .rows import as_kept, columns, item_columns, item_row, keep_originals, kept_text
+from .runs import refresh as refresh_runs
 from .tool_call_index import index_tool_calls
 
 #: Pages a step fetches at most (besides FETCH_STEP_SECONDS).
@@ -352,6 +353,7 @@ def _finish(claim: _Claim, done: bool, error: str) -> None:
     claim.stored.refresh_from_db()
     if done:
         index_tool_calls(claim.stored)
+    refresh_runs([claim.stored.pk])
 
 
 def _swap(row: StoredResponse, refresh: Refresh) -> None:
@@ -611,4 +613,5 @@ def check_status(stored: StoredResponse, *, api: upstream.Client | None = None) 
         keep_originals(row, found)
     row.refresh_from_db()
     index_tool_calls(row)
+    refresh_runs([row.pk])
     return row

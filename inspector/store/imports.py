@@ -23,6 +23,7 @@ from .bundles import check_ids, save_bundle, unpack
 from .chains import TRACE_KIND
 from .jsonl import read_entries
 from .rows import JSONText, as_kept_json, columns, insert_rows, item_columns, kept_text
+from .runs import refresh as refresh_runs
 from .streams import keep_events_export
 from .tool_call_index import IndexHints, index_tool_calls
 
@@ -373,6 +374,7 @@ def _save_new(
             stored, parsed=(bundle.response, bundle.kept_items, bundle.parsed_items), hints=hints
         )
     hints.flush()
+    refresh_runs(row["id"] for row in rows)
 
 
 def load_demo() -> ImportReport:

@@ -2,6 +2,7 @@
 kept (the API key masked, bad characters replaced), and rows INSERTed in bulk."""
 
 import json
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -35,6 +36,15 @@ def _count(value: int | None) -> int | None:
     return value if value is not None and 0 <= value < 2**63 else None
 
 
+def _duration(response: Response) -> timedelta | None:
+    """From created to completed (/overview/'s slowest); None unless both are known, or
+    when it is too long to be true (hostile data: a column keeps no overflow)."""
+    seconds = response.duration
+    if seconds is None or not 0 <= seconds < 10**9:
+        return None
+    return timedelta(seconds=seconds)
+
+
 def columns(response: Response) -> dict[str, Any]:
     """The indexed columns of a stored response, read from its body."""
     usage = response.usage
@@ -54,6 +64,7 @@ def columns(response: Response) -> dict[str, Any]:
         "total_tokens": _count(usage.total_tokens) if usage else None,
         "tool_names": "\n" + "\n".join(n[:200] for n in called_tool_names(response)) + "\n",
         "error_code": str(response.error.code or "")[:100] if response.error else "",
+        "duration": _duration(response),
         **listing.list_columns(response),
     }
 

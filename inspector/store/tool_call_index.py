@@ -183,6 +183,7 @@ def _tool_call_row(stored: StoredResponse, audit: trace.CallAudit) -> dict[str, 
         "needs_approval": "approval" in flags,
         "approval": audit.approval,
         "created_at": stored.created_at,
+        "model": stored.model,
         **_answer_place(audit.answer),
     }
 

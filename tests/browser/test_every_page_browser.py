@@ -88,6 +88,10 @@ PAGES = [
     Page("inspector:compare-pick", "/compare/"),
     Page("inspector:tool-calls", "/tool-calls/"),
     Page("inspector:tool-calls", "/tool-calls/?flag=failed"),
+    Page("inspector:runs", "/runs/"),
+    Page("inspector:runs", "/runs/?problems=yes&sort=-cost"),
+    Page("inspector:overview", "/overview/?period_from=2025-01-01&period_to=2026-12-31"),
+    Page("inspector:overview", "/overview/?by=hour"),
     Page("inspector:playground", "/playground/"),
     Page("inspector:playground", "/playground/?from={r29}"),
     Page("inspector:playground-session", "/playground/{session}/"),
@@ -128,6 +132,7 @@ NOT_PAGES = {
     "inspector:playground-api-count": "POST",
     "inspector:playground-attribute": "POST",
     "inspector:playground-save": "POST",
+    "inspector:playground-batch": "POST (its result is on the playground page)",
 }
 
 

@@ -3,6 +3,7 @@ stand-in upstream served over real HTTP, attribution in steps, saving, and a cle
 
 import json
 import re
+from typing import Any
 
 import pytest
 
@@ -54,9 +55,16 @@ def test_typing_a_message_updates_the_local_count(watched):
     watched.assert_clean()
 
 
+def input_view(page: Any, name: str) -> None:
+    """Switch the input to one of its two views ("Message rows" or "JSON")."""
+    page.get_by_role("button", name=name, exact=True).click()
+
+
 def test_editing_the_raw_json_rebuilds_the_message_editor(watched):
     page = watched.page
     watched.goto("/playground/")
+    assert not page.locator("#id_input_items").is_visible()  # message rows first
+    input_view(page, "JSON")
     page.locator("#id_input_items").fill(
         json.dumps(
             [
@@ -71,6 +79,8 @@ def test_editing_the_raw_json_rebuilds_the_message_editor(watched):
         "user",
     ]
     assert "function_call · lookup" in page.locator(".chat-other").inner_text()
+    input_view(page, "Message rows")
+    assert not page.locator("#id_input_items").is_visible()
     page.locator(".chat-role").first.select_option("system")
     assert json.loads(page.locator("#id_input_items").input_value())[0]["role"] == "system"
     watched.assert_clean()
@@ -80,6 +90,7 @@ def test_invalid_json_shows_where_and_keeps_what_was_typed(watched):
     page = watched.page
     watched.goto("/playground/")
     typed = '[\n  {"role": "user", "content": "one"}\n  {"role": "user", "content": "two"}\n]'
+    input_view(page, "JSON")
     page.locator("#id_input_items").fill(typed)
     error = page.locator("#errors-input_items")
     error.get_by_text("line 3, column 3").wait_for()
@@ -132,6 +143,7 @@ def test_attribution_confirms_the_calls_then_fills_every_row(watched, settings):
         settings.OPENAI_BASE_URL = base_url
         page = watched.page
         watched.goto("/playground/")
+        input_view(page, "JSON")
         page.locator("#id_input_items").fill(
             json.dumps([{"role": "user", "content": f"message {i}"} for i in range(6)])
         )
