@@ -154,9 +154,27 @@ def run(small: int, large: int, rounds: int) -> dict[int, dict[str, tuple[float,
     _settle()
     names = {}
     names[small], names[large], drop = _copy(large)
-    _use(names[large])
-    fill(large, rng)
-    _settle()
+    try:
+        _use(names[large])
+        fill(large, rng)
+        _settle()
+        _time_in_turns(client, pages, names, rounds, results)
+    finally:  # back on the small store, whatever failed: the caller's database
+        _use(names[small])
+        drop()
+        _use(names[small])
+    return results
+
+
+def _time_in_turns(
+    client: Any,
+    pages: list[tuple[str, str]],
+    names: dict[int, Any],
+    rounds: int,
+    results: dict[int, dict[str, tuple[float, int]]],
+) -> None:
+    """Time each page on each store in turns, into `results` (size -> label -> figures)."""
+    small, large = sorted(names)
     for label, url in pages:
         times: dict[int, list[float]] = {small: [], large: []}
         queries = {}
@@ -169,10 +187,6 @@ def run(small: int, large: int, rounds: int) -> dict[int, dict[str, tuple[float,
                 times[size].append(_time(client, url))
         for size in (small, large):
             results[size][label] = (statistics.median(times[size]), queries[size])
-    _use(names[small])
-    drop()
-    _use(names[small])
-    return results
 
 
 def figures(scale: common.Scale = common.FULL) -> list[common.Figure]:

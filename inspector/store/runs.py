@@ -23,6 +23,7 @@ from django.db.models.functions import Coalesce, StrIndex
 
 from .. import listing
 from ..models import Run, StoredResponse, ToolCall
+from .rows import insert_rows, set_column
 
 CHAIN = "chain:"
 CONVERSATION = "conversation:"
@@ -107,9 +108,8 @@ def refresh(ids: Iterable[str], also: Iterable[str] = ()) -> None:
     before = {link.key for link in near.values() if link.key} | set(also)
     links = {**_links_of("run_key", [k for k in before if k.startswith(CHAIN)]), **near}
     keys = keys_for(links)
-    moved = [StoredResponse(pk=rid, run_key=key) for rid, key in keys.items()
-             if links[rid].key != key]  # fmt: skip
-    StoredResponse.objects.bulk_update(moved, ["run_key"], batch_size=500)
+    moved = {rid: key for rid, key in keys.items() if links[rid].key != key}
+    set_column(StoredResponse, "run_key", moved)
     summarize(before | set(keys.values()))
 
 
@@ -131,9 +131,8 @@ def rebuild_runs() -> int:
     """
     links = _links(Q())
     keys = keys_for(links)
-    moved = [StoredResponse(pk=rid, run_key=key) for rid, key in keys.items()
-             if links[rid].key != key]  # fmt: skip
-    StoredResponse.objects.bulk_update(moved, ["run_key"], batch_size=500)
+    moved = {rid: key for rid, key in keys.items() if links[rid].key != key}
+    set_column(StoredResponse, "run_key", moved)
     stale = set(Run.objects.values_list("key", flat=True)) - set(keys.values())
     for chunk in _chunks(sorted(stale)):  # chunks: SQLite takes some 32,000 parameters
         Run.objects.filter(key__in=chunk).delete()
@@ -245,7 +244,7 @@ def summary(key: str, members: list[Member]) -> Run:
     )
 
 
-_SUMMED = [f.name for f in Run._meta.concrete_fields if f.name != "key"]
+_FIELDS = Run._meta.concrete_fields
 
 
 def _members(keys: list[str]) -> dict[str, list[Member]]:
@@ -280,9 +279,8 @@ def summarize(keys: Iterable[str]) -> None:
         runs = [summary(key, found) for key, found in members.items()]
         if len(members) < len(chunk):
             Run.objects.filter(key__in=[key for key in chunk if key not in members]).delete()
-        Run.objects.bulk_create(
-            runs, update_conflicts=True, unique_fields=["key"], update_fields=_SUMMED
-        )
+        insert_rows(Run, [{f.attname: getattr(run, f.attname) for f in _FIELDS} for run in runs],
+                    replace=True)  # fmt: skip
 
 
 # --- reading the runs ----------------------------------------------------------------------
