@@ -15,10 +15,18 @@ from typing import Any
 from django import template
 from django.conf import settings
 
-from . import pricing, rendering, trace
+from . import describe, pricing, rendering, trace
 from .schemas.base import type_of
 from .schemas.content import RefusalPart
-from .schemas.items import CompactionItem, ItemReferenceItem, MessageItem, ReasoningItem
+from .schemas.items import (
+    AdditionalToolsItem,
+    CompactionItem,
+    CompactionTriggerItem,
+    ConfigurationUpdateItem,
+    ItemReferenceItem,
+    MessageItem,
+    ReasoningItem,
+)
 
 register = template.Library()
 
@@ -131,6 +139,15 @@ def item_block(entry: trace.Entry) -> Block:
             return Block("compaction", f"(opaque, {len(item.encrypted_content)} characters)")
         case ItemReferenceItem():
             return Block("item_reference", item.id)
+        case AdditionalToolsItem():
+            tools = ", ".join(_tool_label(tool) for tool in item.tools) or "none"
+            return Block("additional_tools", f"From here on, more tools are available: {tools}.")
+        case ConfigurationUpdateItem():
+            changes = "; ".join(describe.configuration_words(item))
+            said = f"From here on, {changes}." if changes else "It changes nothing known here."
+            return Block("configuration_update", said)
+        case CompactionTriggerItem():
+            return Block("compaction_trigger", "Asks the API to compact the conversation here.")
     # Calls and answers by the type they were sent as, even one that did not fit its class.
     kind = str(type_of(item) or "unknown")
     if kind in trace.AUDITED_TYPES:
@@ -138,6 +155,13 @@ def item_block(entry: trace.Entry) -> Block:
     if entry.role == "answer" or kind in trace.ANSWER_TYPES:
         return _answer_block(entry, kind)
     return Block(kind, json.dumps(getattr(item, "wire", None), indent=2, default=str), "json")
+
+
+def _tool_label(tool: Any) -> str:
+    """A tool in a few words: its type and its name (or MCP server label), if it has one."""
+    name = getattr(tool, "name", None) or getattr(tool, "server_label", None)
+    kind = str(type_of(tool) or "tool")
+    return f"{kind} {name}" if name else kind
 
 
 @dataclass(frozen=True)

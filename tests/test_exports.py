@@ -198,3 +198,14 @@ def test_the_json_twin_returns_the_stored_bundle(logged_in, upstream):
 def test_the_json_twin_of_an_unstored_id_is_404_without_fetching(logged_in, upstream):
     assert logged_in.get("/responses/resp_unknown.json").status_code == 404
     assert upstream.requests == []
+
+
+@pytest.mark.django_db
+def test_the_transcript_says_in_words_what_tools_settings_and_compaction_come_in(logged_in):
+    store.load_demo()
+    text = logged_in.get("/responses/resp_73475cb40a568e8da8a045ced110137e159f890ac4da883b.md")
+    text = text.content.decode()
+    assert "From here on, more tools are available: function page_oncall." in text
+    assert "From here on, reasoning effort becomes high" in text
+    assert "Asks the API to compact the conversation here." in text
+    assert '"type": "additional_tools"' not in text  # no JSON dump of them
